@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for pagi_gateway_lib.
+# This may be replaced when dependencies are built.

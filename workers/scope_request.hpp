@@ -1,0 +1,46 @@
+// What a transport hands a pool to open a scope. Protocol-neutral: an HTTP/1
+// exchange, an HTTP/2 stream or a WebSocket fill the same struct. Every view
+// refers to the transport's buffers and is valid only during the call that
+// receives it; the pool copies what it keeps (it encodes it into a frame).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "protocol/pagi.capnp.h"
+
+namespace pagi::workers {
+
+struct HeaderView {
+  std::string_view name;   // lower-case
+  std::string_view value;
+};
+
+struct ScopeRequest {
+  wire::ScopeType type = wire::ScopeType::HTTP;
+  std::string_view http_version;  // "1.0", "1.1", "2"
+  std::string_view method;
+  std::string_view scheme;        // http, https, ws, wss
+  std::string_view path;          // percent-decoded
+  std::string_view raw_path;
+  std::string_view query_string;
+  std::string_view root_path;
+  std::span<const HeaderView> headers;  // cookies already folded
+  std::string_view client_host;   // empty when unknown
+  std::uint16_t client_port = 0;
+  std::string_view server_host;   // address, or socket path when server_is_unix
+  std::uint16_t server_port = 0;
+  bool server_is_unix = false;
+  std::span<const std::string_view> subprotocols;
+  // The first body event travels with the opening frame when the transport
+  // already has it: always for a request without a body (body "", more false).
+  bool has_body = false;
+  std::string_view body;
+  bool more = false;
+  bool expect_continue = false;
+  std::uint32_t extensions = 0;   // wire::EXT_* bits
+  std::string_view request_id;
+};
+
+}  // namespace pagi::workers
