@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libpagi_gateway_lib.a"
-)

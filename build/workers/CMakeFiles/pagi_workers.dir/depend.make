@@ -1,2 +1,0 @@
-# Empty dependencies file for pagi_workers.
-# This may be replaced when dependencies are built.
