@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace pagi::gateway {
 
@@ -37,8 +38,10 @@ struct HttpSettings {
   Seconds body_timeout{60};
   // Graceful shutdown: in-flight scopes get this long to finish.
   Seconds shutdown_timeout{30};
+  // Retry-After (seconds) on the gateway's own 503 responses.
+  std::uint32_t retry_after_seconds = 1;
   // Value of the Server response header; empty = none.
-  const char* server_header = "";
+  std::string server_header;
 };
 
 }  // namespace pagi::gateway

@@ -22,7 +22,7 @@ struct ListenAddress {
 };
 
 struct GatewayConfig {
-  std::vector<ListenAddress> listen;         // default: 127.0.0.1:8080
+  std::vector<ListenAddress> listen = {ListenAddress{}};  // 127.0.0.1:8080
   HttpSettings http;
   std::vector<workers::PoolSettings> pools;  // exactly one for now
   std::string log_level = "info";            // trace debug info warn error

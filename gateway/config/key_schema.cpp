@@ -1,0 +1,412 @@
+#include "gateway/config/key_schema.hpp"
+
+#include <algorithm>
+
+#include "gateway/config/app_kind.hpp"
+#include "gateway/config/value_text.hpp"
+
+namespace pagi::gateway {
+namespace {
+
+using workers::PoolSettings;
+constexpr std::int64_t unbounded = std::numeric_limits<std::int64_t>::max();
+
+// The struct each level writes into, so one helper binds a member pointer
+// at any level.
+template <class S> S& section(ConfigTarget& t);
+template <> GatewayConfig& section(ConfigTarget& t) { return t.config; }
+template <> HttpSettings& section(ConfigTarget& t) { return t.config.http; }
+template <> PoolSettings& section(ConfigTarget& t) { return t.pool; }
+template <class S> const S& section(const GatewayConfig& c, const PoolSettings& p);
+template <> const GatewayConfig& section(const GatewayConfig& c, const PoolSettings&) { return c; }
+template <> const HttpSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.http; }
+template <> const PoolSettings& section(const GatewayConfig&, const PoolSettings& p) { return p; }
+
+template <class S> constexpr KeyLevel level_of() {
+  if constexpr (std::is_same_v<S, HttpSettings>) return KeyLevel::http;
+  else if constexpr (std::is_same_v<S, PoolSettings>) return KeyLevel::pool;
+  else return KeyLevel::top;
+}
+
+// Designated initialisers would warn about every member left out.
+KeyDef make_key(std::string_view name, KeyLevel level, KeyType type, std::string_view doc) {
+  KeyDef key;
+  key.name = name;
+  key.level = level;
+  key.type = type;
+  key.doc = doc;
+  return key;
+}
+
+// Integer counts and byte sizes share storage (int64 in KeyValue) and differ
+// only in how they are written.
+template <class S, class F>
+KeyDef number_key(KeyType type, std::string_view name, F S::*member, std::int64_t min, std::int64_t max,
+                  std::string_view doc) {
+  KeyDef key = make_key(name, level_of<S>(), type, doc);
+  key.min = min;
+  key.max = max;
+  key.set = [member](ConfigTarget& t, const KeyValue& v) { section<S>(t).*member = static_cast<F>(std::get<std::int64_t>(v)); };
+  key.get = [member](const GatewayConfig& c, const PoolSettings& p) -> KeyValue {
+    return static_cast<std::int64_t>(section<S>(c, p).*member);
+  };
+  return key;
+}
+
+template <class S, class F>
+KeyDef integer_key(std::string_view name, F S::*member, std::int64_t min, std::int64_t max, std::string_view doc) {
+  return number_key(KeyType::integer, name, member, min, max, doc);
+}
+
+template <class S, class F>
+KeyDef size_key(std::string_view name, F S::*member, std::int64_t min, std::string_view doc) {
+  constexpr auto type_max = std::numeric_limits<F>::max();
+  std::int64_t max = type_max > static_cast<std::uint64_t>(unbounded) ? unbounded : static_cast<std::int64_t>(type_max);
+  return number_key(KeyType::size, name, member, min, max, doc);
+}
+
+template <class S>
+KeyDef seconds_key(std::string_view name, Seconds S::*member, bool zero_allowed, std::string_view doc) {
+  KeyDef key = make_key(name, level_of<S>(), KeyType::seconds, doc);
+  key.zero_allowed = zero_allowed;
+  key.set = [member](ConfigTarget& t, const KeyValue& v) { section<S>(t).*member = Seconds(std::get<double>(v)); };
+  key.get = [member](const GatewayConfig& c, const PoolSettings& p) -> KeyValue {
+    return (section<S>(c, p).*member).count();
+  };
+  return key;
+}
+
+template <class S>
+KeyDef string_key(std::string_view name, std::string S::*member, std::string_view doc) {
+  KeyDef key = make_key(name, level_of<S>(), KeyType::string, doc);
+  key.set = [member](ConfigTarget& t, const KeyValue& v) { section<S>(t).*member = std::get<std::string>(v); };
+  key.get = [member](const GatewayConfig& c, const PoolSettings& p) -> KeyValue { return section<S>(c, p).*member; };
+  return key;
+}
+
+// Strings end up in headers, argv and the environment: no line breaks or NULs.
+bool has_control_characters(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+KeyDef listen_key() {
+  KeyDef key = make_key("listen", KeyLevel::top, KeyType::listen_list, "Where to accept clients: host:port, [ipv6]:port or unix:/path; one or a list. "
+                    "\":port\" means every IPv4 interface; a relative unix path starts at the config file's "
+                    "directory.");
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    const auto& texts = std::get<std::vector<std::string>>(v);
+    if (texts.empty()) throw KeyValueError("expected at least one address, got an empty list");
+    std::vector<ListenAddress> addresses;
+    for (const auto& text : texts) {
+      ListenAddress address;
+      try {
+        address = parse_listen_address(text);
+      } catch (const ConfigError& e) {
+        throw KeyValueError(e.what());
+      }
+      if (address.kind == ListenAddress::Kind::unix_socket && std::filesystem::path(address.path).is_relative()) {
+        // Re-parse the resolved form so its length is checked too.
+        try {
+          address = parse_listen_address("unix:" + (t.base_dir / address.path).lexically_normal().string());
+        } catch (const ConfigError& e) {
+          throw KeyValueError(e.what());
+        }
+      }
+      for (const auto& earlier : addresses) {
+        if (earlier.text() == address.text()) throw KeyValueError("\"" + text + "\" is listed twice");
+      }
+      addresses.push_back(std::move(address));
+    }
+    t.config.listen = std::move(addresses);
+  };
+  key.get = [](const GatewayConfig& c, const PoolSettings&) -> KeyValue {
+    std::vector<std::string> texts;
+    for (const auto& address : c.listen) texts.push_back(address.text());
+    return texts;
+  };
+  return key;
+}
+
+KeyDef log_level_key() {
+  KeyDef key = string_key("log_level", &GatewayConfig::log_level, "Least severe log messages written.");
+  key.type = KeyType::enumeration;
+  key.choices = {"trace", "debug", "info", "warn", "error"};
+  return key;
+}
+
+KeyDef app_key() {
+  KeyDef key = make_key("app", KeyLevel::pool, KeyType::path,
+                        "The app the workers run: a Perl PAGI app file (*.pl). Relative to the config file's directory.");
+  key.default_note = "(none: required unless APP is given)";
+  key.example = "examples/hello/app.pl";
+  key.set = [](ConfigTarget& t, const KeyValue& v) { t.pool.app = resolve_app(std::get<std::string>(v), t.base_dir); };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.app; };
+  return key;
+}
+
+KeyDef command_key() {
+  KeyDef key = make_key("command", KeyLevel::pool, KeyType::string_list,
+                        "Full worker argv, run as given; empty = the SDK's worker for the app's kind.");
+  key.default_note = "(derived from app)";
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    const auto& argv = std::get<std::vector<std::string>>(v);
+    if (!argv.empty() && argv.front().empty()) throw KeyValueError("the program (first item) cannot be empty");
+    t.pool.command = argv;
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.command; };
+  return key;
+}
+
+KeyDef env_key() {
+  KeyDef key = make_key("env", KeyLevel::pool, KeyType::string_map, "Extra environment variables for the workers.");
+  key.default_note = "(none)";
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    const auto& env = std::get<std::map<std::string, std::string>>(v);
+    for (const auto& [name, value] : env) {
+      if (name.empty() || name.find('=') != std::string::npos) {
+        throw KeyValueError("\"" + name + "\" is not an environment variable name (empty or holds '=')");
+      }
+    }
+    t.pool.env = env;
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.env; };
+  return key;
+}
+
+KeyDef lifespan_key() {
+  KeyDef key = make_key("lifespan", KeyLevel::pool, KeyType::enumeration,
+                        "Lifespan scope: auto runs it and tolerates apps without one; on requires it; off never opens it.");
+  key.choices = {"auto", "on", "off"};
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    const auto& word = std::get<std::string>(v);
+    t.pool.lifespan = word == "on"    ? wire::LifespanMode::ON
+                      : word == "off" ? wire::LifespanMode::OFF
+                                      : wire::LifespanMode::AUTO;
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue {
+    switch (p.lifespan) {
+      case wire::LifespanMode::ON: return std::string("on");
+      case wire::LifespanMode::OFF: return std::string("off");
+      default: return std::string("auto");
+    }
+  };
+  return key;
+}
+
+std::vector<KeyDef> make_keys() {
+  using H = HttpSettings;
+  using P = PoolSettings;
+  std::vector<KeyDef> keys;
+  keys.push_back(listen_key());
+  keys.push_back(log_level_key());
+
+  keys.push_back(size_key("max_request_line", &H::max_request_line, 1, "Longest request line (method, target, version); longer -> 414."));
+  keys.push_back(size_key("max_header_bytes", &H::max_header_bytes, 1, "Largest header section; larger -> 431."));
+  keys.push_back(integer_key("max_headers", &H::max_headers, 1, unbounded, "Most header fields in one request; more -> 431."));
+  keys.push_back(size_key("max_body_bytes", &H::max_body_bytes, 0, "Largest request body, declared or streamed; larger -> 413. 0 = unlimited."));
+  keys.push_back(integer_key("max_connections", &H::max_connections, 1, unbounded, "Open client connections; further accepts wait."));
+  keys.push_back(integer_key("max_pipelined", &H::max_pipelined, 1, unbounded, "Pipelined requests read ahead of the one being answered."));
+  keys.push_back(seconds_key("header_timeout", &H::header_timeout, false, "From accept (or the end of the previous response) to a complete request head."));
+  keys.push_back(seconds_key("keepalive_timeout", &H::keepalive_timeout, false, "Idle keep-alive connection between requests."));
+  keys.push_back(seconds_key("request_timeout", &H::request_timeout, true, "No response started by then -> 504. 0 = off."));
+  keys.push_back(seconds_key("write_timeout", &H::write_timeout, false, "A write making no progress this long aborts the connection."));
+  keys.push_back(seconds_key("body_timeout", &H::body_timeout, false, "Client stopped sending the request body this long."));
+  keys.push_back(seconds_key("shutdown_timeout", &H::shutdown_timeout, true, "Graceful shutdown: time in-flight requests get to finish."));
+  keys.push_back(string_key("server_header", &H::server_header, "Value of the Server response header; empty = none."));
+
+  keys.push_back(app_key());
+  keys.push_back(command_key());
+  keys.push_back(env_key());
+  keys.push_back(integer_key("workers", &P::workers, 1, 4096, "Worker processes."));
+  keys.push_back(integer_key("concurrency", &P::concurrency, 0, 1000000, "Scopes one worker runs at once. 0 = what the worker's hello says (100 for Perl PAGI apps)."));
+  keys.push_back(lifespan_key());
+  keys.push_back(integer_key("queue_size", &P::queue_size, 0, unbounded, "Scopes waiting for a free worker slot; past this -> 503. 0 = no waiting."));
+  keys.push_back(seconds_key("queue_timeout", &P::queue_timeout, false, "Longest wait in that queue -> 503 with Retry-After."));
+  keys.push_back(seconds_key("startup_timeout", &P::startup_timeout, false, "From spawn to ready (hello and lifespan startup)."));
+  keys.push_back(seconds_key("shutdown_timeout", &P::shutdown_timeout, true, "Lifespan shutdown plus exit after the gateway is told to stop."));
+  keys.push_back(seconds_key("restart_delay", &P::restart_delay, true, "First delay before restarting a crashed worker; doubled per consecutive failure."));
+  keys.push_back(seconds_key("restart_delay_max", &P::restart_delay_max, true, "Cap of that delay; at least restart_delay."));
+  keys.push_back(integer_key("crash_loop_threshold", &P::crash_loop_threshold, 1, unbounded, "Consecutive failed starts after which the pool is reported crash-looping."));
+  keys.push_back(size_key("send_window", &P::send_window, 1024, "Response bytes per scope a worker may have in flight (flow control)."));
+  keys.push_back(size_key("receive_window", &P::receive_window, 1024, "Request body bytes per scope sent before the app asks for more."));
+  keys.push_back(size_key("max_message_bytes", &P::max_message_bytes, 64 * 1024, "Largest frame accepted from a worker."));
+  keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true, "Heartbeat ping interval to each worker. 0 = off."));
+  return keys;
+}
+
+std::string quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// Whether a scalar must be quoted to read back as the same string in YAML.
+bool needs_quotes(std::string_view text) {
+  if (text.empty()) return true;
+  for (char c : text) {
+    if (std::string_view(":[]{},#&*!|>'\"%@` \t").find(c) != std::string_view::npos) return true;
+  }
+  return parse_bool(text).has_value() || text == "null" || text == "~";
+}
+
+std::string yaml_scalar(std::string_view text) {
+  if (!needs_quotes(text)) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string bound_text(const KeyDef& key, std::int64_t bound) {
+  return key.type == KeyType::size ? format_size(static_cast<std::uint64_t>(bound)) : std::to_string(bound);
+}
+
+std::string range_text(const KeyDef& key) {
+  if (key.max == unbounded) return ">= " + bound_text(key, key.min);
+  return "between " + bound_text(key, key.min) + " and " + bound_text(key, key.max);
+}
+
+std::string choices_text(const KeyDef& key, std::string_view separator) {
+  std::string out;
+  for (auto choice : key.choices) {
+    if (!out.empty()) out += separator;
+    out += choice;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const KeyDef> config_keys() {
+  static const std::vector<KeyDef> keys = make_keys();
+  return keys;
+}
+
+const KeyDef* find_key(KeyLevel level, std::string_view name) {
+  for (const auto& key : config_keys()) {
+    if (key.level == level && key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+std::string level_prefix(KeyLevel level, std::string_view pool_name) {
+  switch (level) {
+    case KeyLevel::top: return "";
+    case KeyLevel::http: return "http.";
+    case KeyLevel::pool: return "pools." + std::string(pool_name) + ".";
+  }
+  return "";
+}
+
+std::string expected_text(const KeyDef& key) {
+  switch (key.type) {
+    case KeyType::boolean: return "true or false";
+    case KeyType::integer: return "an integer " + range_text(key);
+    case KeyType::size: return "a size in bytes " + range_text(key) + " (e.g. 512, 64k, 16m, 1g)";
+    case KeyType::seconds:
+      return std::string("a number of seconds ") + (key.zero_allowed ? ">= 0" : "> 0") + " (e.g. 30, 0.5, 500ms, 5m)";
+    case KeyType::string: return "a string";
+    case KeyType::path: return "a file path";
+    case KeyType::enumeration: return "one of " + choices_text(key, ", ");
+    case KeyType::string_list: return "a list of strings";
+    case KeyType::string_map: return "a map of names to strings";
+    case KeyType::listen_list: return "an address or a list of addresses";
+  }
+  return "a value";
+}
+
+std::string type_text(const KeyDef& key) {
+  switch (key.type) {
+    case KeyType::boolean: return "bool";
+    case KeyType::integer:
+      return key.max == unbounded ? "integer >= " + std::to_string(key.min)
+                                  : "integer " + std::to_string(key.min) + ".." + std::to_string(key.max);
+    case KeyType::size:
+      return key.max == unbounded ? "size >= " + bound_text(key, key.min)
+                                  : "size " + bound_text(key, key.min) + ".." + bound_text(key, key.max);
+    case KeyType::seconds: return key.zero_allowed ? "seconds >= 0" : "seconds > 0";
+    case KeyType::string: return "string";
+    case KeyType::path: return "path";
+    case KeyType::enumeration: return choices_text(key, " | ");
+    case KeyType::string_list: return "list of strings";
+    case KeyType::string_map: return "map of strings";
+    case KeyType::listen_list: return "address or list of addresses";
+  }
+  return "";
+}
+
+KeyValue parse_scalar(const KeyDef& key, std::string_view text) {
+  auto fail = [&]() -> KeyValueError { return KeyValueError("expected " + expected_text(key) + ", got " + quote(text)); };
+  switch (key.type) {
+    case KeyType::boolean: {
+      auto value = parse_bool(text);
+      if (!value) throw fail();
+      return *value;
+    }
+    case KeyType::integer: {
+      auto value = parse_integer(text);
+      if (!value || *value < key.min || *value > key.max) throw fail();
+      return *value;
+    }
+    case KeyType::size: {
+      auto value = parse_size(text);
+      if (!value || *value < static_cast<std::uint64_t>(key.min) || *value > static_cast<std::uint64_t>(key.max)) throw fail();
+      return static_cast<std::int64_t>(*value);
+    }
+    case KeyType::seconds: {
+      auto value = parse_seconds(text);
+      if (!value || *value < 0 || (*value == 0 && !key.zero_allowed)) throw fail();
+      return *value;
+    }
+    case KeyType::string:
+    case KeyType::path:
+      if (has_control_characters(text)) throw KeyValueError("expected " + expected_text(key) + " without line breaks or NUL bytes");
+      return std::string(text);
+    case KeyType::enumeration:
+      for (auto choice : key.choices) {
+        if (choice == text) return std::string(text);
+      }
+      throw fail();
+    case KeyType::listen_list: return std::vector<std::string>{std::string(text)};
+    case KeyType::string_list:
+    case KeyType::string_map: throw fail();
+  }
+  throw fail();
+}
+
+std::string format_value(const KeyDef& key, const KeyValue& value) {
+  switch (key.type) {
+    case KeyType::boolean: return std::get<bool>(value) ? "true" : "false";
+    case KeyType::integer: return std::to_string(std::get<std::int64_t>(value));
+    case KeyType::size: return format_size(static_cast<std::uint64_t>(std::get<std::int64_t>(value)));
+    case KeyType::seconds: return format_seconds(std::get<double>(value));
+    case KeyType::string:
+    case KeyType::path:
+    case KeyType::enumeration: return yaml_scalar(std::get<std::string>(value));
+    case KeyType::string_list:
+    case KeyType::listen_list: {
+      std::string out = "[";
+      for (const auto& item : std::get<std::vector<std::string>>(value)) {
+        if (out.size() > 1) out += ", ";
+        out += yaml_scalar(item);
+      }
+      return out + "]";
+    }
+    case KeyType::string_map: {
+      std::string out = "{";
+      for (const auto& [name, item] : std::get<std::map<std::string, std::string>>(value)) {
+        if (out.size() > 1) out += ", ";
+        out += yaml_scalar(name) + ": " + yaml_scalar(item);
+      }
+      return out + "}";
+    }
+  }
+  return "";
+}
+
+std::string default_text(const KeyDef& key) {
+  if (!key.default_note.empty()) return std::string(key.default_note);
+  const GatewayConfig config;
+  const PoolSettings pool;
+  return format_value(key, key.get(config, pool));
+}
+
+}  // namespace pagi::gateway
