@@ -1,0 +1,355 @@
+package PAGI::Gateway::Worker::HttpScope;
+# One http scope: runs the app with $scope/$receive/$send, feeds it the
+# request body with credit, validates and forwards what it sends within the
+# send window, follows responseDone/httpDisconnect into pagi.connection, and
+# finishes with the 500 backstop (when needed) and scopeEnd.
+#
+# The worker (PAGI::Gateway::Worker) gives it:
+#   ->{id}, and a context hashref `ctx` with
+#     send     => sub ($wire_msg)  queue a frame
+#     settings => welcome (sendWindow, receiveWindow, maxMessageBytes)
+#     finished => sub ($id)        forget this scope
+#     log      => sub ($text)
+use strict;
+use warnings;
+use Future;
+use Scalar::Util qw(blessed);
+use PAGI::Gateway::Worker::ConnectionState;
+use PAGI::Gateway::Worker::Transport;
+use PAGI::Gateway::Worker::SendValidator;
+
+my %SEND = (
+    'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
+    'http.response.body'       => \&PAGI::Gateway::Worker::SendValidator::response_body,
+    'http.response.trailers'   => \&PAGI::Gateway::Worker::SendValidator::response_trailers,
+    'http.response.early_hint' => \&PAGI::Gateway::Worker::SendValidator::early_hint,
+    'http.fullflush'           => sub { ({ type => 'httpFullflush' }, 0) },
+);
+# Which scope->{extensions} key an extension event needs.
+my %NEEDS_EXT = ('http.fullflush' => 'fullflush', 'http.response.early_hint' => 'http.response.early_hint');
+my $DISCONNECT = { type => 'http.disconnect' };
+
+sub new {
+    my ($class, %args) = @_;
+    my $m = $args{open};
+    my $ctx = $args{ctx};
+    my $w = $ctx->{settings};
+    my $self = bless {
+        id        => $m->{scope},
+        ctx       => $ctx,
+        scope     => $args{scope},
+        conn      => PAGI::Gateway::Worker::ConnectionState->new,
+        transport => PAGI::Gateway::Worker::Transport->new(high_water_mark => $w->{sendWindow}),
+        window    => $w->{sendWindow},
+        rwindow   => $w->{receiveWindow},
+        # Largest body per frame: the gateway rejects frames over maxMessageBytes.
+        max_chunk => ($w->{maxMessageBytes} || 16 * 1024 * 1024) - 4096,
+        rq        => [],        # receive events not yet taken by the app
+        waiters   => [],        # receive futures waiting for an event
+        uncredited => 0,        # request body bytes consumed, credit not yet sent
+        body_more => 1,         # more request body may come
+        continue  => $m->{expectContinue},
+        in_flight => 0,         # response body bytes not yet credited back
+        pending   => [],        # [wire, future, bytes] waiting for credit
+        started   => 0,
+        complete  => 0,         # terminal body/file/trailers sent
+        trailers  => 0,
+    }, $class;
+    $self->{scope}{'pagi.connection'} = $self->{conn};
+    $self->{scope}{'pagi.transport'} = $self->{transport};
+    if ($m->{hasBody}) {
+        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} };
+        $self->{body_more} = $m->{more};
+    }
+    return $self;
+}
+
+sub run {
+    my ($self, $app) = @_;
+    my $weak = $self;
+    Scalar::Util::weaken($weak);
+    my $receive = sub { $weak ? $weak->_receive : Future->done({%$DISCONNECT}) };
+    my $send = sub { $weak ? $weak->_send($_[0]) : Future->done };
+    my $f = eval { $app->($self->{scope}, $receive, $send) };
+    if (!defined $f && $@) { $f = Future->fail($@) }
+    elsif (!(blessed $f && $f->isa('Future'))) { $f = Future->done }
+    $self->{app_future} = $f;
+    $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak });
+    return;
+}
+
+# --- messages from the gateway ------------------------------------------------
+
+sub on_message {
+    my ($self, $m) = @_;
+    my $t = $m->{type};
+    if ($t eq 'credit') { $self->_credit($m->{bytes}) }
+    elsif ($t eq 'httpRequest') {
+        $self->{body_more} = $m->{more};
+        $self->_deliver({ type => 'http.request', body => $m->{body}, more => $m->{more} });
+    }
+    elsif ($t eq 'responseDone') {
+        $self->_deliver({%$DISCONNECT}) if $self->{conn}->_complete;
+        $self->_maybe_forget;
+    }
+    elsif ($t eq 'httpDisconnect') {
+        $self->_client_gone($m->{reason} || 'client_closed');
+        $self->_maybe_forget;
+    }
+    return;
+}
+
+sub _client_gone {
+    my ($self, $reason) = @_;
+    return unless $self->{conn}->_disconnect($reason);
+    # Sends after disconnect are no-ops: release anything waiting for credit.
+    my $pending = $self->{pending};
+    $self->{pending} = [];
+    $_->[1]->done for @$pending;
+    $self->_deliver({%$DISCONNECT});
+    $self->_send_scope_end if $self->{end_msg};
+}
+
+sub _deliver {
+    my ($self, $ev) = @_;
+    if (my $f = shift @{ $self->{waiters} }) { $self->_account($ev); $f->done($ev) }
+    else { push @{ $self->{rq} }, $ev }
+}
+
+# --- $receive -------------------------------------------------------------------
+
+sub _receive {
+    my ($self) = @_;
+    if (my $ev = shift @{ $self->{rq} }) {
+        $self->_account($ev);
+        return Future->done($ev);
+    }
+    return Future->done({%$DISCONNECT}) if $self->{conn}->_finished;
+    my $send = $self->{ctx}{send};
+    if ($self->{continue}) {
+        # First read of a 100-continue request: this credit opens the body.
+        $self->{continue} = 0;
+        $send->({ scope => $self->{id}, type => 'credit', bytes => $self->{rwindow} });
+    }
+    elsif ($self->{uncredited} && $self->{body_more}) {
+        # The app is waiting with nothing queued: never let batching stall it.
+        $send->({ scope => $self->{id}, type => 'credit', bytes => $self->{uncredited} });
+        $self->{uncredited} = 0;
+    }
+    my $f = Future->new;
+    push @{ $self->{waiters} }, $f;
+    return $f;
+}
+
+# Counts body bytes the app took; credits them back in batches.
+sub _account {
+    my ($self, $ev) = @_;
+    my $n = length($ev->{body} // '') or return;
+    $self->{continue} = 0;
+    return unless $ev->{more};
+    $self->{uncredited} += $n;
+    if ($self->{uncredited} * 2 >= $self->{rwindow}) {
+        $self->{ctx}{send}->({ scope => $self->{id}, type => 'credit', bytes => $self->{uncredited} });
+        $self->{uncredited} = 0;
+    }
+}
+
+# --- $send ----------------------------------------------------------------------
+
+sub _send {
+    my ($self, $ev) = @_;
+    my $conn = $self->{conn};
+    # After the client left (or the response finished) sends are no-ops.
+    return Future->done if $conn->{finished};
+    my ($wire, $bytes) = eval {
+        die "pagi-worker-perl: \$send expects an event hash reference\n" unless ref $ev eq 'HASH';
+        my $type = $ev->{type};
+        die "pagi-worker-perl: \$send event without a type\n" unless defined $type;
+        my $check = $SEND{$type}
+            or die "pagi-worker-perl: unsupported event type '$type' for an http scope\n";
+        if (my $ext = $NEEDS_EXT{$type}) {
+            die "pagi-worker-perl: '$type' needs the '$ext' extension, which this scope does not advertise\n"
+                unless $self->{scope}{extensions}{$ext};
+        }
+        my @r = $check->($ev);
+        $self->_check_order($type, $r[0]);
+        @r;
+    };
+    return Future->fail($@) unless $wire;
+    return $self->_stream_fh($wire) if $wire->{fh};
+    return $self->_emit_or_wait($wire, $bytes);
+}
+
+# Response state rules; the gateway enforces the same and would drop the worker.
+sub _check_order {
+    my ($self, $type, $wire) = @_;
+    die "pagi-worker-perl: $type after the response completed\n" if $self->{complete};
+    if ($type eq 'http.response.start') {
+        die "pagi-worker-perl: http.response.start sent twice\n" if $self->{started};
+        $self->{started} = 1;
+        $self->{trailers} = $wire->{trailers};
+        $self->{conn}->_mark_started;
+    }
+    elsif ($type eq 'http.response.early_hint') {
+        die "pagi-worker-perl: http.response.early_hint after http.response.start\n" if $self->{started};
+    }
+    else {
+        die "pagi-worker-perl: $type before http.response.start\n" unless $self->{started};
+        if ($type eq 'http.response.trailers') {
+            die "pagi-worker-perl: http.response.trailers without trailers => 1 in http.response.start\n"
+                unless $self->{trailers};
+            die "pagi-worker-perl: http.response.trailers before the final body\n" unless $self->{body_done};
+            $self->_set_complete;
+        }
+        elsif ($type eq 'http.response.body') {
+            return if $wire->{fh};
+            if (!$wire->{more} || defined $wire->{file}) {
+                $self->{body_done} = 1;
+                $self->_set_complete unless $self->{trailers};
+            }
+        }
+    }
+}
+
+sub _set_complete {
+    my ($self) = @_;
+    $self->{complete} = 1;
+    $self->{conn}->_mark_complete;
+}
+
+sub _emit_or_wait {
+    my ($self, $wire, $bytes) = @_;
+    if ($bytes > $self->{max_chunk}) {
+        # One frame must stay under maxMessageBytes: split the body.
+        my $body = $wire->{body};
+        my $more = $wire->{more};
+        my @f;
+        for (my $off = 0; $off < $bytes; $off += $self->{max_chunk}) {
+            my $chunk = substr($body, $off, $self->{max_chunk});
+            my $last = $off + $self->{max_chunk} >= $bytes;
+            push @f, $self->_emit_or_wait(
+                { type => 'httpResponseBody', body => $chunk, more => $last ? $more : 1 }, length $chunk);
+        }
+        return Future->needs_all(@f)->then(sub { Future->done });
+    }
+    if (@{ $self->{pending} } || ($self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
+        my $f = Future->new;
+        push @{ $self->{pending} }, [ $wire, $f, $bytes ];
+        return $f;
+    }
+    $self->_emit($wire, $bytes);
+    return Future->done;
+}
+
+sub _emit {
+    my ($self, $wire, $bytes) = @_;
+    $wire->{scope} = $self->{id};
+    $self->{ctx}{send}->($wire);
+    if ($bytes) {
+        $self->{in_flight} += $bytes;
+        $self->{transport}->_set_buffered($self->{in_flight});
+    }
+}
+
+sub _credit {
+    my ($self, $bytes) = @_;
+    my $n = $self->{in_flight} - $bytes;
+    $self->{in_flight} = $n < 0 ? 0 : $n;
+    $self->{transport}->_set_buffered($self->{in_flight});
+    my $pending = $self->{pending};
+    while (@$pending) {
+        my ($wire, $f, $b) = @{ $pending->[0] };
+        last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
+        shift @$pending;
+        $self->_emit($wire, $b);
+        $f->done;
+    }
+    $self->_send_scope_end if !@$pending && $self->{end_msg};
+}
+
+# `fh` bodies become ordinary body events read from the handle.
+sub _stream_fh {
+    my ($self, $spec) = @_;
+    my ($fh, $offset, $length) = @$spec{qw(fh offset length)};
+    my $chunk = $self->{window} < $self->{max_chunk} ? $self->{window} : $self->{max_chunk};
+    $chunk = 65536 if $chunk <= 0;
+    if ($offset) {
+        seek($fh, $offset, 0) or return Future->fail("pagi-worker-perl: http.response.body: cannot seek fh: $!\n");
+    }
+    my $left = $length;
+    my $step;
+    $step = sub {
+        return Future->done if $self->{conn}{finished};
+        my $want = defined $left && $left < $chunk ? $left : $chunk;
+        my $n = $want ? read($fh, my $buf, $want) : 0;
+        return Future->fail("pagi-worker-perl: http.response.body: read from fh failed: $!\n") unless defined $n;
+        $left -= $n if defined $left;
+        my $last = $n == 0 || (defined $left && $left <= 0);
+        my $wire = { type => 'httpResponseBody', body => $buf // '', more => $last ? 0 : 1 };
+        if ($last) {
+            eval { $self->_check_order('http.response.body', $wire); 1 } or return Future->fail($@);
+        }
+        my $f = $self->_emit_or_wait($wire, $n);
+        return $last ? $f : $f->then($step);
+    };
+    my $f = $step->();
+    return $f->on_ready(sub { undef $step });
+}
+
+# --- the app finished -------------------------------------------------------------
+
+sub _app_finished {
+    my ($self, $f) = @_;
+    my $conn = $self->{conn};
+    my $scope = $self->{scope};
+    my ($failed, $error) = (0, '');
+    if ($f->is_failed) {
+        ($error) = $f->failure;
+        $error = "$error";
+        $failed = 1;
+        $self->{ctx}{log}->("$scope->{method} $scope->{raw_path}: app died: $error");
+    }
+    elsif ($f->is_cancelled) {
+        ($failed, $error) = (1, 'app future cancelled');
+    }
+    if (!$self->{started} && !$conn->{finished}) {
+        # The backstop: the client still waits for a response that will never come.
+        $self->{ctx}{log}->("$scope->{method} $scope->{raw_path}: app returned without a response; sending 500")
+            unless $failed;
+        $self->{started} = $self->{complete} = 1;
+        $conn->_mark_started;
+        $conn->_mark_complete;
+        my $body = "Internal Server Error\n";
+        $self->_emit({ type => 'httpResponseStart', status => 500,
+                       headers => [ 'content-type', 'text/plain; charset=utf-8', 'content-length', length $body ] }, 0);
+        $self->_emit({ type => 'httpResponseBody', body => $body, more => 0 }, length $body);
+        $conn->_disconnect('server_error');
+        $self->_deliver({%$DISCONNECT});
+    }
+    elsif (!$self->{complete} && !$conn->{finished}) {
+        # Started but never finished: the gateway aborts the exchange.
+        $self->_client_gone('server_error');
+    }
+    $self->{end_msg} = { scope => $self->{id}, type => 'scopeEnd', failed => $failed, message => $error };
+    # Frames still waiting for credit must reach the gateway before scopeEnd.
+    $self->_send_scope_end unless @{ $self->{pending} };
+}
+
+sub _send_scope_end {
+    my ($self) = @_;
+    my $msg = delete $self->{end_msg} or return;
+    $self->{ctx}{send}->($msg);
+    $self->{ended} = 1;
+    $self->_maybe_forget;
+}
+
+# Kept until scopeEnd went out and, for a complete response, until the
+# gateway said how it ended (on_complete/on_disconnect need that message).
+sub _maybe_forget {
+    my ($self) = @_;
+    return unless $self->{ended};
+    return if $self->{complete} && !$self->{conn}{finished};
+    $self->{ctx}{finished}->($self->{id});
+}
+
+1;

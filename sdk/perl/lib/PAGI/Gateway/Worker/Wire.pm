@@ -1,0 +1,123 @@
+package PAGI::Gateway::Worker::Wire;
+# The worker's end of the gateway socket on an IO::Async loop: reads big
+# chunks and hands every complete decoded message to on_message; collects the
+# frames produced during one loop iteration in an output buffer and writes
+# them with one syswrite on the next tick (so a response start, its body and
+# the scopeEnd leave in one write).
+use strict;
+use warnings;
+use Errno qw(EAGAIN EWOULDBLOCK EINTR);
+use IO::Async::Handle;
+use Scalar::Util ();
+use PAGI::Gateway::Worker::Codec;
+
+sub new {
+    my ($class, %args) = @_;
+    my $self = bless {
+        loop       => $args{loop},
+        fh         => $args{fh},
+        on_message => $args{on_message},
+        on_eof     => $args{on_eof},
+        on_error   => $args{on_error},
+        read_size  => $args{read_size} || 256 * 1024,
+        max_frame  => $args{max_frame_bytes},
+        in         => '',
+        out        => '',
+        flush_queued => 0,
+    }, $class;
+    $args{fh}->blocking(0);
+    my $weak = $self;
+    Scalar::Util::weaken($weak);
+    $self->{handle} = IO::Async::Handle->new(
+        handle => $args{fh},
+        on_read_ready  => sub { $weak->_read if $weak },
+        on_write_ready => sub { $weak->_flush if $weak },
+        want_writeready => 0,
+    );
+    $self->{loop}->add($self->{handle});
+    return $self;
+}
+
+# Queues one message; it is written on the next tick with everything else.
+sub send {
+    my ($self, $msg) = @_;
+    $self->{out} .= PAGI::Gateway::Worker::Codec::encode($msg);
+    $self->_schedule;
+    return;
+}
+
+sub _schedule {
+    my ($self) = @_;
+    return if $self->{flush_queued};
+    $self->{flush_queued} = 1;
+    my $weak = $self;
+    Scalar::Util::weaken($weak);
+    $self->{loop}->later(sub { $weak->_flush if $weak });
+}
+
+sub pending_bytes { length $_[0]{out} }
+
+# Calls $cb once everything queued so far has been written.
+sub when_flushed {
+    my ($self, $cb) = @_;
+    return $cb->() if $self->{out} eq '' || $self->{closed};
+    push @{ $self->{flush_waiters} }, $cb;
+    $self->_schedule;
+}
+
+sub _flush {
+    my ($self) = @_;
+    $self->{flush_queued} = 0;
+    return if $self->{closed};
+    while (length $self->{out}) {
+        my $n = syswrite($self->{fh}, $self->{out});
+        if (!defined $n) {
+            next if $! == EINTR;
+            if ($! == EAGAIN || $! == EWOULDBLOCK) {
+                $self->{handle}->want_writeready(1);
+                return;
+            }
+            return $self->_fail("write to gateway failed: $!");
+        }
+        substr($self->{out}, 0, $n, '');
+    }
+    $self->{handle}->want_writeready(0) if $self->{handle}->want_writeready;
+    if (my $w = delete $self->{flush_waiters}) { $_->() for @$w }
+}
+
+sub _read {
+    my ($self) = @_;
+    my $n = sysread($self->{fh}, $self->{in}, $self->{read_size}, length $self->{in});
+    if (!defined $n) {
+        return if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
+        return $self->_fail("read from gateway failed: $!");
+    }
+    if ($n == 0) {
+        $self->close;
+        return $self->{on_eof}->();
+    }
+    my @msgs = eval { PAGI::Gateway::Worker::Codec::decode_frames(\$self->{in}, $self->{max_frame}) };
+    my $err = $@;
+    for my $m (@msgs) {
+        last if $self->{closed};
+        $self->{on_message}->($m);
+    }
+    # Messages before a malformed frame are still delivered, in order.
+    $self->_fail("protocol error: $err") if $err && !$self->{closed};
+}
+
+sub _fail {
+    my ($self, $why) = @_;
+    $self->close;
+    $self->{on_error}->($why);
+}
+
+sub close {
+    my ($self) = @_;
+    return if $self->{closed};
+    $self->{closed} = 1;
+    $self->{loop}->remove($self->{handle}) if $self->{handle}->loop;
+    if (my $w = delete $self->{flush_waiters}) { $_->() for @$w }
+}
+
+1;

@@ -1,0 +1,2 @@
+# Returns a hash reference instead of an app.
+return { not => 'an app' };

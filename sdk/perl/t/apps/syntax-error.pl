@@ -1,0 +1,1 @@
+return sub { my $x = ; };
