@@ -22,7 +22,6 @@ enum class UpstreamError : std::uint8_t {
   queue_timeout,   // waited too long for a worker -> 503 + Retry-After
   pool_failed,     // pool in crash loop / not ready -> 503 + Retry-After
   request_timeout, // no response started in time -> 504
-  bad_event,       // the worker sent an invalid event for this scope -> 500
   shutting_down,   // gateway is stopping and the scope never started -> 503
 };
 

@@ -50,6 +50,11 @@ struct PoolSettings {
   std::uint32_t max_message_bytes = 16 * 1024 * 1024;
   // Heartbeat ping interval; 0 disables.
   Seconds heartbeat_interval{5};
+  // Unanswered heartbeats after which a worker counts as hung and is killed.
+  int heartbeat_misses = 3;
+  // Graceful stop: after `shutdown` (and again after SIGTERM) a worker gets
+  // this long to exit before the next, harder signal.
+  Seconds stop_grace{5};
 };
 
 }  // namespace pagi::workers

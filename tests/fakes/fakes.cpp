@@ -1,0 +1,1 @@
+// Anchor so the fakes library is never empty.

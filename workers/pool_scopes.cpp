@@ -1,0 +1,322 @@
+// The conversation of each scope, both directions: a transport's calls
+// (open, body, credit, done, disconnect) become frames to the scope's
+// worker; a worker's events are checked against the scope's state
+// (HttpScopeFlow) and become Downstream calls.
+//
+// Re-entrancy: a Downstream call may call back into the pool (write credit,
+// destroy its Upstream, open the next pipelined scope). So every handler
+// updates the record first and makes the Downstream call last, and never
+// touches the record afterwards.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "workers/pool_core.hpp"
+#include "workers/worker_messages.hpp"
+
+namespace pagi::workers {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string_view view(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
+std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+
+// Validation guarantees an even count.
+void to_header_views(capnp::List<capnp::Data>::Reader list, std::vector<HeaderView>& out) {
+  out.clear();
+  for (unsigned i = 0; i + 1 < list.size(); i += 2) out.push_back({view(list[i]), view(list[i + 1])});
+}
+
+}  // namespace
+
+// ---- transport -> pool ---------------------------------------------------------
+
+std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
+                                               std::weak_ptr<Downstream> downstream) {
+  const std::uint64_t id = allocate_scope_id();
+  const std::size_t first_window =
+      request.expect_continue ? 0
+                              : settings_.receive_window -
+                                    std::min<std::size_t>(settings_.receive_window,
+                                                          request.has_body ? request.body.size() : 0);
+  ScopeRecord& record = scopes_.insert(
+      id, ScopeRecord(std::move(downstream),
+                      HttpScopeFlow(settings_.send_window, settings_.receive_window, first_window)));
+  record.expect_continue = request.expect_continue;
+  record.request_body_open = !request.has_body || request.more;
+  auto upstream = make_pool_upstream(weak_from_this(), id);
+
+  if (state_ == PoolState::stopping || state_ == PoolState::stopped) {
+    post_fail_scope(id, UpstreamError::shutting_down);
+    return upstream;
+  }
+  if (state_ == PoolState::failed || state_ == PoolState::idle) {
+    post_fail_scope(id, UpstreamError::pool_failed);
+    return upstream;
+  }
+  // FIFO: nobody overtakes a waiting scope.
+  if (queue_.empty()) {
+    if (Worker* worker = pick_worker()) {
+      dispatch(id, record, *worker, &request);
+      return upstream;
+    }
+  }
+  if (!queue_.push(id, Clock::now())) {
+    spdlog::warn("{}: queue full ({} scopes waiting)", describe(), queue_.size());
+    post_fail_scope(id, UpstreamError::queue_full);
+    return upstream;
+  }
+  messages::append_open(record.open_frame, id, request);
+  arm_queue_timer();
+  return upstream;
+}
+
+void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request) {
+  record.worker_id = worker.id();
+  worker.add_scope(id);
+  if (request != nullptr) {
+    messages::append_open(worker.output(), id, *request);
+  } else {
+    worker.output().append(record.open_frame);
+    std::string().swap(record.open_frame);
+  }
+  worker.flush();
+}
+
+std::size_t PoolCore::request_window(std::uint64_t id) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr || record->worker_id == 0 || record->finished() || record->worker_done) return 0;
+  return record->flow.request_window();
+}
+
+void PoolCore::send_body(std::uint64_t id, std::string_view chunk, bool more) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr || record->finished() || record->worker_done || !record->request_body_open) return;
+  Worker* worker = find_worker(record->worker_id);
+  if (worker == nullptr || !worker->holds_scope(id)) return;
+  if (chunk.size() > record->flow.request_window()) {
+    spdlog::debug("{}: scope {} body chunk of {} beyond its window {}", describe(), id, chunk.size(),
+                  record->flow.request_window());
+  }
+  record->flow.on_request_sent(chunk.size());
+  record->request_body_open = more;
+  messages::append_http_request(worker->output(), id, chunk, more);
+  worker->flush();
+}
+
+void PoolCore::response_written(std::uint64_t id, std::size_t bytes) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr || record->worker_done) return;
+  const std::size_t credit = record->flow.on_response_written(bytes);
+  if (credit == 0) return;
+  record->pending_credit += credit;
+  queue_credit(id, *record);
+}
+
+void PoolCore::queue_credit(std::uint64_t id, ScopeRecord& record) {
+  if (record.credit_queued) return;
+  record.credit_queued = true;
+  credit_dirty_.push_back(id);
+  if (credit_flush_posted_) return;
+  credit_flush_posted_ = true;
+  // Credit from one loop turn goes out as one frame per scope.
+  asio::post(io_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->flush_credits();
+  });
+}
+
+void PoolCore::flush_credits() {
+  credit_flush_posted_ = false;
+  std::vector<std::uint64_t> dirty;
+  dirty.swap(credit_dirty_);
+  for (std::uint64_t id : dirty) {
+    ScopeRecord* record = scopes_.find(id);
+    if (record == nullptr) continue;
+    record->credit_queued = false;
+    const std::size_t credit = record->pending_credit;
+    record->pending_credit = 0;
+    Worker* worker = find_worker(record->worker_id);
+    if (credit == 0 || worker == nullptr || !worker->holds_scope(id)) continue;
+    messages::append_credit(worker->output(), id, credit);
+    worker->flush();
+  }
+}
+
+void PoolCore::response_done(std::uint64_t id) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr || record->finished()) return;
+  record->response_done = true;
+  Worker* worker = find_worker(record->worker_id);
+  if (worker == nullptr || !worker->holds_scope(id)) return;
+  // Credit of this turn first, so the worker sees the window close cleanly.
+  if (record->pending_credit > 0) {
+    messages::append_credit(worker->output(), id, record->pending_credit);
+    record->pending_credit = 0;
+  }
+  messages::append_response_done(worker->output(), id);
+  worker->flush();
+}
+
+void PoolCore::disconnect(std::uint64_t id, DisconnectReason reason) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr || record->disconnected) return;
+  record->disconnected = true;
+  if (record->worker_id == 0) {  // still queued: the app never saw it
+    queue_.remove(id);
+    record->worker_done = true;
+    return;
+  }
+  Worker* worker = find_worker(record->worker_id);
+  if (worker == nullptr || !worker->holds_scope(id)) return;
+  messages::append_http_disconnect(worker->output(), id, reason);
+  worker->flush();
+}
+
+void PoolCore::upstream_released(std::uint64_t id) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr) return;
+  if (!record->finished()) disconnect(id, DisconnectReason::server_error);
+  record = scopes_.find(id);
+  if (record == nullptr) return;
+  record->upstream_alive = false;
+  scopes_.erase_if_unused(id);
+}
+
+void PoolCore::fail_scope(std::uint64_t id, UpstreamError error) {
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr) return;
+  if (record->worker_id == 0) record->worker_done = true;  // it never reached a worker
+  if (record->disconnected) {
+    scopes_.erase_if_unused(id);
+    return;
+  }
+  record->disconnected = true;
+  std::shared_ptr<Downstream> ds = record->downstream.lock();
+  scopes_.erase_if_unused(id);
+  if (ds) ds->on_upstream_error(error);
+}
+
+void PoolCore::post_fail_scope(std::uint64_t id, UpstreamError error) {
+  if (ScopeRecord* record = scopes_.find(id)) record->worker_done = true;
+  asio::post(io_, [weak = weak_from_this(), id, error] {
+    if (auto self = weak.lock()) self->fail_scope(id, error);
+  });
+}
+
+void PoolCore::release_worker_scopes(Worker& worker, UpstreamError error) {
+  const std::vector<std::uint64_t> ids(worker.scopes().begin(), worker.scopes().end());
+  for (std::uint64_t id : ids) {
+    worker.remove_scope(id);
+    if (ScopeRecord* record = scopes_.find(id)) record->worker_done = true;
+    fail_scope(id, error);
+  }
+}
+
+// ---- worker -> pool ------------------------------------------------------------
+
+void PoolCore::on_worker_scope_message(Worker& worker, wire::Envelope::Reader message) {
+  const std::uint64_t id = message.getScope();
+  if (!worker.ever_opened(id)) {
+    worker.fail(fmt::format("message for scope {} that was never opened", id));
+    return;
+  }
+  if (!worker.holds_scope(id)) return;  // finished; may have crossed in flight
+  ScopeRecord* record = scopes_.find(id);
+  if (record == nullptr) {
+    worker.remove_scope(id);
+    return;
+  }
+  if (message.which() == wire::Envelope::SCOPE_END) {
+    on_scope_end(worker, id, message.getScopeEnd());
+    return;
+  }
+  on_scope_event(worker, id, *record, message);
+}
+
+void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end) {
+  worker.remove_scope(id);
+  ScopeRecord* record = scopes_.find(id);
+  const bool failed = end.getFailed();
+  if (failed) {
+    spdlog::error("{} worker={} pid={}: scope {} failed: {}", describe(), worker.id(), worker.pid(), id,
+                  view(end.getMessage()));
+  }
+  std::shared_ptr<Downstream> ds;
+  if (record != nullptr) {
+    record->worker_done = true;
+    if (!record->disconnected) ds = record->downstream.lock();
+    scopes_.erase_if_unused(id);
+  }
+  if (ds) ds->on_app_done(failed);
+  if (state_ == PoolState::stopping && worker.life() == WorkerLife::draining && worker.in_flight() == 0) {
+    worker.stop();
+  }
+  dispatch_queued();
+}
+
+void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
+                              wire::Envelope::Reader message) {
+  if (record.finished()) return;  // after responseDone/httpDisconnect only scopeEnd matters
+  std::shared_ptr<Downstream> ds = record.downstream.lock();
+  if (!ds) {
+    // The transport is gone without saying so: tell the app, ignore the rest.
+    record.disconnected = true;
+    messages::append_http_disconnect(worker.output(), id, DisconnectReason::server_error);
+    worker.flush();
+    return;
+  }
+  ScopeEventError error = ScopeEventError::ok;
+  switch (message.which()) {
+    case wire::Envelope::HTTP_RESPONSE_START: {
+      const auto start = message.getHttpResponseStart();
+      error = record.flow.on_start(start.getTrailers());
+      if (error != ScopeEventError::ok) break;
+      to_header_views(start.getHeaders(), header_scratch_);
+      ds->on_response_start(start.getStatus(), header_scratch_, start.getTrailers());
+      return;
+    }
+    case wire::Envelope::HTTP_RESPONSE_BODY: {
+      const auto body = message.getHttpResponseBody();
+      const std::string_view file = view(body.getFile());
+      const std::string_view bytes = view(body.getBody());
+      error = record.flow.on_body(file.empty() ? bytes.size() : 0, body.getMore(), !file.empty());
+      if (error != ScopeEventError::ok) break;
+      if (!file.empty()) {
+        ds->on_response_file(file, body.getOffset(), body.getLength());
+      } else {
+        ds->on_response_body(bytes, body.getMore());
+      }
+      return;
+    }
+    case wire::Envelope::HTTP_RESPONSE_TRAILERS:
+      error = record.flow.on_trailers();
+      if (error != ScopeEventError::ok) break;
+      to_header_views(message.getHttpResponseTrailers().getHeaders(), header_scratch_);
+      ds->on_response_trailers(header_scratch_);
+      return;
+    case wire::Envelope::HTTP_FULLFLUSH:
+      error = record.flow.on_flush();
+      if (error != ScopeEventError::ok) break;
+      ds->on_flush();
+      return;
+    case wire::Envelope::HTTP_RESPONSE_EARLY_HINT:
+      error = record.flow.on_early_hint();
+      if (error != ScopeEventError::ok) break;
+      // Downstream has no 103 yet: dropped (the extension is not offered).
+      spdlog::debug("{}: scope {} early hint dropped", describe(), id);
+      return;
+    case wire::Envelope::CREDIT:
+      record.flow.on_request_credit(message.getCredit().getBytes());
+      ds->on_request_credit();
+      return;
+    default:
+      // websocket/sse/lifespan events on an http scope.
+      error = ScopeEventError::wrong_scope_type;
+      break;
+  }
+  worker.fail(fmt::format("scope {}: {}", id, to_string(error)));
+}
+
+}  // namespace pagi::workers

@@ -1,0 +1,164 @@
+#include "workers/process_launcher.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+extern char** environ;
+
+#ifndef PAGI_SOURCE_DIR
+#define PAGI_SOURCE_DIR "."
+#endif
+
+namespace pagi::workers {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string perl_sdk_dir() {
+  if (const char* dir = std::getenv("PAGI_PERL_SDK"); dir != nullptr && *dir != '\0') return dir;
+  return std::string(PAGI_SOURCE_DIR) + "/sdk/perl";
+}
+
+// The gateway's environment with the pool's additions; PAGI_WORKER_FD last
+// so nothing can override it.
+std::vector<std::string> worker_environment(const PoolSettings& settings, int worker_fd) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    merged[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+  }
+  for (const auto& [key, value] : settings.env) merged[key] = value;
+  merged["PAGI_WORKER_FD"] = std::to_string(worker_fd);
+  std::vector<std::string> out;
+  out.reserve(merged.size());
+  for (const auto& [key, value] : merged) out.push_back(key + "=" + value);
+  return out;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Only async-signal-safe calls from here to exec: the child of a process
+// that may have other threads (spdlog's, OpenSSL's) must not allocate.
+[[noreturn]] void exec_child(int worker_fd, int status_pipe, pid_t parent, char** argv, char** envp) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) _exit(127);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_DFL);  // exec keeps an ignored SIGPIPE ignored
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, STDIN_FILENO);
+    if (null_fd != STDIN_FILENO) ::close(null_fd);
+  }
+  ::fcntl(worker_fd, F_SETFD, 0);  // the worker end survives exec
+  ::execvpe(argv[0], argv, envp);
+  const int err = errno;
+  ssize_t ignored = ::write(status_pipe, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
+class ProcessLauncher final : public WorkerLauncher {
+ public:
+  explicit ProcessLauncher(ChildReaper& reaper) : reaper_(reaper) {}
+
+  LaunchedWorker launch(const PoolSettings& settings, ExitHandler on_exit,
+                        std::string& error) override {
+    std::vector<std::string> argv = worker_argv(settings, error);
+    if (argv.empty()) return {};
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      error = std::string("socketpair: ") + std::strerror(errno);
+      return {};
+    }
+    const int gateway_fd = fds[0];
+    const int worker_fd = fds[1];
+    int status_pipe[2];
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+      error = std::string("pipe: ") + std::strerror(errno);
+      ::close(gateway_fd);
+      ::close(worker_fd);
+      return {};
+    }
+    std::vector<std::string> env = worker_environment(settings, worker_fd);
+    std::vector<char*> c_argv = c_strings(argv);
+    std::vector<char*> c_env = c_strings(env);
+    const pid_t parent = ::getpid();
+
+    const pid_t pid = ::fork();
+    if (pid == 0) exec_child(worker_fd, status_pipe[1], parent, c_argv.data(), c_env.data());
+    ::close(worker_fd);
+    ::close(status_pipe[1]);
+    if (pid < 0) {
+      error = std::string("fork: ") + std::strerror(errno);
+      ::close(gateway_fd);
+      ::close(status_pipe[0]);
+      return {};
+    }
+    reaper_.watch(pid, std::move(on_exit));
+
+    // exec closes the pipe on success; on failure the child writes errno.
+    int exec_errno = 0;
+    ssize_t n;
+    do {
+      n = ::read(status_pipe[0], &exec_errno, sizeof exec_errno);
+    } while (n < 0 && errno == EINTR);
+    ::close(status_pipe[0]);
+    if (n == sizeof exec_errno) {
+      // The child exits by itself; the reaper still collects it.
+      error = "exec " + argv[0] + ": " + std::strerror(exec_errno);
+      ::close(gateway_fd);
+      return {};
+    }
+    ::fcntl(gateway_fd, F_SETFL, ::fcntl(gateway_fd, F_GETFL) | O_NONBLOCK);
+    spdlog::debug("spawned worker pid={} argv0={}", pid, argv[0]);
+    return {gateway_fd, pid};
+  }
+
+  void signal(int pid, int sig) override {
+    // Only our own live children: a reaped pid may already belong to another process.
+    if (pid > 0 && reaper_.watching(pid)) ::kill(pid, sig);
+  }
+
+ private:
+  ChildReaper& reaper_;
+};
+
+}  // namespace
+
+std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& error) {
+  if (!settings.command.empty()) return settings.command;
+  if (ends_with(settings.app, ".pl")) {
+    const std::string sdk = perl_sdk_dir();
+    return {"perl", "-I" + sdk + "/lib", sdk + "/bin/pagi-worker-perl", settings.app};
+  }
+  error = "pool '" + settings.name + "': no command set and no worker known for app '" +
+          settings.app + "'";
+  return {};
+}
+
+std::shared_ptr<WorkerLauncher> make_process_launcher(ChildReaper& reaper) {
+  return std::make_shared<ProcessLauncher>(reaper);
+}
+
+}  // namespace pagi::workers

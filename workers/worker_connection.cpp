@@ -1,0 +1,154 @@
+#include "workers/worker_connection.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <kj/exception.h>
+
+#include "protocol/event_validation.hpp"
+
+namespace pagi::workers {
+namespace {
+
+namespace asio = boost::asio;
+
+// Read at least this much per syscall; FrameReader grows beyond it for big frames.
+constexpr std::size_t read_chunk = 64 * 1024;
+
+class AsioWorkerConnection final : public WorkerConnection,
+                                   public std::enable_shared_from_this<AsioWorkerConnection> {
+ public:
+  AsioWorkerConnection(asio::io_context& io, int fd, protocol::FrameLimits limits,
+                       WorkerConnectionListener* listener)
+      : io_(io), socket_(io), reader_(limits), listener_(listener) {
+    boost::system::error_code ec;
+    socket_.assign(asio::local::stream_protocol(), fd, ec);
+    if (ec) ::close(fd);
+    socket_.non_blocking(true, ec);
+  }
+
+  void start() override {
+    // From the next loop turn, so no listener call happens inside start().
+    asio::post(io_, [self = shared_from_this()] { self->read(); });
+  }
+
+  std::string& output() override { return out_; }
+
+  void flush() override {
+    if (flush_posted_ || writing_ || out_.empty() || !socket_.is_open()) return;
+    flush_posted_ = true;
+    asio::post(io_, [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->write();
+    });
+  }
+
+  void close() override {
+    listener_ = nullptr;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    out_.clear();
+  }
+
+  bool is_open() const override { return socket_.is_open() && listener_ != nullptr; }
+
+  std::size_t pending_output() const override { return out_.size() + in_flight_.size(); }
+
+ private:
+  void read() {
+    if (!socket_.is_open()) return;
+    std::span<std::byte> space = reader_.prepare(read_chunk);
+    socket_.async_read_some(
+        asio::buffer(space.data(), space.size()),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          self->on_read(ec, n);
+        });
+  }
+
+  void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (listener_ == nullptr) return;
+    if (ec) {
+      if (ec == asio::error::eof) {
+        fail("worker closed its socket", {});
+      } else {
+        fail("read from worker failed", std::error_code(ec));
+      }
+      return;
+    }
+    reader_.commit(n);
+    for (;;) {
+      std::error_code frame_ec;
+      if (!reader_.next(frame_, frame_ec)) {
+        if (frame_ec) {
+          fail("bad frame from worker", frame_ec);
+          return;
+        }
+        break;
+      }
+      if (const std::error_code bad = protocol::validate_worker_message(frame_.root())) {
+        fail("invalid message from worker", bad);
+        return;
+      }
+      // Cap'n Proto checks pointers lazily; a read past the traversal budget
+      // throws, and an exception must not leave this handler.
+      try {
+        listener_->on_frame(frame_);
+      } catch (const kj::Exception& e) {
+        fail("unreadable message from worker", make_error_code(protocol::FrameError::malformed));
+        return;
+      }
+      if (listener_ == nullptr) return;  // the listener closed us
+    }
+    read();
+  }
+
+  void write() {
+    if (writing_ || out_.empty() || !socket_.is_open()) return;
+    writing_ = true;
+    in_flight_.swap(out_);
+    out_.clear();
+    asio::async_write(socket_, asio::buffer(in_flight_),
+                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                        self->on_written(ec);
+                      });
+  }
+
+  void on_written(const boost::system::error_code& ec) {
+    writing_ = false;
+    in_flight_.clear();
+    if (listener_ == nullptr) return;
+    if (ec) {
+      fail("write to worker failed", std::error_code(ec));
+      return;
+    }
+    write();
+  }
+
+  void fail(std::string_view what, std::error_code ec) {
+    WorkerConnectionListener* listener = listener_;
+    close();
+    if (listener != nullptr) listener->on_connection_closed(what, ec);
+  }
+
+  asio::io_context& io_;
+  asio::local::stream_protocol::socket socket_;
+  protocol::FrameReader reader_;
+  protocol::Frame frame_;  // reused, so decoding does not allocate per frame
+  WorkerConnectionListener* listener_;
+  std::string out_;        // frames appended this turn
+  std::string in_flight_;  // the buffer async_write is sending
+  bool writing_ = false;
+  bool flush_posted_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<WorkerConnection> WorkerConnection::create(asio::io_context& io, int fd,
+                                                           protocol::FrameLimits limits,
+                                                           WorkerConnectionListener* listener) {
+  return std::make_shared<AsioWorkerConnection>(io, fd, limits, listener);
+}
+
+}  // namespace pagi::workers

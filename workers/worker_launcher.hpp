@@ -1,0 +1,35 @@
+// How a pool gets a worker: a connected socket and a handle to signal and
+// await it. Real processes (process_launcher.hpp) and in-process test fakes
+// (tests/fakes/fake_worker_launcher.hpp) implement the same interface, so the
+// pool's kill/exit handling is identical for both.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <system_error>
+
+#include "workers/pool_settings.hpp"
+
+namespace pagi::workers {
+
+struct LaunchedWorker {
+  int socket_fd = -1;  // gateway end: non-blocking, close-on-exec; the pool owns it
+  int pid = -1;        // handle for signal(); a real pid for processes
+};
+
+// Called once when the worker has exited (a `wait` status as from waitpid).
+using ExitHandler = std::function<void(int wait_status)>;
+
+class WorkerLauncher {
+ public:
+  virtual ~WorkerLauncher() = default;
+  // Starts one worker. On failure returns pid -1 and sets `error` to a
+  // sentence for the log. `on_exit` is called from the io_context, never
+  // from inside launch().
+  virtual LaunchedWorker launch(const PoolSettings& settings, ExitHandler on_exit,
+                                std::string& error) = 0;
+  // Sends `signal` (SIGTERM, SIGKILL) to a launched worker; no-op once it exited.
+  virtual void signal(int pid, int signal) = 0;
+};
+
+}  // namespace pagi::workers

@@ -1,0 +1,162 @@
+#include "workers/worker_messages.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include <capnp/message.h>
+
+#include "protocol/frame_codec.hpp"
+
+namespace pagi::workers::messages {
+namespace {
+
+// Words a blob takes in a segment: its bytes rounded up, plus its pointer.
+constexpr std::size_t words_for(std::size_t bytes) { return (bytes + 8) / 8 + 1; }
+// Envelope, its union struct and list headers: generous fixed overhead so
+// the message stays in its first segment.
+constexpr std::size_t envelope_words = 64;
+
+capnp::Data::Reader as_data(std::string_view s) {
+  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
+}
+
+template <typename SetText>
+void copy_text(std::string_view s, SetText init) {
+  auto text = init(static_cast<unsigned>(s.size()));
+  if (!s.empty()) std::memcpy(text.begin(), s.data(), s.size());
+}
+
+// Builds a single-segment message, lets `fill` write the envelope, appends it.
+template <typename Fill>
+void build(std::string& out, std::uint64_t scope, std::size_t payload_words, Fill fill) {
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(envelope_words + payload_words),
+                                      capnp::AllocationStrategy::FIXED_SIZE);
+  auto envelope = message.initRoot<wire::Envelope>();
+  envelope.setScope(scope);
+  fill(envelope);
+  protocol::append_frame(message, out);
+}
+
+}  // namespace
+
+void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_t worker_id) {
+  build(out, 0, words_for(settings.name.size()), [&](wire::Envelope::Builder env) {
+    auto w = env.initWelcome();
+    w.setProtocolVersion(wire::PROTOCOL_VERSION);
+    w.setWorkerId(worker_id);
+    w.setSendWindow(settings.send_window);
+    w.setReceiveWindow(settings.receive_window);
+    const double ms = std::chrono::duration<double, std::milli>(settings.heartbeat_interval).count();
+    w.setHeartbeatIntervalMs(static_cast<std::uint32_t>(
+        std::clamp(ms, 0.0, double(std::numeric_limits<std::uint32_t>::max()))));
+    w.setLifespan(settings.lifespan);
+    w.setMaxMessageBytes(settings.max_message_bytes);
+    copy_text(settings.name, [&](unsigned n) { return w.initPool(n); });
+  });
+}
+
+void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
+  std::size_t words = words_for(r.http_version.size()) + words_for(r.method.size()) +
+                      words_for(r.scheme.size()) + words_for(r.path.size()) +
+                      words_for(r.raw_path.size()) + words_for(r.query_string.size()) +
+                      words_for(r.root_path.size()) + words_for(r.client_host.size()) +
+                      words_for(r.server_host.size()) + words_for(r.body.size()) +
+                      words_for(r.request_id.size()) + 2 * 8;
+  for (const HeaderView& h : r.headers) words += words_for(h.name.size()) + words_for(h.value.size());
+  for (std::string_view p : r.subprotocols) words += words_for(p.size());
+
+  build(out, scope, words, [&](wire::Envelope::Builder env) {
+    auto o = env.initOpen();
+    o.setType(r.type);
+    o.setClientPort(r.client_port);
+    o.setServerPort(r.server_port);
+    o.setServerIsUnix(r.server_is_unix);
+    // A request without a body always carries its one empty http.request.
+    o.setHasBody(r.has_body);
+    o.setMore(r.has_body && r.more);
+    o.setExpectContinue(r.expect_continue);
+    o.setExtensions(r.extensions);
+    copy_text(r.http_version, [&](unsigned n) { return o.initHttpVersion(n); });
+    copy_text(r.method, [&](unsigned n) { return o.initMethod(n); });
+    copy_text(r.scheme, [&](unsigned n) { return o.initScheme(n); });
+    copy_text(r.path, [&](unsigned n) { return o.initPath(n); });
+    o.setRawPath(as_data(r.raw_path));
+    o.setQueryString(as_data(r.query_string));
+    copy_text(r.root_path, [&](unsigned n) { return o.initRootPath(n); });
+    auto headers = o.initHeaders(static_cast<unsigned>(r.headers.size() * 2));
+    for (std::size_t i = 0; i < r.headers.size(); ++i) {
+      headers.set(static_cast<unsigned>(2 * i), as_data(r.headers[i].name));
+      headers.set(static_cast<unsigned>(2 * i + 1), as_data(r.headers[i].value));
+    }
+    copy_text(r.client_host, [&](unsigned n) { return o.initClientHost(n); });
+    copy_text(r.server_host, [&](unsigned n) { return o.initServerHost(n); });
+    if (!r.subprotocols.empty()) {
+      auto protos = o.initSubprotocols(static_cast<unsigned>(r.subprotocols.size()));
+      for (std::size_t i = 0; i < r.subprotocols.size(); ++i) {
+        copy_text(r.subprotocols[i], [&](unsigned n) { return protos.init(static_cast<unsigned>(i), n); });
+      }
+    }
+    if (r.has_body) o.setBody(as_data(r.body));
+    copy_text(r.request_id, [&](unsigned n) { return o.initRequestId(n); });
+  });
+}
+
+void append_lifespan_open(std::string& out, std::uint64_t scope) {
+  build(out, scope, 8, [&](wire::Envelope::Builder env) {
+    env.initOpen().setType(wire::ScopeType::LIFESPAN);
+  });
+}
+
+void append_lifespan_startup(std::string& out, std::uint64_t scope) {
+  build(out, scope, 0, [](wire::Envelope::Builder env) { env.setLifespanStartup(); });
+}
+
+void append_lifespan_shutdown(std::string& out, std::uint64_t scope) {
+  build(out, scope, 0, [](wire::Envelope::Builder env) { env.setLifespanShutdown(); });
+}
+
+void append_http_request(std::string& out, std::uint64_t scope, std::string_view chunk, bool more) {
+  build(out, scope, words_for(chunk.size()), [&](wire::Envelope::Builder env) {
+    auto b = env.initHttpRequest();
+    b.setBody(as_data(chunk));
+    b.setMore(more);
+  });
+}
+
+void append_credit(std::string& out, std::uint64_t scope, std::uint64_t bytes) {
+  constexpr std::uint64_t max_credit = std::numeric_limits<std::uint32_t>::max();
+  while (bytes > 0) {
+    const std::uint64_t part = std::min(bytes, max_credit);
+    build(out, scope, 0, [&](wire::Envelope::Builder env) {
+      env.initCredit().setBytes(static_cast<std::uint32_t>(part));
+    });
+    bytes -= part;
+  }
+}
+
+void append_response_done(std::string& out, std::uint64_t scope) {
+  build(out, scope, 0, [](wire::Envelope::Builder env) { env.setResponseDone(); });
+}
+
+void append_http_disconnect(std::string& out, std::uint64_t scope, DisconnectReason reason) {
+  const std::string_view text = to_string(reason);
+  build(out, scope, words_for(text.size()), [&](wire::Envelope::Builder env) {
+    auto d = env.initHttpDisconnect();
+    copy_text(text, [&](unsigned n) { return d.initReason(n); });
+  });
+}
+
+void append_heartbeat(std::string& out, std::uint64_t seq) {
+  build(out, 0, 0, [&](wire::Envelope::Builder env) { env.initHeartbeat().setSeq(seq); });
+}
+
+void append_drain(std::string& out, std::uint32_t timeout_ms) {
+  build(out, 0, 0, [&](wire::Envelope::Builder env) { env.initDrain().setTimeoutMs(timeout_ms); });
+}
+
+void append_shutdown(std::string& out) {
+  build(out, 0, 0, [](wire::Envelope::Builder env) { env.setShutdown(); });
+}
+
+}  // namespace pagi::workers::messages
