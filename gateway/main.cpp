@@ -1,1 +1,87 @@
-int main() { return 0; }
+// pagi-gateway: parse the command line, then run the Gateway library on one
+// io_context until a signal stops it. Exit codes: 0 clean stop, 1 startup
+// failure (the reason is printed), 2 bad command line or configuration.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/config/command_line.hpp"
+#include "gateway/gateway.hpp"
+
+namespace {
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("pagi-gateway");
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::trace);  // stderr is the log; keep lines whole and prompt
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace pagi::gateway;
+  CommandLine cl;
+  try {
+    cl = parse_command_line(argc, argv);
+  } catch (const ConfigError& e) {
+    std::cerr << "pagi-gateway: " << e.what() << '\n';
+    return 2;
+  }
+  if (cl.action != CommandAction::run) {
+    std::cout << cl.message << '\n';
+    return 0;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);  // write errors come back as EPIPE instead
+  setup_logging(cl.config.log_level);
+  spdlog::info("{}", cl.message);
+
+  boost::asio::io_context io;
+  int exit_code = 0;
+  Gateway gateway(io, cl.config);
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  bool stopping = false;
+
+  std::function<void()> wait_signal;
+  wait_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int signo) {
+      if (ec) return;
+      if (!stopping) {
+        stopping = true;
+        spdlog::info("received {}: shutting down gracefully (again to stop now)",
+                     signo == SIGINT ? "SIGINT" : "SIGTERM");
+        gateway.stop([&] {
+          spdlog::info("stopped");
+          io.stop();  // the child reaper's signal wait would keep run() going
+        });
+        wait_signal();
+      } else {
+        spdlog::warn("second signal: stopping now");
+        gateway.stop_now();
+        io.stop();
+      }
+    });
+  };
+  wait_signal();
+
+  gateway.start([&](const std::string& error) {
+    if (!error.empty()) {
+      spdlog::error("startup failed: {}", error);
+      exit_code = 1;
+      stopping = true;
+      gateway.stop([&] { io.stop(); });
+      return;
+    }
+    for (const auto& addr : gateway.bound_addresses()) spdlog::info("listening on {}", addr);
+  });
+
+  io.run();
+  return exit_code;
+}
