@@ -1,0 +1,229 @@
+"""The worker runtime: one asyncio loop (uvloop when importable), one Unix
+socket to the gateway. Says hello, takes welcome, runs lifespan, then runs
+the app once per scope, concurrently. docs/protocol.md is the conversation.
+
+Frames produced during one loop iteration are joined and written with one
+write() at the start of the next (call_soon), so a GET round trip --
+httpResponseStart, httpResponseBody, scopeEnd -- is one write.
+"""
+
+import asyncio
+import os
+import socket
+
+from . import codec
+from .asgi_http import HttpScope
+from .lifespan import Lifespan
+from .log import log, SDK_NAME
+
+from . import __version__
+
+_T = codec.TAG
+T_WELCOME = _T['welcome']
+T_OPEN = _T['open']
+T_HEARTBEAT = _T['heartbeat']
+T_DRAIN = _T['drain']
+T_SHUTDOWN = _T['shutdown']
+T_HELLO = _T['hello']
+C = codec.CONST
+
+# Bytes of a frame that are not body: segment table, pointers, struct words.
+_FRAME_OVERHEAD = 4096
+
+
+class Worker(asyncio.Protocol):
+    """app: an ASGI 3 callable; scope_class: HttpScope or WsgiScope."""
+
+    def __init__(self, app, *, loop, concurrency, scope_class=HttpScope,
+                 pool='', app_name='', lifespan_app=True):
+        self.app = app
+        self.loop = loop
+        self.concurrency = concurrency
+        self.scope_class = scope_class
+        self.pool = pool
+        self.app_name = app_name
+        self.lifespan_app = lifespan_app
+        self.transport = None
+        self.state = {}
+        self.scopes = {}
+        self.lifespan = None
+        self.welcome = None
+        self.draining = False
+        self.send_window = 0
+        self.receive_window = 0
+        self.max_chunk = 0
+        self.max_frame = codec.DEFAULT_MAX_FRAME_BYTES
+        self.asgi_lifespan = {'version': '3.0', 'spec_version': '2.0'}
+        self.done = loop.create_future()
+        self._out = []
+        self._flush_scheduled = False
+        self._parts = []
+        self._have = 0
+        self._need = 0
+        self._closing = False
+        self._exit_code = 0
+
+    # --- output -----------------------------------------------------------------
+
+    def send_frame(self, frame):
+        self._out.append(frame)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self):
+        self._flush_scheduled = False
+        out = self._out
+        if not out or self.transport is None:
+            return
+        self._out = []
+        self.transport.write(out[0] if len(out) == 1 else b''.join(out))
+
+    # --- asyncio.Protocol ------------------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+        scope_bits = C['scopeBitHttp']
+        self.send_frame(codec.encode(0, T_HELLO, {
+            'protocolVersion': C['protocolVersion'], 'pid': os.getpid(),
+            'concurrency': self.concurrency, 'scopeTypes': scope_bits,
+            'sdkName': SDK_NAME, 'sdkVersion': __version__,
+            'pool': self.pool, 'app': self.app_name,
+        }))
+
+    def data_received(self, data):
+        if self._parts:
+            self._parts.append(data)
+            self._have += len(data)
+            if self._have < self._need:
+                return
+            data = b''.join(self._parts)
+            self._parts = []
+        try:
+            msgs, pos = codec.split_frames(data, 0, self.max_frame)
+        except codec.CodecError as exc:
+            log('bad frame from the gateway: %s' % exc)
+            return self._stop(1)
+        if pos < len(data):
+            rest = data[pos:]
+            self._parts = [rest]
+            self._have = len(rest)
+            self._need = codec.frame_size(rest) or 8
+        dispatch = self._dispatch
+        for m in msgs:
+            dispatch(*m)
+
+    def eof_received(self):
+        self._stop(0)
+        return False
+
+    def connection_lost(self, exc):
+        self.transport = None
+        if not self.done.done():
+            self.done.set_result(self._exit_code if self._closing else (1 if exc else 0))
+
+    # --- dispatch ----------------------------------------------------------------------
+
+    def _dispatch(self, sid, tag, payload):
+        s = self.scopes.get(sid)
+        if s is not None and tag != T_OPEN:
+            s.on_message(tag, payload)
+        elif tag == T_OPEN:
+            self._on_open(sid, payload)
+        elif tag == T_HEARTBEAT:
+            # Echoed from the loop itself, so a blocked loop misses it.
+            self.send_frame(codec.encode(0, T_HEARTBEAT, payload))
+        elif tag == T_WELCOME:
+            self._on_welcome(payload)
+        elif tag == T_DRAIN:
+            self.draining = True
+        elif tag == T_SHUTDOWN:
+            self._on_shutdown()
+        elif sid:
+            pass    # events for a scope that already ended cross in flight
+        else:
+            log('ignoring unexpected %r message' % codec.MEMBER.get(tag, tag))
+
+    def _on_welcome(self, p):
+        if p['protocolVersion'] != C['protocolVersion']:
+            log('gateway speaks protocol %d, this worker %d' % (p['protocolVersion'], C['protocolVersion']))
+            return self._stop(1)
+        self.welcome = p
+        self.send_window = p['sendWindow']
+        self.receive_window = p['receiveWindow']
+        if p['maxMessageBytes']:
+            self.max_chunk = max(p['maxMessageBytes'] - _FRAME_OVERHEAD, _FRAME_OVERHEAD)
+        else:
+            self.max_chunk = codec.DEFAULT_MAX_FRAME_BYTES
+        self.max_frame = max(self.max_frame, p['maxMessageBytes'])
+
+    def _on_open(self, sid, p):
+        if self.welcome is None:
+            log('open before welcome')
+            return self._stop(1)
+        if sid in self.scopes:
+            log('scope %d opened twice' % sid)
+            return self._stop(1)
+        t = p['type']
+        if t == 'http':
+            s = self.scopes[sid] = self.scope_class(self, sid, p)
+            s.start(self.app)
+        elif t == 'lifespan':
+            mode = self.welcome['lifespan']
+            lf = self.lifespan = self.scopes[sid] = Lifespan(self, sid, mode, self.state, self.asgi_lifespan)
+            if self.lifespan_app:
+                lf.start(self.app)
+            else:
+                lf.start(_no_lifespan)
+        else:
+            # hello advertised only what the interface supports.
+            log('scope type %r is not supported by this worker; ending it' % t)
+            self.send_frame(codec.encode(sid, _T['scopeEnd'], {'failed': True, 'message': 'unsupported scope type ' + str(t)}))
+
+    def scope_done(self, sid):
+        self.scopes.pop(sid, None)
+
+    def _on_shutdown(self):
+        lf = self.lifespan
+        if lf is None:
+            return self._stop(0)
+        lf.request_shutdown()
+        lf.shutdown_done.add_done_callback(lambda _f: self._stop(0))
+
+    def _stop(self, code):
+        """Flushes what is queued, closes the socket; run() then returns code."""
+        if self._closing:
+            return
+        self._closing = True
+        self._exit_code = code
+        self._flush()
+        if self.transport is not None:
+            # Closes once the write buffer drained; connection_lost ends run().
+            self.transport.close()
+        elif not self.done.done():
+            self.done.set_result(code)
+
+
+async def _no_lifespan(scope, receive, send):
+    raise RuntimeError('this interface has no lifespan')
+
+
+def new_event_loop():
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+async def serve(make_worker, *, fd=None, connect=None):
+    """Connects, runs until shutdown or EOF, returns the exit code."""
+    loop = asyncio.get_running_loop()
+    worker = make_worker(loop)
+    if connect is not None:
+        await loop.create_unix_connection(lambda: worker, connect)
+    else:
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(False)
+        await loop.create_unix_connection(lambda: worker, sock=sock)
+    return await worker.done
