@@ -1,0 +1,73 @@
+"""Graceful shutdown: on SIGTERM/SIGINT the gateway stops accepting, lets the
+request in flight finish, runs lifespan shutdown in every worker and exits 0."""
+import queue
+import signal
+import socket
+import threading
+
+import pytest
+
+from conftest import child_pids
+from httpraw import get, wait_until
+
+APP = "app.pl"
+
+
+def refused(gw):
+    try:
+        socket.create_connection((gw.host, gw.port), timeout=5).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_shutdown_finishes_in_flight_request(start_gateway, channel, sig):
+    gw = start_gateway(APP, pool={"workers": 2, "env": channel.env})
+    workers = child_pids(gw.proc.pid)
+    results = queue.Queue()
+    t = threading.Thread(target=lambda: results.put(get(gw, "/hold?name=slow")))
+    t.start()
+    channel.wait_for("hold slow started")
+    gw.signal(sig)
+    wait_until(lambda: refused(gw), "the listener to close after the signal")
+    assert gw.proc.poll() is None, "gateway exited with a request in flight"
+    channel.open_gate("release-slow")
+    r = results.get(timeout=30)
+    t.join(timeout=30)
+    assert r.status == 200 and r.body.startswith(b"held slow")
+    assert gw.wait_exit() == 0, gw.output()
+    shutdowns = [l for l in channel.lines() if l.startswith("lifespan shutdown")]
+    assert sorted(int(l.split()[-1]) for l in shutdowns) == sorted(workers), channel.lines()
+    # The in-flight answer went out before lifespan shutdown ran.
+    lines = channel.lines()
+    assert lines.index("hold slow answered") < lines.index(shutdowns[0])
+
+
+def test_idle_shutdown_is_prompt_and_clean(start_gateway, channel):
+    gw = start_gateway(APP, pool={"workers": 2, "env": channel.env})
+    assert get(gw, "/hello").status == 200
+    gw.signal(signal.SIGTERM)
+    assert gw.wait_exit(timeout=15) == 0, gw.output()
+    assert len([l for l in channel.lines() if l.startswith("lifespan shutdown")]) == 2
+
+
+def test_shutdown_timeout_bounds_a_stuck_request(start_gateway, channel):
+    gw = start_gateway(APP, http={"shutdown_timeout": 0.5},
+                       pool={"workers": 1, "shutdown_timeout": 2, "env": channel.env})
+    results = queue.Queue()
+
+    def client():
+        try:
+            results.put(get(gw, "/hold?name=stuck"))
+        except Exception as e:   # the gateway may cut the connection
+            results.put(e)
+    t = threading.Thread(target=client)
+    t.start()
+    channel.wait_for("hold stuck started")
+    gw.signal(signal.SIGTERM)
+    rc = gw.wait_exit(timeout=20)
+    outcome = results.get(timeout=30)
+    t.join(timeout=30)
+    assert rc == 0, gw.output()
+    assert not hasattr(outcome, "status") or outcome.status != 200, outcome
