@@ -1,0 +1,52 @@
+// The HTTP/1 connection driver: one per accepted socket (TCP or Unix stream),
+// driving a RequestCodec over it and one Exchange per request, in order.
+//
+// Lifetime (STYLE.md 6): the connection is a shared_ptr kept alive only by
+// its pending operations (read, write, timer, posted work); the listener
+// holds a weak_ptr. One steady_timer serves every timeout; each phase sets
+// its own deadline and the timer is re-armed on the nearest one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <boost/asio/generic/stream_protocol.hpp>
+
+#include "gateway/http_settings.hpp"
+#include "workers/upstream.hpp"
+
+namespace pagi::gateway::http1 {
+
+enum class ConnectionState : std::uint8_t {
+  idle,          // between requests (or fresh): nothing of a request buffered
+  reading_head,  // part of a request head is buffered
+  exchange,      // a request is being served: body, app, response
+  closing,       // the last bytes are queued; then shutdown and drain
+  closed,        // socket closed; waiting for pending handlers to unwind
+};
+
+std::string_view to_string(ConnectionState s) noexcept;
+bool is_legal_transition(ConnectionState from, ConnectionState to) noexcept;
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void start() = 0;
+  // Stop after the current response (close now if idle).
+  virtual void shutdown_gracefully() = 0;
+  // Close the socket now; an exchange in flight gets server_shutdown.
+  virtual void close_now() = 0;
+  virtual ConnectionState state() const = 0;
+};
+
+using StreamSocket = boost::asio::generic::stream_protocol::socket;
+
+// `opener` must outlive the connection; `on_closed` runs once, when the
+// socket is closed.
+std::shared_ptr<Connection> make_connection(StreamSocket socket, const HttpSettings& settings,
+                                            workers::ScopeOpener& opener,
+                                            std::function<void()> on_closed);
+
+}  // namespace pagi::gateway::http1

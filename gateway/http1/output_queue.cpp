@@ -1,0 +1,74 @@
+#include "gateway/http1/output_queue.hpp"
+
+#include <unistd.h>
+
+namespace pagi::gateway::http1 {
+
+bool OutputQueue::back_appendable() const {
+  if (items_.empty()) return false;
+  const auto& b = items_.back();
+  if (b.is_file() || b.ends_response || b.ends_connection || b.sent > 0) return false;
+  return !(front_in_flight_ && items_.size() == 1);
+}
+
+void OutputQueue::append(std::string_view bytes, std::size_t credit) {
+  if (back_appendable()) {
+    items_.back().data.append(bytes);
+    items_.back().credit += credit;
+    return;
+  }
+  OutputItem item;
+  item.data.assign(bytes);
+  item.credit = credit;
+  items_.push_back(std::move(item));
+}
+
+void OutputQueue::append_file(int fd, std::uint64_t offset, std::uint64_t length) {
+  OutputItem item;
+  item.fd = fd;
+  item.file_offset = offset;
+  item.file_left = length;
+  items_.push_back(std::move(item));
+}
+
+void OutputQueue::mark_response_end() {
+  OutputItem item;
+  item.ends_response = true;
+  items_.push_back(std::move(item));
+}
+
+void OutputQueue::mark_connection_end() {
+  OutputItem item;
+  item.ends_connection = true;
+  items_.push_back(std::move(item));
+}
+
+bool OutputQueue::retract(std::size_t bytes) {
+  if (bytes == 0 || !back_appendable() || items_.back().data.size() < bytes) return false;
+  auto& d = items_.back().data;
+  d.resize(d.size() - bytes);
+  if (d.empty() && items_.back().credit == 0) items_.pop_back();
+  return true;
+}
+
+void OutputQueue::push_front_data(std::string data) {
+  OutputItem item;
+  item.data = std::move(data);
+  items_.push_front(std::move(item));
+}
+
+OutputItem OutputQueue::pop_front() {
+  OutputItem item = std::move(items_.front());
+  items_.pop_front();
+  front_in_flight_ = false;
+  return item;
+}
+
+void OutputQueue::clear() {
+  for (auto& item : items_)
+    if (item.fd >= 0) ::close(item.fd);
+  items_.clear();
+  front_in_flight_ = false;
+}
+
+}  // namespace pagi::gateway::http1

@@ -1,0 +1,86 @@
+// A fake pool for transport tests: it records every scope a transport opens
+// and every Upstream call, and lets the test play the app through the
+// Downstream the transport handed over. Single-threaded, like the gateway.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "protocol/disconnect_reason.hpp"
+#include "workers/downstream.hpp"
+#include "workers/upstream.hpp"
+
+namespace pagi::testing {
+
+// An owned copy of a workers::ScopeRequest.
+struct RecordedScope {
+  std::string http_version, method, scheme, path, raw_path, query_string, root_path;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string client_host, server_host;
+  std::uint16_t client_port = 0, server_port = 0;
+  bool server_is_unix = false;
+  bool has_body = false, more = false, expect_continue = false;
+  std::string body;
+
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+// One opened scope: what the transport did, and the app's side of it.
+class FakeScope {
+ public:
+  RecordedScope request;
+  std::weak_ptr<workers::Downstream> downstream;
+
+  // Upstream calls, as recorded.
+  std::size_t window = 0;                // what request_window() answers
+  std::vector<std::string> body_chunks;  // send_body chunks, in order
+  std::string body;                      // their concatenation
+  bool body_complete = false;            // send_body(..., more=false) seen
+  std::size_t max_chunk_over_window = 0; // bytes delivered beyond the window (must stay 0)
+  std::size_t written = 0;               // response_written total
+  int written_calls = 0;
+  int done_calls = 0;                    // response_done
+  std::vector<DisconnectReason> disconnects;
+  bool upstream_destroyed = false;
+
+  // The app's actions (no-ops once the transport dropped the Downstream).
+  void grant(std::size_t bytes);  // window += bytes, then on_request_credit
+  void start(std::uint16_t status, std::vector<std::pair<std::string, std::string>> headers = {},
+             bool trailers = false);
+  void send(std::string_view body, bool more);
+  void send_file(const std::string& path, std::uint64_t offset, std::int64_t length);
+  void send_trailers(std::vector<std::pair<std::string, std::string>> trailers);
+  void app_done(bool failed = false);
+  void upstream_error(workers::UpstreamError e);
+  // Convenience: start + one body.
+  void respond(std::uint16_t status, std::string_view body,
+               std::vector<std::pair<std::string, std::string>> headers = {});
+  bool alive() const { return !downstream.expired(); }
+};
+
+class FakeScopeOpener final : public workers::ScopeOpener {
+ public:
+  FakeScopeOpener() = default;
+  // With an executor, on_open runs posted after each open (never inside it,
+  // as the ScopeOpener contract demands).
+  explicit FakeScopeOpener(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+  std::unique_ptr<workers::Upstream> open_scope(const workers::ScopeRequest& request,
+                                                std::weak_ptr<workers::Downstream> downstream) override;
+
+  std::vector<std::shared_ptr<FakeScope>> scopes;
+  std::size_t initial_window = 0;                 // window of each new scope
+  std::function<void(FakeScope&)> on_open;        // the app, posted
+
+ private:
+  boost::asio::any_io_executor executor_;
+};
+
+}  // namespace pagi::testing
