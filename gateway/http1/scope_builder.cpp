@@ -17,6 +17,9 @@ const workers::ScopeRequest& ScopeBuilder::build(const RequestHead& head, const 
   r.raw_path = parts.raw_path;
   r.query_string = parts.query_string;
   r.root_path = "";
+  // Every write goes straight to the socket, so http.fullflush is honoured
+  // trivially.
+  r.extensions = wire::EXT_FULLFLUSH;
 
   // Headers in order; every Cookie field folds into the first one's place
   // with "; " (RFC 9113 8.2.3 does the same for HTTP/2).

@@ -31,8 +31,10 @@ EXT_TLS = codec.CONST['extTls']
 
 ASGI_SPEC_VERSION = '2.3'
 BACKSTOP_BODY = b'Internal Server Error'
+# The backstop closes the connection, as the PAGI spec asks of the server.
 BACKSTOP_HEADERS = [b'content-type', b'text/plain; charset=utf-8',
-                    b'content-length', str(len(BACKSTOP_BODY)).encode()]
+                    b'content-length', str(len(BACKSTOP_BODY)).encode(),
+                    b'connection', b'close']
 
 # Validated and encoded response starts by (status, trailers, headers): apps
 # tend to send the same few header sets; bounded by clearing.

@@ -321,7 +321,8 @@ sub _app_finished {
         $conn->_mark_complete;
         my $body = "Internal Server Error\n";
         $self->_emit({ type => 'httpResponseStart', status => 500,
-                       headers => [ 'content-type', 'text/plain; charset=utf-8', 'content-length', length $body ] }, 0);
+                       headers => [ 'content-type', 'text/plain; charset=utf-8', 'content-length', length $body,
+                                    'connection', 'close' ] }, 0);   # the spec: backstop, then close
         $self->_emit({ type => 'httpResponseBody', body => $body, more => 0 }, length $body);
         $conn->_disconnect('server_error');
         $self->_deliver({%$DISCONNECT});
