@@ -1,35 +1,45 @@
 package PAGI::Gateway::Worker::StreamScope;
-# Scopes other than http and lifespan (websocket, sse, and whatever comes
-# later). The gateway does not open them yet; until their send events are
-# implemented, the app still runs and receives their events, and every
-# $send fails with a clear message. To implement a type: add its receive
-# translations to %RECEIVE and a send table like HttpScope's.
+# What websocket and sse scopes share (WebSocketScope.pm, SseScope.pm): the
+# receive queue with request credit, the send window with credit from the
+# gateway behind pagi.transport, and the end of the scope (the subclass's
+# closing frames, then scopeEnd once nothing waits for credit).
+#
+# A scope type this worker does not know also lands here: the app runs and
+# receives nothing, and each $send fails with a clear message.
+#
+# Subclasses implement:
+#   _send($ev)            -> Future (validate, then _queue/_emit)
+#   _translate($m)        -> (event, credit bytes) for a gateway message, or ()
+#   _app_returned($failed) closing frames when the app ends (optional)
 use strict;
 use warnings;
 use Future;
 use Scalar::Util qw(blessed);
+use PAGI::Gateway::Worker::Transport;
 
-my %RECEIVE = (
-    websocketConnect    => sub { { type => 'websocket.connect' } },
-    websocketReceive    => sub {
-        my ($m) = @_;
-        $m->{isText} ? { type => 'websocket.receive', text => _utf8($m->{text}) }
-                     : { type => 'websocket.receive', bytes => $m->{bytes} };
-    },
-    websocketDisconnect => sub { { type => 'websocket.disconnect', code => $_[0]{code}, reason => _utf8($_[0]{reason}) } },
-    sseRequest          => sub { { type => 'sse.request', body => $_[0]{body}, more => $_[0]{more} } },
-    sseDisconnect       => sub { { type => 'sse.disconnect', reason => $_[0]{reason} } },
-);
-
-sub _utf8 { my $s = $_[0]; utf8::decode($s); $s }
-
-# ctx as for HttpScope; scope: the built $scope.
+# ctx as for HttpScope (send, settings, finished, log); scope: the $scope.
 sub new {
     my ($class, %args) = @_;
-    my $self = bless { id => $args{open}{scope}, ctx => $args{ctx}, scope => $args{scope}, rq => [], waiters => [] }, $class;
-    my $m = $args{open};
-    push @{ $self->{rq} }, { type => 'sse.request', body => $m->{body}, more => $m->{more} }
-        if $m->{hasBody} && $m->{scopeType} eq 'sse';
+    my $ctx = $args{ctx};
+    my $w = $ctx->{settings};
+    my $self = bless {
+        id         => $args{open}{scope},
+        ctx        => $ctx,
+        scope      => $args{scope},
+        window     => $w->{sendWindow},
+        rwindow    => $w->{receiveWindow},
+        # Largest payload per frame: the gateway rejects frames over maxMessageBytes.
+        max_payload => ($w->{maxMessageBytes} || 16 * 1024 * 1024) - 4096,
+        rq         => [],    # [event, credit bytes] not yet taken by the app
+        waiters    => [],    # receive futures waiting for an event
+        uncredited => 0,     # received bytes the app took, credit not yet sent
+        in_flight  => 0,     # sent bytes not yet credited back
+        pending    => [],    # [wire, future, bytes] waiting for credit
+        gone       => 0,     # the gateway said the connection ended
+    }, $class;
+    $self->{transport} = $self->{scope}{'pagi.transport'} =
+        PAGI::Gateway::Worker::Transport->new(high_water_mark => $w->{sendWindow})
+        unless $class eq __PACKAGE__;
     return $self;
 }
 
@@ -38,33 +48,139 @@ sub run {
     my $weak = $self;
     Scalar::Util::weaken($weak);
     my $receive = sub { $weak ? $weak->_receive : Future->new };
-    my $type = $self->{scope}{type};
-    my $send = sub {
-        my $t = ref $_[0] eq 'HASH' ? $_[0]{type} // '' : '';
-        Future->fail("pagi-worker-perl: '$t' is not supported for $type scopes by this worker yet\n");
-    };
+    my $send = sub { $weak ? $weak->_send($_[0]) : Future->done };
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (!(blessed $f && $f->isa('Future'))) { $f = Future->done }
     $self->{app_future} = $f;
     $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak });
+    return;
 }
+
+# --- defaults for an unknown scope type ---------------------------------------
+
+sub _translate { return }
+
+sub _send {
+    my ($self, $ev) = @_;
+    my $t = ref $ev eq 'HASH' ? $ev->{type} // '' : '';
+    return Future->fail("pagi-worker-perl: '$t' is not supported for $self->{scope}{type} scopes by this worker\n");
+}
+
+sub _app_returned { }
+
+# --- messages from the gateway ---------------------------------------------------
 
 sub on_message {
     my ($self, $m) = @_;
-    my $tr = $RECEIVE{ $m->{type} } or return;
-    my $ev = $tr->($m);
-    if (my $f = shift @{ $self->{waiters} }) { $f->done($ev) }
-    else { push @{ $self->{rq} }, $ev }
+    return $self->_credit($m->{bytes}) if $m->{type} eq 'credit';
+    my ($ev, $bytes) = $self->_translate($m) or return;
+    $self->_deliver($ev, $bytes // 0);
+    return;
 }
+
+sub _deliver {
+    my ($self, $ev, $bytes) = @_;
+    while (my $f = shift @{ $self->{waiters} }) {
+        next if $f->is_ready;    # the app cancelled that receive
+        $self->_account($bytes);
+        $f->done($ev);
+        return;
+    }
+    push @{ $self->{rq} }, [ $ev, $bytes ];
+}
+
+# The connection ended: sends become no-ops, waiting ones resolve.
+sub _gone {
+    my ($self) = @_;
+    return 0 if $self->{gone};
+    $self->{gone} = 1;
+    my $pending = $self->{pending};
+    $self->{pending} = [];
+    $_->[1]->done for @$pending;
+    $self->_send_scope_end if $self->{end_msg};
+    return 1;
+}
+
+# --- $receive ---------------------------------------------------------------------
 
 sub _receive {
     my ($self) = @_;
-    return Future->done(shift @{ $self->{rq} }) if @{ $self->{rq} };
+    if (my $e = shift @{ $self->{rq} }) {
+        $self->_account($e->[1]);
+        return Future->done($e->[0]);
+    }
+    if (my $ev = $self->_after_end_event) { return Future->done({%$ev}) }
+    if ($self->{uncredited}) {
+        # The app waits with nothing queued: never let batching stall it.
+        $self->_send_credit;
+    }
     my $f = Future->new;
     push @{ $self->{waiters} }, $f;
     return $f;
 }
+
+# What $receive returns once nothing more can come (subclasses).
+sub _after_end_event { undef }
+
+# Bytes the app took count toward credit, returned at half the window.
+sub _account {
+    my ($self, $n) = @_;
+    return unless $n;
+    $self->{uncredited} += $n;
+    $self->_send_credit if $self->{uncredited} * 2 >= $self->{rwindow};
+}
+
+sub _send_credit {
+    my ($self) = @_;
+    return if $self->{gone};
+    $self->{ctx}{send}->({ scope => $self->{id}, type => 'credit', bytes => $self->{uncredited} });
+    $self->{uncredited} = 0;
+}
+
+# --- $send --------------------------------------------------------------------------
+
+# Sends a wire message now when it fits the window (and nothing waits before
+# it), else queues it until credit comes. Zero-byte messages keep their order.
+sub _queue {
+    my ($self, $wire, $bytes) = @_;
+    return Future->done if $self->{gone};
+    if (@{ $self->{pending} } || ($bytes && $self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
+        my $f = Future->new;
+        push @{ $self->{pending} }, [ $wire, $f, $bytes ];
+        return $f;
+    }
+    $self->_emit($wire, $bytes);
+    return Future->done;
+}
+
+sub _emit {
+    my ($self, $wire, $bytes) = @_;
+    $wire->{scope} = $self->{id};
+    $self->{ctx}{send}->($wire);
+    if ($bytes) {
+        $self->{in_flight} += $bytes;
+        $self->{transport}->_set_buffered($self->{in_flight});
+    }
+}
+
+sub _credit {
+    my ($self, $bytes) = @_;
+    my $n = $self->{in_flight} - $bytes;
+    $self->{in_flight} = $n < 0 ? 0 : $n;
+    $self->{transport}->_set_buffered($self->{in_flight}) if $self->{transport};
+    my $pending = $self->{pending};
+    while (@$pending) {
+        my ($wire, $f, $b) = @{ $pending->[0] };
+        last if $b && $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
+        shift @$pending;
+        $self->_emit($wire, $b);
+        $f->done;
+    }
+    $self->_send_scope_end if !@$pending && $self->{end_msg};
+}
+
+# --- the app finished ------------------------------------------------------------------
 
 sub _app_finished {
     my ($self, $f) = @_;
@@ -73,7 +189,19 @@ sub _app_finished {
         ($failed, $error) = (1, '' . ($f->failure)[0]);
         $self->{ctx}{log}->("$self->{scope}{type} $self->{scope}{raw_path}: app died: $error");
     }
-    $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => $failed, message => $error });
+    elsif ($f->is_cancelled) {
+        ($failed, $error) = (1, 'app future cancelled');
+    }
+    $self->_app_returned($failed) unless $self->{gone};
+    $self->{end_msg} = { scope => $self->{id}, type => 'scopeEnd', failed => $failed, message => $error };
+    # Frames still waiting for credit reach the gateway before scopeEnd.
+    $self->_send_scope_end unless @{ $self->{pending} };
+}
+
+sub _send_scope_end {
+    my ($self) = @_;
+    my $msg = delete $self->{end_msg} or return;
+    $self->{ctx}{send}->($msg);
     $self->{ctx}{finished}->($self->{id});
 }
 
