@@ -3,9 +3,22 @@ package PAGI::Gateway::Worker;
 # says hello, runs lifespan, then runs the app once per scope, concurrently,
 # on an IO::Async loop (Future::IO uses the same loop, so apps can
 # `await Future::IO->sleep(...)`). docs/protocol.md is the conversation.
+#
+# The worker is an IO::Async::Notifier: `run` makes its own loop (the
+# standalone pagi-worker-perl, with SIGTERM/SIGINT handled), or a program
+# adds it to a loop it owns and keeps its own notifiers there:
+#
+#   $loop->add($worker); $worker->start->get; $loop->run;
+#
+# start's future is done once the gateway's welcome arrived; `finished`
+# resolves with the exit code when the gateway shuts the worker down (or
+# the socket closes). Signals are left alone unless `signals => 1`.
 use strict;
 use warnings;
+use parent 'IO::Async::Notifier';
 use IO::Async::Loop;
+use IO::Async::Signal;
+use Scalar::Util ();
 use IO::Handle;
 use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
@@ -17,6 +30,8 @@ use PAGI::Gateway::Worker::Wire;
 use PAGI::Gateway::Worker::ScopeBuilder;
 use PAGI::Gateway::Worker::HttpScope;
 use PAGI::Gateway::Worker::StreamScope;
+use PAGI::Gateway::Worker::WebSocketScope;
+use PAGI::Gateway::Worker::SseScope;
 use PAGI::Gateway::Worker::Lifespan;
 
 our $VERSION = '0.01';
@@ -24,13 +39,18 @@ our $SDK_NAME = 'pagi-worker-perl';
 
 my %C = %PAGI::Gateway::Worker::Layout::CONST;
 
-# new(app => CODE, app_name => STR, fd => N | connect => PATH, pool => NAME,
-#     concurrency => N, loop => IO::Async::Loop)
+# new(app => CODE | adapter object (->attach($worker), ->pagi_app),
+#     app_name => STR, fd => N | connect => PATH, pool => NAME,
+#     concurrency => N, loop => IO::Async::Loop (for run), signals => BOOL)
 sub new {
     my ($class, %args) = @_;
-    die "$SDK_NAME: app must be a code reference\n" unless ref $args{app} eq 'CODE';
+    my $app = $args{app};
+    my $adapter = Scalar::Util::blessed($app) && $app->can('pagi_app') ? $app : undef;
+    die "$SDK_NAME: app must be a code reference\n" unless $adapter || ref $app eq 'CODE';
     die "$SDK_NAME: give either fd or connect\n" unless defined($args{fd}) xor defined($args{connect});
-    return bless {
+    my $self = $class->SUPER::new;
+    %$self = (
+        %$self,
         concurrency => 100,
         app_name    => '',
         pool        => '',
@@ -38,7 +58,14 @@ sub new {
         scopes   => {},
         state    => {},
         exit_code => undef,
-    }, $class;
+    );
+    if ($adapter) {
+        # PSGI/CGI adapters reach back for the loop and synchronous waits.
+        $adapter->attach($self);
+        $self->{adapter} = $adapter;
+        $self->{app} = $adapter->pagi_app;
+    }
+    return $self;
 }
 
 sub _log {
@@ -60,34 +87,117 @@ sub _open_socket {
     return $fh;
 }
 
-# Runs until shutdown or EOF; returns the process exit code.
+# Standalone: runs on its own (or the given) loop until shutdown or EOF,
+# with signal handling on; returns the process exit code.
 sub run {
     my ($self) = @_;
-    my $loop = $self->{loop} //= IO::Async::Loop->new;
+    my $loop = delete $self->{loop} // IO::Async::Loop->new;
+    $self->{signals} //= 1;
+    $loop->add($self);
+    $self->start;
+    my $finished = $self->{finished};
+    $finished->on_ready(sub { $loop->stop });
+    $loop->run unless $finished->is_ready;
+    $loop->remove($self) if $self->loop;
+    return $self->{exit_code} // 0;
+}
+
+# Connects, says hello; the future is done when the gateway's welcome came
+# (failed if the worker stopped first). The worker must be in a loop.
+sub start {
+    my ($self) = @_;
+    my $loop = $self->loop or die "$SDK_NAME: add the worker to an IO::Async::Loop before start\n";
+    return $self->{started} if $self->{started};
     Future::IO::Impl::IOAsync->can('set_loop') and Future::IO::Impl::IOAsync->set_loop($loop);
-    my $fh = $self->_open_socket;
+    $self->{started}  = $loop->new_future;
+    $self->{finished} = $loop->new_future;
+    my $fh = eval { $self->_open_socket };
+    unless ($fh) {
+        my $err = $@;
+        print STDERR $err;
+        $self->_stop(1);
+        return $self->{started};
+    }
+    my $weak = $self;
+    Scalar::Util::weaken($weak);
     $self->{wire} = PAGI::Gateway::Worker::Wire->new(
         loop       => $loop,
         fh         => $fh,
-        on_message => sub { $self->_on_message($_[0]) },
-        on_eof     => sub { $self->_stop(0) },
-        on_error   => sub { $self->_log($_[0]); $self->_stop(1) },
+        on_message => sub { $weak->_on_message($_[0]) if $weak },
+        on_eof     => sub { $weak->_stop(0) if $weak },
+        on_error   => sub { return unless $weak; $weak->_log($_[0]); $weak->_stop(1) },
     );
-    my $send = $self->{send} = sub { $self->{wire}->send($_[0]) };
+    my $send = $self->{send} = sub { $weak->{wire}->send($_[0]) if $weak };
     $self->{ctx} = {
         send     => $send,
-        log      => sub { $self->_log($_[0]) },
-        finished => sub { delete $self->{scopes}{ $_[0] } },
+        log      => sub { $weak->_log($_[0]) if $weak },
+        finished => sub { $weak->_scope_finished($_[0]) if $weak },
         settings => {},
     };
+    $self->_watch_signals if $self->{signals};
     $send->({
         scope => 0, type => 'hello',
         protocolVersion => $C{protocolVersion}, pid => $$, concurrency => $self->{concurrency},
         scopeTypes => $C{scopeBitHttp} | $C{scopeBitWebsocket} | $C{scopeBitSse},
         sdkName => $SDK_NAME, sdkVersion => $VERSION, pool => $self->{pool}, app => $self->{app_name},
     });
-    $loop->run unless defined $self->{exit_code};
-    return $self->{exit_code} // 0;
+    return $self->{started};
+}
+
+# Resolves with the exit code once the worker stopped.
+sub finished { $_[0]{finished} }
+
+# SIGTERM/SIGINT: the same graceful path as the gateway's shutdown message;
+# a second signal stops at once.
+sub _watch_signals {
+    my ($self) = @_;
+    my $weak = $self;
+    Scalar::Util::weaken($weak);
+    for my $name (qw(TERM INT)) {
+        my $sig = IO::Async::Signal->new(name => $name, on_receipt => sub {
+            return unless $weak;
+            return $weak->_stop(0) if $weak->{shutting_down};
+            $weak->_on_shutdown;
+        });
+        $self->add_child($sig);
+        push @{ $self->{signal_notifiers} }, $sig;
+    }
+}
+
+sub _scope_finished {
+    my ($self, $id) = @_;
+    delete $self->{scopes}{$id};
+    $self->_exit_after_flush(0) if $self->{retiring} && !grep { $_ != ($self->{lifespan_id} // -1) } keys %{ $self->{scopes} };
+}
+
+# psgix.harakiri: exit cleanly once the scopes in hand are done; the gateway
+# starts a replacement.
+sub retire {
+    my ($self) = @_;
+    $self->{retiring} = 1;
+    $self->_scope_finished(-1);
+}
+
+# Runs the loop until $f is ready: how a blocking PSGI app waits for request
+# body frames or send credit from inside its call (docs/perl.md). Returns
+# false if the worker stopped first.
+sub wait_for {
+    my ($self, $f) = @_;
+    my $loop = $self->loop or return 0;
+    $loop->loop_once until $f->is_ready || $self->{finished}->is_ready;
+    return $f->is_ready;
+}
+
+# Writes what is queued for the gateway now, without waiting for the next
+# loop turn (a streaming PSGI writer inside a blocking app).
+sub flush { $_[0]{wire}->flush_now if $_[0]{wire} }
+
+sub loop_or_die { $_[0]->loop or die "$SDK_NAME: worker is not in a loop\n" }
+
+sub _remove_from_loop {
+    my ($self, $loop) = @_;
+    $self->_stop($self->{exit_code} // 0) if $self->{finished} && !$self->{finished}->is_ready;
+    $self->SUPER::_remove_from_loop($loop);
 }
 
 sub _stop {
@@ -95,7 +205,10 @@ sub _stop {
     return if defined $self->{exit_code};
     $self->{exit_code} = $code;
     $self->{wire}->close if $self->{wire};
-    $self->{loop}->stop;
+    for my $sig (@{ delete $self->{signal_notifiers} || [] }) { $self->remove_child($sig) }
+    $self->{started}->fail("$SDK_NAME: stopped before the gateway's welcome\n")
+        if $self->{started} && !$self->{started}->is_ready;
+    $self->{finished}->done($code) if $self->{finished} && !$self->{finished}->is_ready;
 }
 
 # Flushes what is queued, then stops.
@@ -131,6 +244,7 @@ sub _on_welcome {
     }
     $self->{welcome} = $m;
     %{ $self->{ctx}{settings} } = %$m;
+    $self->{started}->done($self) unless $self->{started}->is_ready;
 }
 
 sub _on_open {
@@ -147,6 +261,7 @@ sub _on_open {
     my $type = $m->{scopeType};
     if ($type eq 'lifespan') {
         my $mode = $self->{welcome}{lifespan};
+        $self->{lifespan_id} = $id;
         my $l = $self->{lifespan} = $self->{scopes}{$id} = PAGI::Gateway::Worker::Lifespan->new(
             id => $id, ctx => $self->{ctx}, mode => $mode, state => $self->{state},
             worker_num => $self->{welcome}{workerId});
@@ -154,13 +269,17 @@ sub _on_open {
         return;
     }
     my $scope = PAGI::Gateway::Worker::ScopeBuilder::build($m, $self->{state});
-    my $class = $type eq 'http' ? 'PAGI::Gateway::Worker::HttpScope' : 'PAGI::Gateway::Worker::StreamScope';
+    my $class = $type eq 'http' ? 'PAGI::Gateway::Worker::HttpScope'
+              : $type eq 'websocket' ? 'PAGI::Gateway::Worker::WebSocketScope'
+              : $type eq 'sse' ? 'PAGI::Gateway::Worker::SseScope'
+              : 'PAGI::Gateway::Worker::StreamScope';
     my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
     $s->run($self->{app});
 }
 
 sub _on_shutdown {
     my ($self) = @_;
+    return if $self->{shutting_down}++;
     my $l = $self->{lifespan};
     return $self->_exit_after_flush(0) unless $l;
     $l->request_shutdown;

@@ -41,7 +41,10 @@ sub build {
     if (@$params || $m->{requestId} ne '') {
         my %p;
         for (my $i = 0; $i < $#$params; $i += 2) { $p{ $params->[$i] } = $params->[$i + 1] }
-        $scope{'pagi.gateway'} = { route_params => \%p, request_id => $m->{requestId} };
+        $scope{'pagi.gateway'} = { request_id => $m->{requestId} };
+        # The route's :name segments (gateway `routes:`), as the issue's
+        # scope key pagi.route.
+        $scope{'pagi.route'} = { params => \%p } if @$params;
     }
     return \%scope;
 }

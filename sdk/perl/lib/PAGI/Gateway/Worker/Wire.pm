@@ -65,6 +65,10 @@ sub when_flushed {
     $self->_schedule;
 }
 
+# Writes now instead of on the next tick (what it cannot write waits for
+# write-readiness as usual).
+sub flush_now { $_[0]->_flush }
+
 sub _flush {
     my ($self) = @_;
     $self->{flush_queued} = 0;
@@ -98,9 +102,14 @@ sub _read {
     }
     my @msgs = eval { PAGI::Gateway::Worker::Codec::decode_frames(\$self->{in}, $self->{max_frame}) };
     my $err = $@;
-    for my $m (@msgs) {
+    # One queue, shifted in order: a handler that runs the loop re-entrantly
+    # (a blocking PSGI app waiting for its body) reads more messages, and
+    # those must still be handled after the ones decoded here.
+    my $q = $self->{inq} //= [];
+    push @$q, @msgs;
+    while (@$q) {
         last if $self->{closed};
-        $self->{on_message}->($m);
+        $self->{on_message}->(shift @$q);
     }
     # Messages before a malformed frame are still delivered, in order.
     $self->_fail("protocol error: $err") if $err && !$self->{closed};

@@ -1,0 +1,2 @@
+#!/bin/sh
+printf 'Location: http://example.test/elsewhere\n\n'

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Never answers (until killed).
+exec sleep 600
