@@ -1,0 +1,2 @@
+-- Plain GET / on every connection (hello and stream scenarios).
+wrk.method = "GET"
