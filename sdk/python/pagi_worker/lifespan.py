@@ -35,6 +35,7 @@ class Lifespan:
         self.answered = set()
         self.deferred = []              # (phase, tag, text) until requested
         self.unsupported = False
+        self.silent = False             # shutdown without lifespanShutdown: answer nobody
         self.task = None
         self.shutdown_done = worker.loop.create_future()
 
@@ -116,7 +117,8 @@ class Lifespan:
         d = self.deferred
         while d and d[0][0] in self.requested:
             phase, tag, text = d.pop(0)
-            self.w.send_frame(codec.encode(self.id, tag, text))
+            if not self.silent:
+                self.w.send_frame(codec.encode(self.id, tag, text))
             if phase == 'shutdown' and not self.shutdown_done.done():
                 self.shutdown_done.set_result(None)
 

@@ -13,6 +13,7 @@ import socket
 
 from . import codec
 from .asgi_http import HttpScope
+from .websocket import WebSocketScope
 from .lifespan import Lifespan
 from .log import log, SDK_NAME
 
@@ -40,6 +41,8 @@ class Worker(asyncio.Protocol):
         self.loop = loop
         self.concurrency = concurrency
         self.scope_class = scope_class
+        # ASGI apps take websocket scopes too; WSGI has none.
+        self.websocket_class = WebSocketScope if scope_class is HttpScope else None
         self.pool = pool
         self.app_name = app_name
         self.lifespan_app = lifespan_app
@@ -84,6 +87,8 @@ class Worker(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
         scope_bits = C['scopeBitHttp']
+        if self.websocket_class is not None:
+            scope_bits |= C['scopeBitWebsocket']
         self.send_frame(codec.encode(0, T_HELLO, {
             'protocolVersion': C['protocolVersion'], 'pid': os.getpid(),
             'concurrency': self.concurrency, 'scopeTypes': scope_bits,
@@ -168,6 +173,9 @@ class Worker(asyncio.Protocol):
         if t == 'http':
             s = self.scopes[sid] = self.scope_class(self, sid, p)
             s.start(self.app)
+        elif t == 'websocket' and self.websocket_class is not None:
+            s = self.scopes[sid] = self.websocket_class(self, sid, p)
+            s.start(self.app)
         elif t == 'lifespan':
             mode = self.welcome['lifespan']
             lf = self.lifespan = self.scopes[sid] = Lifespan(self, sid, mode, self.state, self.asgi_lifespan)
@@ -185,8 +193,12 @@ class Worker(asyncio.Protocol):
 
     def _on_shutdown(self):
         lf = self.lifespan
-        if lf is None:
+        if lf is None or lf.unsupported or lf.task is None or lf.task.done() or 'shutdown' in lf.requested:
             return self._stop(0)
+        # The gateway skipped lifespanShutdown (it does for apps without a
+        # lifespan): still let the app clean up, but send no lifespan answer
+        # it did not ask for.
+        lf.silent = True
         lf.request_shutdown()
         lf.shutdown_done.add_done_callback(lambda _f: self._stop(0))
 
