@@ -42,6 +42,46 @@ struct HttpSettings {
   std::uint32_t retry_after_seconds = 1;
   // Value of the Server response header; empty = none.
   std::string server_header;
+  // Echo the request id (x-request-id when valid, else generated) in this
+  // response header; empty = not echoed.
+  std::string request_id_header;
+
+  // WebSocket (gateway/websocket/). A message (all fragments) larger than
+  // this closes the connection with 1009.
+  std::size_t max_ws_message_size = 16 * 1024 * 1024;
+  // One frame's payload larger than this closes the connection with 1009.
+  std::size_t max_ws_frame_size = 16 * 1024 * 1024;
+  // Messages waiting in the gateway for the app's credit; one more closes
+  // the connection with 1008 (queue_overflow).
+  std::size_t ws_max_queue = 1000;
+  // No frame either way for this long closes a WebSocket with 1001. 0 = off.
+  Seconds ws_idle_timeout{0};
+
+  // HTTP/2 (gateway/http2/). Streams one client may have open at once
+  // (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused.
+  std::uint32_t h2_max_concurrent_streams = 100;
+  // Request-body window of a stream (SETTINGS_INITIAL_WINDOW_SIZE). It is
+  // reopened only as the app takes the bytes, so it bounds gateway memory.
+  std::uint32_t h2_stream_window = 256 * 1024;
+  // Request-body window of the whole connection.
+  std::uint32_t h2_connection_window = 1024 * 1024;
+  // A stream with no frame either way for this long is reset (one sweep
+  // timer per connection). 0 = off.
+  Seconds h2_stream_timeout{0};
+  // Rapid Reset (CVE-2023-44487): client RST_STREAMs allowed in a burst,
+  // then per second; beyond that the connection ends with GOAWAY.
+  std::uint32_t h2_reset_burst = 1000;
+  std::uint32_t h2_resets_per_second = 33;
+  // CONTINUATION frames allowed after one HEADERS frame.
+  std::uint32_t h2_max_continuations = 8;
+  // Entries allowed in one SETTINGS frame, and SETTINGS/PING acks queued
+  // for a client that does not read (flood defence).
+  std::uint32_t h2_max_settings = 32;
+  std::uint32_t h2_max_queued_acks = 1000;
+
+  // SSE (gateway/sse/): nothing written to a started stream for this long
+  // ends it (idle_timeout). 0 = off.
+  Seconds sse_idle_timeout{0};
 };
 
 }  // namespace pagi::gateway

@@ -1,8 +1,13 @@
 #include "gateway/listener.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -10,9 +15,15 @@
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/edge/proxied_opener.hpp"
+#include "gateway/edge/proxy_header_reader.hpp"
 #include "gateway/http1/connection.hpp"
+#include "gateway/http2/connection.hpp"
+#include "gateway/tls/tls_context.hpp"
+#include "gateway/tls/tls_handshake.hpp"
 
 namespace pagi::gateway {
 namespace asio = boost::asio;
@@ -25,6 +36,9 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
     GenericAcceptor acceptor;
     bool accepting = false;  // an async_accept is pending
     std::string unix_path;   // removed at close
+    std::shared_ptr<tls::TlsContext> tls;  // TLS listener: one context for all
+    bool h2c = false;        // cleartext: HTTP/2 prior knowledge and Upgrade: h2c
+    EdgeHooks edge;          // gateway/edge: own opener, PROXY header, connection access
   };
 
   Impl(asio::io_context& ioc, const HttpSettings& s, workers::ScopeOpener& o)
@@ -39,6 +53,11 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   bool started = false;
   bool stopping = false;
   std::function<void()> on_all_closed;
+  observability::ExchangeObserver* observer = nullptr;
+  // PROXY protocol: per-connection openers (by connection id) and the
+  // header reads still pending (cancelled at shutdown).
+  std::unordered_map<std::uint64_t, std::unique_ptr<workers::ScopeOpener>> proxied_openers;
+  std::vector<std::weak_ptr<edge::ProxyHeaderRead>> proxy_reads;
 
   void accept_on(Acceptor& a) {
     if (!started || stopping || a.accepting || !a.acceptor.is_open()) return;
@@ -53,24 +72,88 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
         }
         return;
       }
-      self->adopt(std::move(socket));
+      self->accept_edge(std::move(socket), a);
       self->accept_on(a);
     });
   }
 
-  void adopt(GenericProtocol::socket socket) {
+  // gateway/edge hooks before the HTTP connection: a PROXY header first
+  // (its addresses become the scopes' client/server), then `action: close`
+  // access on the peer.
+  void accept_edge(GenericProtocol::socket socket, const Acceptor& a) {
+    // A response head written before a sendfile body must not wait for the
+    // client's delayed ACK (Nagle): ~40 ms per static file otherwise.
+    if (a.acceptor.local_endpoint().data()->sa_family != AF_UNIX) {
+      const int one = 1;
+      ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (!a.edge.proxy_protocol) {
+      if (a.edge.admit && !a.edge.admit(edge::peer_host_of(socket))) return;  // closed by going out of scope
+      return adopt(std::move(socket), a);
+    }
+    std::erase_if(proxy_reads, [](const auto& w) { return w.expired(); });
+    std::weak_ptr<Impl> weak = shared_from_this();
+    proxy_reads.push_back(edge::read_proxy_header(
+        std::move(socket), std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings.header_timeout),
+        [weak, &a](GenericProtocol::socket s, const edge::ProxyHeader& header) {
+          const auto self = weak.lock();
+          if (!self || self->stopping) return;
+          if (!header.has_address) {  // LOCAL/UNKNOWN: the socket's own peer
+            if (a.edge.admit && !a.edge.admit(edge::peer_host_of(s))) return;
+            return self->adopt(std::move(s), a);
+          }
+          if (a.edge.admit && !a.edge.admit(header.source_host)) return;
+          const auto id = self->next_id;  // the id adopt() gives this connection
+          auto& inner = a.edge.opener ? *a.edge.opener : self->opener;
+          auto proxied = edge::make_proxied_opener(inner, header);
+          auto* raw = proxied.get();
+          self->proxied_openers.emplace(id, std::move(proxied));
+          self->adopt(std::move(s), a, raw);
+        }));
+  }
+
+  void adopt(GenericProtocol::socket socket, const Acceptor& a, workers::ScopeOpener* per_connection = nullptr) {
     if (stopping) return;
     const auto id = next_id++;
+    // Shadows the member on purpose: this connection's opener (edge policy
+    // of its listener, PROXY addresses) is the one every session below uses.
+    workers::ScopeOpener& opener = per_connection ? *per_connection : a.edge.opener ? *a.edge.opener : this->opener;
     std::weak_ptr<Impl> weak = shared_from_this();
-    auto conn = http1::make_connection(std::move(socket), settings, opener, [weak, id] {
+    auto on_closed = [weak, id] {
       if (auto self = weak.lock()) self->on_closed(id);
-    });
+    };
+    // A WebSocket upgrade, TLS handshake or HTTP/2 detection: the next
+    // session now owns the socket.
+    auto on_handover = [weak, id](std::weak_ptr<http1::Connection> next) {
+      if (auto self = weak.lock()) {
+        auto it = self->connections.find(id);
+        if (it != self->connections.end()) it->second = std::move(next);
+      }
+    };
+    std::shared_ptr<http1::Connection> conn;
+    if (a.tls) {
+      tls::TlsServices services{&settings, &opener, observer, a.tls, http2_over_tls(opener)};
+      conn = tls::make_tls_connection(std::move(socket), services, on_closed, on_handover);
+    } else if (a.h2c) {
+      conn = http2::make_cleartext_connection(std::move(socket), settings, opener, on_closed, on_handover, observer);
+    } else {
+      conn = http1::make_connection(std::move(socket), settings, opener, on_closed, on_handover, observer);
+    }
     connections.emplace(id, conn);
     conn->start();
   }
 
+  tls::StartH2 http2_over_tls(workers::ScopeOpener& opener) {
+    return [this, &opener](std::unique_ptr<tls::TlsStream> stream, std::shared_ptr<const http1::ConnectionExtras> extras,
+                  std::function<void()> closed) {
+      return http2::start_tls_connection(std::move(stream), settings, opener, std::move(extras), std::move(closed),
+                                         observer);
+    };
+  }
+
   void on_closed(std::uint64_t id) {
     connections.erase(id);
+    proxied_openers.erase(id);
     if (stopping) {
       if (connections.empty() && on_all_closed) {
         auto cb = std::move(on_all_closed);
@@ -99,6 +182,10 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
       if (!a->unix_path.empty()) ::unlink(a->unix_path.c_str());
       a->unix_path.clear();
     }
+    // Connections still sending their PROXY header are not served any more.
+    for (auto& weak : proxy_reads)
+      if (auto read = weak.lock()) read->cancel();
+    proxy_reads.clear();
   }
 };
 
@@ -129,6 +216,24 @@ asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint1
   return result;
 }
 
+asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint16_t port,
+                                             const std::optional<tls::TlsSettings>& tls, bool h2c) {
+  auto context = tls ? std::make_shared<tls::TlsContext>(*tls) : nullptr;  // throws on bad files
+  const auto endpoint = listen_tcp(host, port);
+  impl_->acceptors.back()->tls = std::move(context);
+  impl_->acceptors.back()->h2c = h2c && !tls;
+  return endpoint;
+}
+
+std::vector<std::string> Listener::reload_tls() {
+  std::vector<std::string> errors;
+  for (auto& a : impl_->acceptors) {
+    if (!a->tls) continue;
+    if (auto error = a->tls->reload(); !error.empty()) errors.push_back(std::move(error));
+  }
+  return errors;
+}
+
 void Listener::listen_unix(const std::string& path, unsigned mode) {
   struct stat st{};
   if (::lstat(path.c_str(), &st) == 0) {
@@ -147,6 +252,40 @@ void Listener::listen_unix(const std::string& path, unsigned mode) {
   impl_->acceptors.push_back(std::move(a));
   if (impl_->started) impl_->accept_on(*impl_->acceptors.back());
 }
+
+std::string Listener::adopt_fd(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw boost::system::system_error(error_code(errno, boost::system::system_category()), "inherited socket");
+  const int protocol = addr.ss_family == AF_UNIX ? 0 : IPPROTO_TCP;
+  auto a = std::make_unique<Impl::Acceptor>(Impl::Acceptor{GenericAcceptor(impl_->ioc)});
+  a->acceptor.assign(GenericProtocol(addr.ss_family, protocol), fd);
+  std::string text;
+  if (addr.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&addr);
+    const auto path_len = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    std::string path(un->sun_path, path_len);
+    if (!path.empty() && path[0] == '\0') path[0] = '@';  // abstract
+    while (!path.empty() && path.back() == '\0') path.pop_back();
+    text = "unix:" + path;
+  } else {
+    asio::ip::tcp::endpoint ep;
+    ep.resize(len);
+    std::memcpy(ep.data(), &addr, len);
+    const auto ip = ep.address();
+    text = "http://" + (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(ep.port());
+  }
+  impl_->acceptors.push_back(std::move(a));
+  if (impl_->started) impl_->accept_on(*impl_->acceptors.back());
+  return text;
+}
+
+void Listener::set_edge_hooks(EdgeHooks hooks) {
+  if (!impl_->acceptors.empty()) impl_->acceptors.back()->edge = std::move(hooks);
+}
+
+void Listener::set_observer(observability::ExchangeObserver* observer) { impl_->observer = observer; }
 
 void Listener::start() {
   impl_->started = true;

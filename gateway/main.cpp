@@ -12,6 +12,7 @@
 
 #include "gateway/config/command_line.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/ops_runtime.hpp"
 
 namespace {
 
@@ -45,7 +46,15 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io;
   int exit_code = 0;
+  // Declared before the gateway so it outlives the connections it observes.
+  std::unique_ptr<OpsRuntime> ops;
   Gateway gateway(io, cl.config);
+  try {
+    ops = std::make_unique<OpsRuntime>(io, cl.config, gateway);
+  } catch (const std::exception& e) {
+    spdlog::error("startup failed: {}", e.what());
+    return 1;
+  }
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   bool stopping = false;
 
@@ -57,6 +66,7 @@ int main(int argc, char** argv) {
         stopping = true;
         spdlog::info("received {}: shutting down gracefully (again to stop now)",
                      signo == SIGINT ? "SIGINT" : "SIGTERM");
+        ops->on_stopping();
         gateway.stop([&] {
           spdlog::info("stopped");
           io.stop();  // the child reaper's signal wait would keep run() going
@@ -71,15 +81,46 @@ int main(int argc, char** argv) {
   };
   wait_signal();
 
+  // Control signals: SIGHUP reloads (config re-read, workers replaced one at
+  // a time), SIGTTIN/SIGTTOU add/remove a worker in every pool.
+  boost::asio::signal_set control(io, SIGHUP, SIGTTIN, SIGTTOU);
+  std::function<void()> wait_control;
+  wait_control = [&] {
+    control.async_wait([&](boost::system::error_code ec, int signo) {
+      if (ec) return;
+      if (stopping) return;
+      if (signo == SIGHUP) {
+        spdlog::info("received SIGHUP: reloading");
+        try {
+          gateway.reload(build_config(cl.options));
+        } catch (const ConfigError& e) {
+          spdlog::error("reload rejected, the running configuration stays: {}", e.what());
+        }
+      } else {
+        gateway.resize(signo == SIGTTIN ? +1 : -1);
+      }
+      wait_control();
+    });
+  };
+  wait_control();
+
+  // Sockets (inherited or bound), admin listener, privileges: before any worker.
+  if (auto error = ops->prepare(); !error.empty()) {
+    spdlog::error("startup failed: {}", error);
+    return 1;
+  }
+
   gateway.start([&](const std::string& error) {
     if (!error.empty()) {
       spdlog::error("startup failed: {}", error);
       exit_code = 1;
       stopping = true;
+      ops->on_stopping();
       gateway.stop([&] { io.stop(); });
       return;
     }
     for (const auto& addr : gateway.bound_addresses()) spdlog::info("listening on {}", addr);
+    ops->on_started();
   });
 
   io.run();

@@ -17,24 +17,30 @@ struct ChildReaper::Signals {
 };
 
 ChildReaper::ChildReaper(boost::asio::io_context& io)
-    : io_(io), signals_(std::make_unique<Signals>(io)) {
-  arm();
-}
+    : io_(io), signals_(std::make_unique<Signals>(io)) {}
 
 ChildReaper::~ChildReaper() {
   boost::system::error_code ignored;
   signals_->set.cancel(ignored);
 }
 
-void ChildReaper::watch(int pid, ExitHandler on_exit) { handlers_[pid] = std::move(on_exit); }
+void ChildReaper::watch(int pid, ExitHandler on_exit) {
+  handlers_[pid] = std::move(on_exit);
+  if (!armed_) arm();
+}
 
+// Waits only while some child is watched, so an embedding program's
+// io_context.run() returns once the gateway has stopped. SIGCHLD stays
+// registered meanwhile: Asio queues a signal that arrives between waits.
 void ChildReaper::arm() {
+  armed_ = true;
   // The handler may outlive this object only as a cancelled operation; the
   // cancel in the destructor makes it return before touching `this`.
   signals_->set.async_wait([this](const boost::system::error_code& ec, int) {
+    armed_ = false;
     if (ec) return;
     reap();
-    arm();
+    if (!handlers_.empty()) arm();
   });
 }
 

@@ -34,6 +34,7 @@ class ChildReaper {
   boost::asio::io_context& io_;
   std::unique_ptr<Signals> signals_;
   std::unordered_map<int, ExitHandler> handlers_;
+  bool armed_ = false;  // a SIGCHLD wait is pending
 };
 
 }  // namespace pagi::workers

@@ -25,6 +25,16 @@ enum class UpstreamError : std::uint8_t {
   shutting_down,   // gateway is stopping and the scope never started -> 503
 };
 
+// sse.send, as the pool hands it over (validated: event/id without CR/LF/NUL).
+struct SseEventView {
+  std::string_view data;
+  std::string_view event;  // when has_event
+  std::string_view id;     // when has_id
+  bool has_event = false;
+  bool has_id = false;
+  std::int64_t retry = -1; // -1: no retry field
+};
+
 class Downstream {
  public:
   virtual ~Downstream() = default;
@@ -37,6 +47,10 @@ class Downstream {
   virtual void on_response_file(std::string_view path, std::uint64_t offset,
                                 std::int64_t length) = 0;
   virtual void on_response_trailers(std::span<const HeaderView> trailers) = 0;
+  // http.response.early_hint (extension): a 103 with these headers, only
+  // before on_response_start; transports without interim responses (HTTP/1.0)
+  // drop it.
+  virtual void on_response_early_hint(std::span<const HeaderView> headers) {}
   // http.fullflush: push out anything buffered now.
   virtual void on_flush() {}
   // The worker granted request-body credit (Upstream::request_window grew).
@@ -48,6 +62,30 @@ class Downstream {
   // The scope cannot be served: answer per UpstreamError if no response has
   // started, otherwise abort the client connection.
   virtual void on_upstream_error(UpstreamError error) = 0;
+
+  // ---- websocket scopes (docs/protocol.md 3a). The denial extension's
+  // websocket.http.response.start/body arrive as on_response_start/body.
+  // websocket.accept: complete the handshake; `subprotocol` empty = none.
+  virtual void on_websocket_accept(std::string_view subprotocol, std::span<const HeaderView> headers) {}
+  virtual void on_websocket_send(bool text, std::string_view payload) {}
+  // websocket.close: before accept a 403, after it a Close frame.
+  virtual void on_websocket_close(std::uint16_t code, std::string_view reason) {}
+  // websocket.keepalive (0 interval stops; 0 timeout = no pong deadline).
+  virtual void on_websocket_keepalive(std::uint32_t interval_ms, std::uint32_t timeout_ms) {}
+
+  // ---- sse scopes (docs/protocol.md 3b). sse.http.response.start/body
+  // arrive as on_response_start/body.
+  virtual void on_sse_start(std::uint16_t status, std::span<const HeaderView> headers) {}
+  virtual void on_sse_send(const SseEventView& event) {}
+  virtual void on_sse_comment(std::string_view comment) {}
+  virtual void on_sse_keepalive(std::uint32_t interval_ms, std::string_view comment) {}
+  virtual void on_sse_close(std::string_view reason) {}
+
+  // A long-lived scope (WebSocket, SSE) must end because the gateway stops
+  // or its worker is drained; `restart`: a reload (WebSocket close 1012
+  // instead of 1001). The transport closes it and tells the app
+  // (server_shutdown).
+  virtual void on_server_close(bool restart) {}
 };
 
 }  // namespace pagi::workers

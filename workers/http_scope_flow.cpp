@@ -47,6 +47,14 @@ ScopeEventError HttpScopeFlow::on_body(std::size_t bytes, bool more, bool file) 
   return ScopeEventError::ok;
 }
 
+ScopeEventError HttpScopeFlow::on_stream_bytes(std::size_t bytes) {
+  if (bytes > 0 && response_in_flight_ > 0 && response_in_flight_ >= send_window_) {
+    return ScopeEventError::window_overrun;
+  }
+  response_in_flight_ += bytes;
+  return ScopeEventError::ok;
+}
+
 ScopeEventError HttpScopeFlow::on_trailers() {
   if (phase_ == ResponsePhase::complete) return ScopeEventError::after_final_body;
   if (phase_ != ResponsePhase::awaiting_trailers) return ScopeEventError::trailers_not_announced;

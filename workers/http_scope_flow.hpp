@@ -39,6 +39,9 @@ class HttpScopeFlow {
   // `bytes` counts against the send window; file bodies pass 0 and end the body.
   ScopeEventError on_body(std::size_t bytes, bool more, bool file);
   ScopeEventError on_trailers();
+  // websocket.send / sse.send payload bytes: the send window rule of on_body,
+  // whatever the response phase.
+  ScopeEventError on_stream_bytes(std::size_t bytes);
   ScopeEventError on_flush() const;
   ScopeEventError on_early_hint() const;
 

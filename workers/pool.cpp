@@ -16,6 +16,8 @@ std::unique_ptr<Upstream> Pool::open_scope(const ScopeRequest& request,
   return core_->open_scope(request, std::move(downstream));
 }
 
+bool Pool::supports(const ScopeRequest& request) { return core_->supports(request); }
+
 void Pool::stop(Clock::time_point in_flight_deadline, std::function<void()> done) {
   core_->stop(in_flight_deadline, std::move(done));
 }
@@ -25,5 +27,11 @@ void Pool::kill_all() { core_->kill_all(true); }
 PoolStats Pool::stats() const { return core_->stats(); }
 
 const PoolSettings& Pool::settings() const { return core_->settings(); }
+
+void Pool::reload(PoolSettings settings, std::function<void(const PoolReloadResult&)> done) {
+  core_->reload(std::move(settings), std::move(done));
+}
+
+int Pool::resize(int delta) { return core_->resize(delta); }
 
 }  // namespace pagi::workers

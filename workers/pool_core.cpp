@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "workers/pool_timers.hpp"
 #include "workers/worker_messages.hpp"
 
 namespace pagi::workers {
@@ -27,19 +28,14 @@ std::string_view to_string(PoolState state) noexcept {
   return "?";
 }
 
-struct PoolCore::Timers {
-  explicit Timers(asio::io_context& io) : queue(io), stop(io) {}
-  asio::steady_timer queue;  // one timer for the whole queue: its oldest entry
-  asio::steady_timer stop;   // in-flight deadline of a graceful stop
-  std::list<asio::steady_timer> restarts;  // one per pending replacement (rare)
-};
 
 PoolCore::PoolCore(asio::io_context& io, PoolSettings settings, std::shared_ptr<WorkerLauncher> launcher)
     : io_(io), settings_(std::move(settings)), launcher_(std::move(launcher)),
       timers_(std::make_unique<Timers>(io)),
       queue_(settings_.queue_size,
              std::chrono::duration_cast<Clock::duration>(settings_.queue_timeout)),
-      backoff_(settings_.restart_delay, settings_.restart_delay_max) {}
+      backoff_(settings_.restart_delay, settings_.restart_delay_max),
+      target_workers_(settings_.workers) {}
 
 PoolCore::~PoolCore() = default;
 
@@ -74,6 +70,7 @@ void PoolCore::start(std::function<void(const PoolStartResult&)> done) {
 void PoolCore::spawn_worker() {
   const std::uint32_t id = ++last_worker_id_;
   auto worker = std::make_shared<Worker>(io_, settings_, *this, launcher_, id);
+  worker->recycle.generation = generation_;
   workers_.emplace(id, worker);
   std::string error;
   if (worker->spawn(error)) return;
@@ -102,7 +99,7 @@ void PoolCore::restart_after(Backoff::Duration delay) {
     if (!self || self->restart_generation_ != generation) return;
     self->timers_->restarts.erase(it);
     --self->pending_restarts_;
-    if (self->state_ == PoolState::running) self->spawn_worker();
+    self->reconcile();  // spawns unless the count was met meanwhile (resize, reload)
   });
 }
 
@@ -112,6 +109,7 @@ void PoolCore::finish_start(PoolStartResult result) {
   start_done_ = nullptr;
   if (result.ok) {
     set_state(PoolState::running);
+    arm_check_timer();
     dispatch_queued();
   } else {
     set_state(PoolState::failed);
@@ -125,6 +123,9 @@ void PoolCore::finish_start(PoolStartResult result) {
 
 void PoolCore::on_worker_ready(Worker& worker) {
   failed_starts_ = 0;
+  const std::uint64_t generation = worker.recycle.generation;
+  worker.recycle = recycle_policy_.plan(settings_, Clock::now());
+  worker.recycle.generation = generation;
   if (crash_loop_) {
     spdlog::info("{}: worker {} started; crash loop over", describe(), worker.id());
     crash_loop_ = false;
@@ -139,6 +140,10 @@ void PoolCore::on_worker_ready(Worker& worker) {
     worker.stop();
     return;
   }
+  // A new worker is serving: one retiring worker may go now.
+  drain_one_retiree();
+  reconcile();  // a removal (SIGTTOU) that waited for this worker to be ready
+  if (reload_ && generation == generation_) advance_reload();
   dispatch_queued();
 }
 
@@ -155,6 +160,10 @@ void PoolCore::on_worker_lost(Worker& worker, const std::string& message, bool a
                     app_failed});
       return;
     case PoolState::running:
+      if (reload_ && worker.recycle.generation == generation_ && worker.ready_since() == Clock::time_point{}) {
+        fail_reload(fmt::format("worker {} (pid {}) of the new generation failed to start: {}", worker.id(),
+                                worker.pid(), message));
+      }
       schedule_replacement(worker);
       return;
     default:
@@ -179,6 +188,9 @@ void PoolCore::schedule_replacement(Worker& lost) {
     spdlog::error("{}: crash loop: {} consecutive workers failed to start; retrying every {:.3g}s",
                   describe(), failed_starts_, settings_.restart_delay_max.count());
   }
+  if (crash_loop_) fail_pool_scopes_if_down();
+  // A retiring worker, or one beyond the target, needs no successor.
+  if (effective_workers() >= static_cast<std::size_t>(target_workers_)) return;
   const Backoff::Duration delay = crash_loop_ ? Backoff::Duration(settings_.restart_delay_max)
                                               : backoff_.next();
   spdlog::debug("{}: replacing worker {} in {:.3f}s", describe(), lost.id(), delay.count());
@@ -233,19 +245,31 @@ void PoolCore::on_stop_deadline() {
   std::vector<std::shared_ptr<Worker>> snapshot;
   for (const auto& [id, w] : workers_) snapshot.push_back(w);
   for (const auto& w : snapshot) {
-    if (w->life() != WorkerLife::draining) continue;
-    spdlog::warn("{}: worker {} still runs {} scopes at the stop deadline", describe(), w->id(),
-                 w->in_flight());
-    for (std::uint64_t id : std::vector<std::uint64_t>(w->scopes().begin(), w->scopes().end())) {
-      ScopeRecord* record = scopes_.find(id);
-      if (record != nullptr && !record->finished()) {
-        messages::append_http_disconnect(w->output(), id, DisconnectReason::server_shutdown);
-        fail_scope(id, UpstreamError::shutting_down);
-      }
-    }
-    w->flush();
-    w->stop();
+    if (w->life() == WorkerLife::draining) expire_drain(*w);
   }
+}
+
+void PoolCore::on_worker_drain_expired(Worker& worker) { expire_drain(worker); }
+
+void PoolCore::expire_drain(Worker& worker) {
+  spdlog::warn("{}: worker {} (pid {}) still runs {} scopes at the end of its drain; closing them", describe(),
+               worker.id(), worker.pid(), worker.in_flight());
+  for (std::uint64_t id : std::vector<std::uint64_t>(worker.scopes().begin(), worker.scopes().end())) {
+    ScopeRecord* record = scopes_.find(id);
+    if (record != nullptr && !record->finished()) {
+      if (record->type != wire::ScopeType::HTTP) {
+        // WebSocket/SSE: the transport closes properly (Close 1001, or 1012
+        // on a reload) and tells the app itself.
+        if (auto ds = record->downstream.lock()) ds->on_server_close(reload_.has_value());
+        record = scopes_.find(id);
+        if (record == nullptr) continue;
+      }
+      if (!record->disconnected) append_disconnect(worker, id, *record, DisconnectReason::server_shutdown);
+      fail_scope(id, UpstreamError::shutting_down);
+    }
+  }
+  worker.flush();
+  worker.stop();
 }
 
 void PoolCore::maybe_finish_stop() {
@@ -286,6 +310,10 @@ PoolStats PoolCore::stats() const {
   s.queued = queue_.size();
   s.restarts = restarts_;
   s.crash_loop = crash_loop_;
+  s.failed = state_ == PoolState::failed || (crash_loop_ && s.workers_ready == 0);
+  s.workers_target = static_cast<std::size_t>(target_workers_);
+  s.recycled = recycled_;
+  s.generation = generation_;
   return s;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "workers/backoff.hpp"
 #include "workers/balancer.hpp"
 #include "workers/pool.hpp"
+#include "workers/recycle_policy.hpp"
 #include "workers/request_queue.hpp"
 #include "workers/scope_table.hpp"
 #include "workers/worker.hpp"
@@ -36,7 +38,17 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void stop(Clock::time_point in_flight_deadline, std::function<void()> done);
   void kill_all(bool notify);
   PoolStats stats() const;
+  // Introspection for the admin endpoints (pool_introspection.cpp).
+  std::vector<WorkerInfo> worker_infos() const;
+  int scope_worker_pid(std::uint64_t id) const;
   const PoolSettings& settings() const { return settings_; }
+  PoolState state() const { return state_; }
+
+  // Rolling replacement of every worker with `settings` (pool.hpp).
+  void reload(PoolSettings settings, std::function<void(const PoolReloadResult&)> done);
+  // SIGTTIN/SIGTTOU: one worker more or less (never below 1). Returns the
+  // new target.
+  int resize(int delta);
 
   // Upstream calls, by scope id.
   std::size_t request_window(std::uint64_t id);
@@ -45,6 +57,10 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void response_done(std::uint64_t id);
   void disconnect(std::uint64_t id, DisconnectReason reason);
   void upstream_released(std::uint64_t id);
+  // websocket/sse scopes (pool_stream_scopes.cpp).
+  void send_message(std::uint64_t id, bool text, std::string_view payload);
+  void websocket_closed(std::uint64_t id, std::uint16_t code, std::string_view reason);
+  bool supports(const ScopeRequest& request) const;
 
   // WorkerEvents.
   std::uint64_t allocate_scope_id() override { return ++last_scope_id_; }
@@ -52,6 +68,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_worker_scope_message(Worker& worker, wire::Envelope::Reader message) override;
   void on_worker_lost(Worker& worker, const std::string& message, bool app_failed) override;
   void on_worker_exited(Worker& worker) override;
+  void on_worker_drain_expired(Worker& worker) override;
 
  private:
   struct Timers;
@@ -67,6 +84,26 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void maybe_finish_stop();
   void on_stop_deadline();
   Worker* find_worker(std::uint32_t id);
+  // Recycling and the worker count (pool_recycle.cpp).
+  std::size_t effective_workers() const;
+  bool has_accepting_worker() const;
+  void reconcile();
+  void begin_recycle(Worker& worker, const std::string& reason);
+  void retire_now(Worker& worker);
+  void drain_one_retiree();
+  void expire_drain(Worker& worker);
+  void arm_check_timer();
+  void on_check_timer();
+  void advance_reload();
+  void fail_reload(const std::string& message);
+  void finish_reload();
+  void track_request_deadline(std::uint64_t id);
+  void arm_request_timer();
+  void on_request_timer();
+  void on_request_timeout(std::uint64_t id);
+  void arm_cancel_timer();
+  void on_cancel_timer();
+  void fail_pool_scopes_if_down();
   // Scopes.
   Worker* pick_worker();
   void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request);
@@ -79,6 +116,10 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end);
   void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
                       wire::Envelope::Reader message);
+  void on_stream_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
+                             wire::Envelope::Reader message);
+  // httpDisconnect / sseDisconnect / websocketDisconnect {1006, reason}.
+  void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason);
   void queue_credit(std::uint64_t id, ScopeRecord& record);
   void flush_credits();
   void release_worker_scopes(Worker& worker, UpstreamError error);
@@ -107,6 +148,28 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   std::vector<WorkerLoad> loads_;          // scratch for the balancer
   std::vector<HeaderView> header_scratch_; // scratch for Downstream header spans
   std::size_t rotate_ = 0;                 // balancer tie-break rotation
+  // Supervision beyond crash restarts.
+  int target_workers_ = 0;                 // settings_.workers, moved by resize()
+  std::uint64_t generation_ = 0;           // bumped by every reload
+  RecyclePolicy recycle_policy_;
+  std::uint64_t recycled_ = 0;
+  bool check_timer_armed_ = false;
+  struct RequestDeadline {
+    Clock::time_point at;
+    std::uint64_t scope;
+    std::uint32_t worker = 0;  // cancel watch only
+  };
+  std::deque<RequestDeadline> request_deadlines_;  // FIFO: one timeout per pool
+  bool request_timer_armed_ = false;
+  std::deque<RequestDeadline> cancel_watch_;       // timed-out scopes given cancel_grace
+  bool cancel_timer_armed_ = false;
+  struct Reload {
+    PoolSettings previous;
+    int previous_target = 0;
+    std::vector<std::uint32_t> pending;  // old workers still to replace, oldest first
+    std::function<void(const PoolReloadResult&)> done;
+  };
+  std::optional<Reload> reload_;
 };
 
 // The Upstream handed to transports (pool_upstream.cpp).

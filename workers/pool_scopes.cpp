@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "workers/pool_core.hpp"
+#include "workers/stream_messages.hpp"
 #include "workers/worker_messages.hpp"
 
 namespace pagi::workers {
@@ -45,6 +46,7 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
       id, ScopeRecord(std::move(downstream),
                       HttpScopeFlow(settings_.send_window, settings_.receive_window, first_window)));
   record.expect_continue = request.expect_continue;
+  record.type = request.type;
   record.request_body_open = !request.has_body || request.more;
   auto upstream = make_pool_upstream(weak_from_this(), id);
 
@@ -52,10 +54,12 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
     post_fail_scope(id, UpstreamError::shutting_down);
     return upstream;
   }
-  if (state_ == PoolState::failed || state_ == PoolState::idle) {
+  if (state_ == PoolState::failed || state_ == PoolState::idle ||
+      (crash_loop_ && !has_accepting_worker())) {
     post_fail_scope(id, UpstreamError::pool_failed);
     return upstream;
   }
+  if (request.type == wire::ScopeType::HTTP) track_request_deadline(id);
   // FIFO: nobody overtakes a waiting scope.
   if (queue_.empty()) {
     if (Worker* worker = pick_worker()) {
@@ -82,7 +86,11 @@ void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, c
     worker.output().append(record.open_frame);
     std::string().swap(record.open_frame);
   }
+  if (record.type == wire::ScopeType::WEBSOCKET) messages::append_websocket_connect(worker.output(), id);
   worker.flush();
+  if (auto reason = RecyclePolicy::after_scope(worker.recycle, worker.scopes_opened())) {
+    begin_recycle(worker, *reason);
+  }
 }
 
 std::size_t PoolCore::request_window(std::uint64_t id) {
@@ -102,7 +110,10 @@ void PoolCore::send_body(std::uint64_t id, std::string_view chunk, bool more) {
   }
   record->flow.on_request_sent(chunk.size());
   record->request_body_open = more;
-  messages::append_http_request(worker->output(), id, chunk, more);
+  if (record->type == wire::ScopeType::SSE)
+    messages::append_sse_request(worker->output(), id, chunk, more);
+  else
+    messages::append_http_request(worker->output(), id, chunk, more);
   worker->flush();
 }
 
@@ -149,7 +160,9 @@ void PoolCore::response_done(std::uint64_t id) {
   if (record == nullptr || record->finished()) return;
   record->response_done = true;
   Worker* worker = find_worker(record->worker_id);
-  if (worker == nullptr || !worker->holds_scope(id)) return;
+  // Sent even after the app's scopeEnd: the SDK keeps the scope (for
+  // on_complete) until it hears responseDone or httpDisconnect.
+  if (worker == nullptr || worker->life() == WorkerLife::dead) return;
   // Credit of this turn first, so the worker sees the window close cleanly.
   if (record->pending_credit > 0) {
     messages::append_credit(worker->output(), id, record->pending_credit);
@@ -169,8 +182,8 @@ void PoolCore::disconnect(std::uint64_t id, DisconnectReason reason) {
     return;
   }
   Worker* worker = find_worker(record->worker_id);
-  if (worker == nullptr || !worker->holds_scope(id)) return;
-  messages::append_http_disconnect(worker->output(), id, reason);
+  if (worker == nullptr || worker->life() == WorkerLife::dead) return;  // see response_done
+  append_disconnect(*worker, id, *record, reason);
   worker->flush();
 }
 
@@ -250,9 +263,8 @@ void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Re
     scopes_.erase_if_unused(id);
   }
   if (ds) ds->on_app_done(failed);
-  if (state_ == PoolState::stopping && worker.life() == WorkerLife::draining && worker.in_flight() == 0) {
-    worker.stop();
-  }
+  // A draining worker (stop, recycle, reload) goes once its last scope ended.
+  if (worker.life() == WorkerLife::draining && worker.in_flight() == 0) worker.stop();
   dispatch_queued();
 }
 
@@ -263,8 +275,12 @@ void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& rec
   if (!ds) {
     // The transport is gone without saying so: tell the app, ignore the rest.
     record.disconnected = true;
-    messages::append_http_disconnect(worker.output(), id, DisconnectReason::server_error);
+    append_disconnect(worker, id, record, DisconnectReason::server_error);
     worker.flush();
+    return;
+  }
+  if (record.type != wire::ScopeType::HTTP) {
+    on_stream_scope_event(worker, id, record, message);
     return;
   }
   ScopeEventError error = ScopeEventError::ok;
@@ -304,8 +320,8 @@ void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& rec
     case wire::Envelope::HTTP_RESPONSE_EARLY_HINT:
       error = record.flow.on_early_hint();
       if (error != ScopeEventError::ok) break;
-      // Downstream has no 103 yet: dropped (the extension is not offered).
-      spdlog::debug("{}: scope {} early hint dropped", describe(), id);
+      to_header_views(message.getHttpResponseEarlyHint().getHeaders(), header_scratch_);
+      ds->on_response_early_hint(header_scratch_);
       return;
     case wire::Envelope::CREDIT:
       record.flow.on_request_credit(message.getCredit().getBytes());

@@ -17,8 +17,20 @@ using Seconds = std::chrono::duration<double>;
 
 struct PoolSettings {
   std::string name = "app";
-  // The app to run: a Perl PAGI file (*.pl). Decides the default command.
+  // The app to run: a Perl PAGI file (*.pl), or a Python module:attribute
+  // or /abs/path/file.py:attribute. Decides the default command.
   std::string app;
+  // Python apps: how the SDK calls the app: auto, asgi, wsgi or pagi.
+  std::string interface = "auto";
+  // Python apps: directory module:attribute is imported from; set to the
+  // config file's directory (or the working directory) with the app.
+  std::string app_dir;
+  // Python apps: the interpreter, looked up in PATH when not a path.
+  std::string python = "python3";
+  // CGI pools (app *.cgi or a directory, key `cgi`): longest a script may
+  // run; then SIGTERM, SIGKILL after cgi_kill_grace, 504 if nothing was sent.
+  Seconds cgi_timeout{30};
+  Seconds cgi_kill_grace{3};
   // Full worker argv; empty = derived from `app` (perl SDK's worker script).
   std::vector<std::string> command;
   // Extra environment for the workers.
@@ -55,6 +67,33 @@ struct PoolSettings {
   // Graceful stop: after `shutdown` (and again after SIGTERM) a worker gets
   // this long to exit before the next, harder signal.
   Seconds stop_grace{5};
+
+  // ---- recycling and hung workers (docs/operations.md) ----
+  // A worker is recycled (replacement first, then drain) after this many
+  // scopes of any type. 0 = never.
+  std::uint64_t max_requests = 0;
+  // Random extra scopes, 0..jitter, added per worker so they do not all
+  // recycle at once.
+  std::uint64_t max_requests_jitter = 0;
+  // A worker is recycled after this long ready. 0 = never.
+  Seconds max_lifetime{0};
+  // Random extra lifetime, 0..jitter, per worker.
+  Seconds max_lifetime_jitter{0};
+  // Resident memory above which a worker is recycled. 0 = no limit.
+  std::uint64_t max_rss = 0;
+  // Consecutive samples over max_rss that trigger the recycle.
+  int max_rss_samples = 3;
+  // How often lifetimes are checked and memory is sampled.
+  Seconds check_interval{1};
+  // A draining worker's scopes get this long to finish; then they are
+  // closed with server_shutdown and the worker is stopped.
+  Seconds drain_timeout{30};
+  // No response started by then -> 504. 0 = inherit http.request_timeout
+  // (the gateway fills it in; the pool treats 0 as off).
+  Seconds request_timeout{0};
+  // After a request timeout the worker is told (httpDisconnect) and gets this
+  // long to end the scope; a worker still holding it is replaced.
+  Seconds cancel_grace{5};
 };
 
 }  // namespace pagi::workers

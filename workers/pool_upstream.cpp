@@ -28,6 +28,20 @@ class PoolUpstream final : public Upstream {
   void disconnect(DisconnectReason reason) override {
     if (auto core = core_.lock()) core->disconnect(id_, reason);
   }
+  std::string_view pool_name() const override {
+    auto core = core_.lock();
+    return core ? std::string_view(core->settings().name) : std::string_view();
+  }
+  int worker_pid() const override {
+    auto core = core_.lock();
+    return core ? core->scope_worker_pid(id_) : 0;
+  }
+  void send_message(bool text, std::string_view payload) override {
+    if (auto core = core_.lock()) core->send_message(id_, text, payload);
+  }
+  void websocket_closed(std::uint16_t code, std::string_view reason) override {
+    if (auto core = core_.lock()) core->websocket_closed(id_, code, reason);
+  }
 
  private:
   std::weak_ptr<PoolCore> core_;

@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -29,6 +31,23 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 std::string perl_sdk_dir() {
   if (const char* dir = std::getenv("PAGI_PERL_SDK"); dir != nullptr && *dir != '\0') return dir;
   return std::string(PAGI_SOURCE_DIR) + "/sdk/perl";
+}
+
+std::string python_sdk_dir() {
+  if (const char* dir = std::getenv("PAGI_PYTHON_SDK"); dir != nullptr && *dir != '\0') return dir;
+  return std::string(PAGI_SOURCE_DIR) + "/sdk/python";
+}
+
+// The config names Python apps module:attribute or path/file.py:attribute
+// (gateway/config/app_kind.cpp checked which); Perl apps end in .pl.
+bool is_python_app(std::string_view app) { return !ends_with(app, ".pl") && app.find(':') != std::string_view::npos; }
+
+// PSGI files, CGI scripts or directories of them, or a Perl app forced to
+// one of those interfaces: served by the Perl worker's adapters.
+bool is_perl_adapter_app(const PoolSettings& settings) {
+  const std::string_view app = settings.app;
+  return ends_with(app, ".psgi") || ends_with(app, ".cgi") || ends_with(app, "/") || settings.interface == "psgi" ||
+         settings.interface == "cgi";
 }
 
 // The gateway's environment with the pool's additions; PAGI_WORKER_FD last
@@ -70,12 +89,30 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
     ::dup2(null_fd, STDIN_FILENO);
     if (null_fd != STDIN_FILENO) ::close(null_fd);
   }
+  // Nothing else of the gateway's reaches the worker: an inherited listening
+  // socket would keep accepting connections after the gateway closed it.
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
   ::fcntl(worker_fd, F_SETFD, 0);  // the worker end survives exec
   ::execvpe(argv[0], argv, envp);
   const int err = errno;
   ssize_t ignored = ::write(status_pipe, &err, sizeof err);
   (void)ignored;
   _exit(127);
+}
+
+// /proc/<pid>/statm: the second field is resident pages.
+std::optional<std::uint64_t> read_resident_bytes(int pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/statm", pid);
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return std::nullopt;
+  unsigned long long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  if (n != 2) return std::nullopt;
+  return static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 class ProcessLauncher final : public WorkerLauncher {
@@ -140,6 +177,11 @@ class ProcessLauncher final : public WorkerLauncher {
     if (pid > 0 && reaper_.watching(pid)) ::kill(pid, sig);
   }
 
+  std::optional<std::uint64_t> resident_bytes(int pid) override {
+    if (pid <= 0 || !reaper_.watching(pid)) return std::nullopt;
+    return read_resident_bytes(pid);
+  }
+
  private:
   ChildReaper& reaper_;
 };
@@ -151,6 +193,32 @@ std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& 
   if (ends_with(settings.app, ".pl")) {
     const std::string sdk = perl_sdk_dir();
     return {"perl", "-I" + sdk + "/lib", sdk + "/bin/pagi-worker-perl", settings.app};
+  }
+  if (is_perl_adapter_app(settings)) {
+    // PSGI and CGI: the Perl worker picks its adapter from the name or --interface.
+    const std::string sdk = perl_sdk_dir();
+    std::vector<std::string> argv = {"perl", "-I" + sdk + "/lib", sdk + "/bin/pagi-worker-perl"};
+    if (settings.interface == "psgi" || settings.interface == "cgi") {
+      argv.insert(argv.end(), {"--interface", settings.interface});
+    }
+    if (settings.interface == "cgi" || ends_with(settings.app, ".cgi") || ends_with(settings.app, "/")) {
+      argv.insert(argv.end(), {"--cgi-timeout", std::to_string(settings.cgi_timeout.count()),
+                               "--cgi-kill-grace", std::to_string(settings.cgi_kill_grace.count())});
+    }
+    argv.insert(argv.end(), {"--", settings.app});
+    return argv;
+  }
+  if (is_python_app(settings.app)) {
+    std::vector<std::string> argv = {settings.python, python_sdk_dir() + "/bin/pagi-worker-python",
+                                     "--interface", settings.interface};
+    if (!settings.app_dir.empty()) {
+      argv.push_back("--app-dir");
+      argv.push_back(settings.app_dir);
+    }
+    // "--" so an app spec can never be read as a flag.
+    argv.push_back("--");
+    argv.push_back(settings.app);
+    return argv;
   }
   error = "pool '" + settings.name + "': no command set and no worker known for app '" +
           settings.app + "'";

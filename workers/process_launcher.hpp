@@ -14,8 +14,10 @@ namespace pagi::workers {
 
 // The argv a pool runs: settings.command, or for a *.pl app
 // `perl -I<sdk>/lib <sdk>/bin/pagi-worker-perl <app>` where <sdk> is env
-// PAGI_PERL_SDK or the source tree's sdk/perl. Empty (with `error`) when
-// neither applies.
+// PAGI_PERL_SDK or the source tree's sdk/perl; for a Python app
+// (module:attribute, file.py:attribute) `<python> <sdk>/bin/pagi-worker-python
+// --interface I [--app-dir D] -- <app>` where <sdk> is env PAGI_PYTHON_SDK or
+// the source tree's sdk/python. Empty (with `error`) when none applies.
 std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& error);
 
 // The reaper must outlive the launcher.

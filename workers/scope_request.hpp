@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/pagi.capnp.h"
 
@@ -15,6 +17,18 @@ namespace pagi::workers {
 struct HeaderView {
   std::string_view name;   // lower-case
   std::string_view value;
+};
+
+// The tls scope extension of a TLS connection (protocol ScopeOpen.tls),
+// owned by the transport for the connection's lifetime.
+struct TlsScopeInfo {
+  std::uint16_t tls_version = 0;   // 0x0303 TLS 1.2, 0x0304 TLS 1.3
+  std::uint16_t cipher_suite = 0;  // IANA number
+  bool has_client_cert = false;
+  std::string server_cert;         // PEM
+  std::vector<std::string> client_cert_chain;  // PEM, leaf first
+  std::string client_cert_name;    // RFC 4514
+  std::string client_cert_error;   // empty when none
 };
 
 struct ScopeRequest {
@@ -41,6 +55,11 @@ struct ScopeRequest {
   bool expect_continue = false;
   std::uint32_t extensions = 0;   // wire::EXT_* bits
   std::string_view request_id;
+  // From the route's `:name` segments: name0, value0, name1, value1, ...
+  // (the app sees them as scope pagi.route params).
+  std::span<const std::string_view> route_params;
+  // TLS connections only (with wire::EXT_TLS in extensions); null otherwise.
+  const TlsScopeInfo* tls = nullptr;
 };
 
 }  // namespace pagi::workers

@@ -34,6 +34,20 @@ class Upstream {
   // The client side ended abnormally; tells the app (http.disconnect with
   // the reason). Idempotent; after it the pool makes no Downstream calls.
   virtual void disconnect(DisconnectReason reason) = 0;
+
+  // websocket scopes: one whole client message (websocket.receive); its
+  // payload counts against request_window() like a body chunk.
+  virtual void send_message(bool text, std::string_view payload) {}
+  // websocket scopes: websocket.disconnect with its close code and reason
+  // (docs/protocol.md 3a); idempotent, and after it no Downstream calls.
+  virtual void websocket_closed(std::uint16_t code, std::string_view reason) {
+    disconnect(DisconnectReason::client_closed);
+  }
+
+  // For access logs and metrics: the pool serving the scope and the pid of
+  // the worker running it (0 while queued or after the worker is gone).
+  virtual std::string_view pool_name() const { return {}; }
+  virtual int worker_pid() const { return 0; }
 };
 
 class ScopeOpener {
@@ -44,6 +58,10 @@ class ScopeOpener {
   // control to the event loop, never from inside this call).
   virtual std::unique_ptr<Upstream> open_scope(const ScopeRequest& request,
                                                std::weak_ptr<Downstream> downstream) = 0;
+  // Whether the pool that would serve `request` (by its path) runs apps that
+  // take scopes of `request.type` (hello.scopeTypes). A transport asks
+  // before opening a websocket or sse scope and falls back to http.
+  virtual bool supports(const ScopeRequest& request) { return true; }
 };
 
 }  // namespace pagi::workers

@@ -98,6 +98,7 @@ void Worker::flush() { connection_->flush(); }
 
 void Worker::add_scope(std::uint64_t scope) {
   scopes_.insert(scope);
+  ++scopes_opened_;
   if (scope > last_opened_) last_opened_ = scope;
 }
 
@@ -141,6 +142,7 @@ void Worker::on_hello(wire::Hello::Reader hello) {
   } else {
     concurrency_ = hello.getConcurrency() > 0 ? hello.getConcurrency() : 1;
   }
+  scope_types_ = hello.getScopeTypes();
   spdlog::debug("{}: hello from {} {} (pid {}, concurrency {})", describe(),
                 std::string_view(hello.getSdkName().cStr()),
                 std::string_view(hello.getSdkVersion().cStr()), hello.getPid(), concurrency_);
@@ -271,10 +273,12 @@ void Worker::drain(std::chrono::milliseconds timeout) {
   set_state(WorkerLife::draining);
   messages::append_drain(connection_->output(), static_cast<std::uint32_t>(timeout.count()));
   connection_->flush();
+  arm_step_timer(std::chrono::duration_cast<Seconds>(timeout));
 }
 
 void Worker::stop() {
   if (lost_ || life_ == WorkerLife::dead || stop_step_ != StopStep::none) return;
+  cancel_step_timer();  // a drain timeout
   set_state(WorkerLife::stopping);
   timers_->heartbeat.cancel();
   const bool connected = connection_ && connection_->is_open();
@@ -342,6 +346,10 @@ void Worker::on_step_timeout() {
          false, SIGKILL);
     return;
   }
+  if (life_ == WorkerLife::draining) {
+    events_.on_worker_drain_expired(*this);
+    return;
+  }
   if (life_ != WorkerLife::stopping) return;
   switch (stop_step_) {
     case StopStep::lifespan_shutdown:
@@ -381,7 +389,13 @@ void Worker::on_heartbeat_tick() {
   if (life_ != WorkerLife::ready && life_ != WorkerLife::draining) return;
   if (settings_.heartbeat_misses > 0 &&
       heartbeat_sent_ - heartbeat_acked_ >= static_cast<std::uint64_t>(settings_.heartbeat_misses)) {
-    lose(fmt::format("missed {} heartbeats (event loop blocked?)", heartbeat_sent_ - heartbeat_acked_),
+    std::string held;
+    for (std::uint64_t scope : scopes_) held += (held.empty() ? "" : ",") + std::to_string(scope);
+    lose(fmt::format("missed {} heartbeats over {:.3g}s (event loop blocked?); killing it; it held {} "
+                     "scope(s){}{}",
+                     heartbeat_sent_ - heartbeat_acked_,
+                     settings_.heartbeat_interval.count() * settings_.heartbeat_misses, scopes_.size(),
+                     held.empty() ? "" : ": ", held),
          false, SIGKILL);
     return;
   }

@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "workers/pool_settings.hpp"
+#include "workers/recycle_policy.hpp"
 #include "workers/worker_connection.hpp"
 #include "workers/worker_launcher.hpp"
 
@@ -51,6 +52,8 @@ class WorkerEvents {
   virtual void on_worker_lost(Worker& worker, const std::string& message, bool app_failed) = 0;
   // Reaped (after a loss or a stop). The pool may forget it.
   virtual void on_worker_exited(Worker& worker) = 0;
+  // A draining worker still holds scopes at the end of its drain timeout.
+  virtual void on_worker_drain_expired(Worker& worker) = 0;
 };
 
 class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnectionListener {
@@ -72,6 +75,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   WorkerLife life() const { return life_; }
   bool accepting() const { return life_ == WorkerLife::ready; }
   std::size_t concurrency() const { return concurrency_; }
+  // hello.scopeTypes (wire::SCOPE_BIT_*); 0 until hello.
+  std::uint32_t scope_types() const { return scope_types_; }
   std::size_t in_flight() const { return scopes_.size(); }
   Clock::time_point ready_since() const { return ready_since_; }
   // The last wait status (valid once dead).
@@ -81,6 +86,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   std::string& output();
   void flush();
   void add_scope(std::uint64_t scope);
+  // Scopes ever opened on it (lifespan excluded): what max_requests counts.
+  std::uint64_t scopes_opened() const { return scopes_opened_; }
   // scopeEnd received, or the pool gave up on the scope: frees its slot.
   void remove_scope(std::uint64_t scope) { scopes_.erase(scope); }
   bool holds_scope(std::uint64_t scope) const { return scopes_.count(scope) != 0; }
@@ -88,7 +95,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   bool ever_opened(std::uint64_t scope) const { return scope <= last_opened_; }
   const std::unordered_set<std::uint64_t>& scopes() const { return scopes_; }
 
-  // Stop taking scopes; tell the worker (drain {timeoutMs}).
+  // Stop taking scopes; tell the worker (drain {timeoutMs}). When scopes are
+  // still held after `timeout`, on_worker_drain_expired is called.
   void drain(std::chrono::milliseconds timeout);
   // Graceful stop: lifespan shutdown (if it ran), shutdown, then SIGTERM and
   // SIGKILL after the settings' grace periods. Ends with on_worker_exited.
@@ -98,6 +106,10 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void fail(const std::string& message);
   // Emergency: SIGKILL, no loss report.
   void kill();
+
+  // The pool's supervision bookkeeping for this worker (recycling, reload
+  // generation); the worker itself never reads it.
+  RecycleState recycle;
 
  private:
   struct Timers;
@@ -120,7 +132,7 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   std::string describe() const;
 
   boost::asio::io_context& io_;
-  const PoolSettings& settings_;
+  const PoolSettings settings_;  // a copy: a reload gives new workers new settings
   WorkerEvents& events_;
   std::shared_ptr<WorkerLauncher> launcher_;
   std::uint32_t id_;
@@ -129,12 +141,14 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   StopStep stop_step_ = StopStep::none;
   bool lost_ = false;
   std::size_t concurrency_ = 1;
+  std::uint32_t scope_types_ = 0;
   std::shared_ptr<WorkerConnection> connection_;
   std::unique_ptr<Timers> timers_;
   std::uint64_t lifespan_scope_ = 0;  // 0: no lifespan scope open
   bool lifespan_started_ = false;     // startup completed: shutdown is due at stop
   std::unordered_set<std::uint64_t> scopes_;
   std::uint64_t last_opened_ = 0;
+  std::uint64_t scopes_opened_ = 0;
   std::uint64_t heartbeat_sent_ = 0;
   std::uint64_t heartbeat_acked_ = 0;
   std::uint64_t step_generation_ = 0;

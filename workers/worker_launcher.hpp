@@ -4,7 +4,9 @@
 // pool's kill/exit handling is identical for both.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -30,6 +32,12 @@ class WorkerLauncher {
                                 std::string& error) = 0;
   // Sends `signal` (SIGTERM, SIGKILL) to a launched worker; no-op once it exited.
   virtual void signal(int pid, int signal) = 0;
+  // Resident memory of a launched worker in bytes (for max_rss); nullopt
+  // when unknown.
+  virtual std::optional<std::uint64_t> resident_bytes(int pid) {
+    (void)pid;
+    return std::nullopt;
+  }
 };
 
 }  // namespace pagi::workers

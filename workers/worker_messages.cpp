@@ -65,6 +65,11 @@ void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
                       words_for(r.request_id.size()) + 2 * 8;
   for (const HeaderView& h : r.headers) words += words_for(h.name.size()) + words_for(h.value.size());
   for (std::string_view p : r.subprotocols) words += words_for(p.size());
+  if (r.tls) {
+    words += 8 + words_for(r.tls->server_cert.size()) + words_for(r.tls->client_cert_name.size()) +
+             words_for(r.tls->client_cert_error.size()) + r.tls->client_cert_chain.size();
+    for (const auto& pem : r.tls->client_cert_chain) words += words_for(pem.size());
+  }
 
   build(out, scope, words, [&](wire::Envelope::Builder env) {
     auto o = env.initOpen();
@@ -99,6 +104,26 @@ void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
     }
     if (r.has_body) o.setBody(as_data(r.body));
     copy_text(r.request_id, [&](unsigned n) { return o.initRequestId(n); });
+    if (r.tls) {
+      auto t = o.initTls();
+      t.setTlsVersion(r.tls->tls_version);
+      t.setCipherSuite(r.tls->cipher_suite);
+      t.setHasClientCert(r.tls->has_client_cert);
+      copy_text(r.tls->server_cert, [&](unsigned n) { return t.initServerCert(n); });
+      copy_text(r.tls->client_cert_name, [&](unsigned n) { return t.initClientCertName(n); });
+      copy_text(r.tls->client_cert_error, [&](unsigned n) { return t.initClientCertError(n); });
+      if (!r.tls->client_cert_chain.empty()) {
+        auto chain = t.initClientCertChain(static_cast<unsigned>(r.tls->client_cert_chain.size()));
+        for (std::size_t i = 0; i < r.tls->client_cert_chain.size(); ++i)
+          copy_text(r.tls->client_cert_chain[i], [&](unsigned n) { return chain.init(static_cast<unsigned>(i), n); });
+      }
+    }
+    if (!r.route_params.empty()) {
+      auto params = o.initRouteParams(static_cast<unsigned>(r.route_params.size()));
+      for (std::size_t i = 0; i < r.route_params.size(); ++i) {
+        copy_text(r.route_params[i], [&](unsigned n) { return params.init(static_cast<unsigned>(i), n); });
+      }
+    }
   });
 }
 

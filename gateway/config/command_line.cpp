@@ -23,6 +23,8 @@ const std::vector<FlagDef>& flags() {
        "Accept clients on host:port, [ipv6]:port or unix:/path; repeat for several. Replaces the file's `listen`."},
       {"--workers", 'w', "N", "Worker processes of the pool; overrides `pools.<name>.workers`."},
       {"--concurrency", 0, "N", "Scopes per worker at once (0 = the worker's own); overrides `pools.<name>.concurrency`."},
+      {"--interface", 0, "KIND", "Python apps: auto, asgi, wsgi or pagi; overrides `pools.<name>.interface`."},
+      {"--app-dir", 0, "DIR", "Python apps: import module:attribute from DIR (default: the current directory); overrides `pools.<name>.app_dir`."},
       {"--log-level", 0, "LEVEL", "trace, debug, info, warn or error; overrides `log_level`."},
       {"--check-config", 0, "", "Check the configuration, print a summary and exit: 0 when valid, 2 when not."},
       {"--version", 'V', "", "Print the version and exit."},
@@ -107,11 +109,17 @@ GatewayConfig build_config(const CommandLineOptions& options) {
   if (!options.listen.empty()) apply_flag("--listen", KeyLevel::top, "listen", options.listen, top);
   if (options.log_level) apply_scalar_flag("--log-level", KeyLevel::top, "log_level", *options.log_level, top);
 
-  const bool touches_pool = options.app || options.workers || options.concurrency;
+  const bool touches_pool = options.app || options.workers || options.concurrency || options.interface || options.app_dir;
   if (touches_pool && config.pools.empty()) config.pools.emplace_back();
   if (touches_pool) {
     ConfigTarget pool{config, config.pools.front(), options.working_dir};
-    if (options.app) apply_scalar_flag("APP", KeyLevel::pool, "app", *options.app, pool);
+    if (options.app) {
+      // APP named here imports from here, not from the file's app_dir.
+      config.pools.front().app_dir.clear();
+      apply_scalar_flag("APP", KeyLevel::pool, "app", *options.app, pool);
+    }
+    if (options.interface) apply_scalar_flag("--interface", KeyLevel::pool, "interface", *options.interface, pool);
+    if (options.app_dir) apply_scalar_flag("--app-dir", KeyLevel::pool, "app_dir", *options.app_dir, pool);
     if (options.workers) apply_scalar_flag("--workers", KeyLevel::pool, "workers", *options.workers, pool);
     if (options.concurrency) {
       apply_scalar_flag("--concurrency", KeyLevel::pool, "concurrency", *options.concurrency, pool);
@@ -161,6 +169,8 @@ CommandLine parse_command_line(std::span<const std::string> args) {
     else if (flag_name == "--workers") options.workers = value;
     else if (flag_name == "--concurrency") options.concurrency = value;
     else if (flag_name == "--log-level") options.log_level = value;
+    else if (flag_name == "--interface") options.interface = value;
+    else if (flag_name == "--app-dir") options.app_dir = value;
     else if (flag_name == "--check-config") check = true;
     else if (flag_name == "--version") version = true;
     else if (flag_name == "--help") help = true;

@@ -1,7 +1,8 @@
 // The pagi-gateway command line: flags over the config file over defaults.
 //
 //   pagi-gateway [--config FILE] [--listen ADDR]... [--workers N]
-//                [--concurrency N] [--log-level LEVEL] [--check-config]
+//                [--concurrency N] [--interface KIND] [--app-dir DIR]
+//                [--log-level LEVEL] [--check-config]
 //                [--version] [--help] [APP]
 //
 // main() calls parse_command_line and does what `action` says; a
@@ -35,6 +36,8 @@ struct CommandLineOptions {
   std::optional<std::string> workers;      // as typed; checked like pools.<name>.workers
   std::optional<std::string> concurrency;
   std::optional<std::string> log_level;
+  std::optional<std::string> interface;    // Python apps: pools.<name>.interface
+  std::optional<std::string> app_dir;      // Python apps: pools.<name>.app_dir
   std::optional<std::string> app;          // replaces the pool's app
   std::filesystem::path working_dir;       // relative APP and unix: paths start here
 };

@@ -4,11 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "gateway/http_settings.hpp"
+#include "gateway/edge/settings/edge_settings.hpp"
+#include "gateway/observability/ops_settings.hpp"
+#include "gateway/tls/tls_settings.hpp"
 #include "workers/pool_settings.hpp"
 
 namespace pagi::gateway {
@@ -19,13 +23,31 @@ struct ListenAddress {
   std::uint16_t port = 8080;       // tcp: 0 = ephemeral (the bound port is logged)
   std::string path;                // unix_socket
   std::string text() const;        // as written: "127.0.0.1:8080", "[::1]:80", "unix:/p"
+  // Map form of a listen entry ({address, tls, h2c}): TLS on this listener
+  // (absent = cleartext), and whether cleartext HTTP/2 (prior knowledge and
+  // Upgrade: h2c) is accepted. `entry` keeps the map's text for the summary.
+  std::optional<tls::TlsSettings> tls;
+  bool h2c = true;
+  std::string entry;
+};
+
+// One entry of `routes:`: a path prefix (segments; `:name` = parameter)
+// and the pool serving it.
+struct RouteConfig {
+  std::string prefix;
+  std::string pool;
 };
 
 struct GatewayConfig {
   std::vector<ListenAddress> listen = {ListenAddress{}};  // 127.0.0.1:8080
   HttpSettings http;
-  std::vector<workers::PoolSettings> pools;  // exactly one for now
+  std::vector<workers::PoolSettings> pools;  // one or more; several need routes
+  std::vector<RouteConfig> routes;           // empty with one pool: everything to it
   std::string log_level = "info";            // trace debug info warn error
+  AccessLogSettings access_log;              // `access_log:`
+  AdminSettings admin;                       // `admin:` (off unless listen is set)
+  ProcessSettings process;                   // pid_file, user, group, systemd_notify
+  edge::EdgeSettings edge;                   // trusted_proxies, access, rate_limits, maintenance, static (docs/edge.md)
   std::string source;                        // config file path, "" when none
 };
 
@@ -36,5 +58,10 @@ class ConfigError : public std::runtime_error {
 
 // Parses `host:port`, `[v6]:port` or `unix:/path`. Throws ConfigError.
 ListenAddress parse_listen_address(const std::string& text);
+
+// Parses the map form of a listen entry, as flow YAML text
+// ("{address: ..., tls: {cert: ..., key: ...}, h2c: false}"); relative
+// certificate paths start at `base_dir`. Throws ConfigError.
+ListenAddress parse_listen_entry(const std::string& text, const std::string& base_dir);
 
 }  // namespace pagi::gateway

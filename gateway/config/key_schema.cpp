@@ -17,14 +17,22 @@ template <class S> S& section(ConfigTarget& t);
 template <> GatewayConfig& section(ConfigTarget& t) { return t.config; }
 template <> HttpSettings& section(ConfigTarget& t) { return t.config.http; }
 template <> PoolSettings& section(ConfigTarget& t) { return t.pool; }
+template <> AccessLogSettings& section(ConfigTarget& t) { return t.config.access_log; }
+template <> AdminSettings& section(ConfigTarget& t) { return t.config.admin; }
+template <> ProcessSettings& section(ConfigTarget& t) { return t.config.process; }
 template <class S> const S& section(const GatewayConfig& c, const PoolSettings& p);
 template <> const GatewayConfig& section(const GatewayConfig& c, const PoolSettings&) { return c; }
 template <> const HttpSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.http; }
 template <> const PoolSettings& section(const GatewayConfig&, const PoolSettings& p) { return p; }
+template <> const AccessLogSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.access_log; }
+template <> const AdminSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.admin; }
+template <> const ProcessSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.process; }
 
 template <class S> constexpr KeyLevel level_of() {
   if constexpr (std::is_same_v<S, HttpSettings>) return KeyLevel::http;
   else if constexpr (std::is_same_v<S, PoolSettings>) return KeyLevel::pool;
+  else if constexpr (std::is_same_v<S, AccessLogSettings>) return KeyLevel::access_log;
+  else if constexpr (std::is_same_v<S, AdminSettings>) return KeyLevel::admin;
   else return KeyLevel::top;
 }
 
@@ -92,7 +100,8 @@ bool has_control_characters(std::string_view text) {
 KeyDef listen_key() {
   KeyDef key = make_key("listen", KeyLevel::top, KeyType::listen_list, "Where to accept clients: host:port, [ipv6]:port or unix:/path; one or a list. "
                     "\":port\" means every IPv4 interface; a relative unix path starts at the config file's "
-                    "directory.");
+                    "directory. An entry may be a map {address, tls: {cert, key, client_ca, verify_client, "
+                    "min_version, ciphers, alpn}, h2c} (docs/configuration.md, TLS listeners).");
   key.set = [](ConfigTarget& t, const KeyValue& v) {
     const auto& texts = std::get<std::vector<std::string>>(v);
     if (texts.empty()) throw KeyValueError("expected at least one address, got an empty list");
@@ -100,20 +109,24 @@ KeyDef listen_key() {
     for (const auto& text : texts) {
       ListenAddress address;
       try {
-        address = parse_listen_address(text);
+        address = !text.empty() && text.front() == '{' ? parse_listen_entry(text, t.base_dir.string())
+                                                       : parse_listen_address(text);
       } catch (const ConfigError& e) {
         throw KeyValueError(e.what());
       }
       if (address.kind == ListenAddress::Kind::unix_socket && std::filesystem::path(address.path).is_relative()) {
         // Re-parse the resolved form so its length is checked too.
         try {
-          address = parse_listen_address("unix:" + (t.base_dir / address.path).lexically_normal().string());
+          auto resolved = parse_listen_address("unix:" + (t.base_dir / address.path).lexically_normal().string());
+          address.path = resolved.path;
         } catch (const ConfigError& e) {
           throw KeyValueError(e.what());
         }
       }
       for (const auto& earlier : addresses) {
-        if (earlier.text() == address.text()) throw KeyValueError("\"" + text + "\" is listed twice");
+        // Port 0 twice is two ephemeral ports (e.g. cleartext and TLS in tests).
+        const bool ephemeral = address.kind == ListenAddress::Kind::tcp && address.port == 0;
+        if (earlier.text() == address.text() && !ephemeral) throw KeyValueError("\"" + text + "\" is listed twice");
       }
       addresses.push_back(std::move(address));
     }
@@ -121,7 +134,7 @@ KeyDef listen_key() {
   };
   key.get = [](const GatewayConfig& c, const PoolSettings&) -> KeyValue {
     std::vector<std::string> texts;
-    for (const auto& address : c.listen) texts.push_back(address.text());
+    for (const auto& address : c.listen) texts.push_back(address.entry.empty() ? address.text() : address.entry);
     return texts;
   };
   return key;
@@ -136,11 +149,75 @@ KeyDef log_level_key() {
 
 KeyDef app_key() {
   KeyDef key = make_key("app", KeyLevel::pool, KeyType::path,
-                        "The app the workers run: a Perl PAGI app file (*.pl). Relative to the config file's directory.");
+                        "The app the workers run: a Perl PAGI app file (*.pl), a Python module:attribute (imported from "
+                        "app_dir) or a Python path/to/file.py:attribute. Relative paths start at the config file's directory.");
   key.default_note = "(none: required unless APP is given)";
   key.example = "examples/hello/app.pl";
-  key.set = [](ConfigTarget& t, const KeyValue& v) { t.pool.app = resolve_app(std::get<std::string>(v), t.base_dir); };
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    const auto& app = std::get<std::string>(v);
+    t.pool.app = resolve_app(app, t.base_dir);
+    // Where the app was named is where its modules are, unless app_dir says otherwise.
+    if (is_python_app(classify_app(app)) && t.pool.app_dir.empty()) t.pool.app_dir = t.base_dir.lexically_normal().string();
+  };
   key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.app; };
+  return key;
+}
+
+KeyDef interface_key() {
+  KeyDef key = string_key("interface", &PoolSettings::interface,
+                          "How the worker calls the app. Python: auto detects an ASGI 3 callable, a WSGI callable or "
+                          "a PAGI-native app marked pagi_app = True (pagi: not supported by the Python SDK yet). Perl: auto goes by the name (*.pl PAGI, *.psgi PSGI, "
+                          "*.cgi or dir/ CGI); psgi or cgi force those.");
+  key.type = KeyType::enumeration;
+  key.choices = {"auto", "asgi", "wsgi", "pagi", "psgi", "cgi"};
+  return key;
+}
+
+// A CGI pool: one script or a directory of scripts, run by the Perl SDK.
+KeyDef cgi_key() {
+  KeyDef key = make_key("cgi", KeyLevel::pool, KeyType::path,
+                        "A CGI script, or a directory of CGI scripts (the first path segment names the script), run "
+                        "per request by the Perl worker; instead of app. Relative to the config file's directory.");
+  key.default_note = "(none)";
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    // Empty = not a CGI pool (the generated example sets every key).
+    if (std::get<std::string>(v).empty()) return;
+    t.pool.app = resolve_cgi_target(std::get<std::string>(v), t.base_dir);
+    t.pool.interface = "cgi";
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue {
+    return p.interface == "cgi" ? p.app : std::string();
+  };
+  return key;
+}
+
+KeyDef app_dir_key() {
+  KeyDef key = make_key("app_dir", KeyLevel::pool, KeyType::path,
+                        "Python apps: directory a module:attribute app is imported from (put first on sys.path). "
+                        "Relative to the config file's directory.");
+  key.default_note = "(the config file's directory; the current directory for APP)";
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    namespace fs = std::filesystem;
+    // Empty means the default, which the app key fills in.
+    if (std::get<std::string>(v).empty()) return;
+    fs::path dir(std::get<std::string>(v));
+    if (dir.is_relative()) dir = t.base_dir / dir;
+    dir = fs::absolute(dir).lexically_normal();
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw KeyValueError("app_dir \"" + std::get<std::string>(v) + "\" is not a directory (" + dir.string() + ")");
+    t.pool.app_dir = dir.string();
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.app_dir; };
+  return key;
+}
+
+KeyDef python_key() {
+  KeyDef key = string_key("python", &PoolSettings::python,
+                          "Python apps: the interpreter that runs the worker; a bare name is looked up in PATH.");
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    if (std::get<std::string>(v).empty()) throw KeyValueError("expected an interpreter, got an empty string");
+    t.pool.python = std::get<std::string>(v);
+  };
   return key;
 }
 
@@ -193,6 +270,51 @@ KeyDef lifespan_key() {
   return key;
 }
 
+// Access log, admin listener and process integration (gateway/observability).
+void append_ops_keys(std::vector<KeyDef>& keys) {
+  using A = AccessLogSettings;
+  using M = AdminSettings;
+  using R = ProcessSettings;
+  keys.push_back(string_key("pid_file", &R::pid_file, "Write the gateway's pid to this file once it listens; removed at exit. Empty = none."));
+  keys.push_back(string_key("user", &R::user, "Run as this user after binding the listeners (needs root to start); workers too. Empty = stay."));
+  keys.push_back(string_key("group", &R::group, "Run as this group after binding; empty = the user's primary group."));
+  {
+    KeyDef key = make_key("systemd_notify", KeyLevel::top, KeyType::boolean,
+                          "Send READY/STOPPING/WATCHDOG to systemd when NOTIFY_SOCKET is set (Type=notify).");
+    key.set = [](ConfigTarget& t, const KeyValue& v) { t.config.process.systemd_notify = std::get<bool>(v); };
+    key.get = [](const GatewayConfig& c, const PoolSettings&) -> KeyValue { return c.process.systemd_notify; };
+    keys.push_back(key);
+  }
+  keys.push_back(string_key("format", &A::format, "common, combined, tiny, json, or a custom format of %atoms (docs/operations.md)."));
+  keys.push_back(string_key("path", &A::path, "stdout, stderr, off, or a file (appended; reopened on SIGUSR1)."));
+  keys.push_back(seconds_key("flush_interval", &A::flush_interval, false, "Longest a line waits in memory before it is written."));
+  keys.push_back(size_key("buffer_bytes", &A::buffer_bytes, 4096, "Lines waiting for a stuck destination beyond this are dropped and counted."));
+  {
+    KeyDef key = string_key("listen", &M::listen, "Admin listener (/livez, /readyz, /metrics, /status, POST /reload /drain /scale): host:port or unix:/path. Empty = off.");
+    key.set = [](ConfigTarget& t, const KeyValue& v) {
+      const auto& text = std::get<std::string>(v);
+      if (!text.empty()) {
+        ListenAddress admin;
+        try {
+          admin = parse_listen_address(text);
+        } catch (const ConfigError& e) {
+          throw KeyValueError(e.what());
+        }
+        // Port 0 (tests) always gets a port of its own.
+        const bool fixed = admin.kind == ListenAddress::Kind::unix_socket || admin.port != 0;
+        for (const auto& traffic : t.config.listen) {
+          if (fixed && traffic.text() == admin.text())
+            throw KeyValueError("the admin listener cannot share the traffic address " + text);
+        }
+      }
+      t.config.admin.listen = text;
+    };
+    keys.push_back(key);
+  }
+  keys.push_back(size_key("max_request_bytes", &M::max_request_bytes, 1024, "Largest admin request head."));
+  keys.push_back(seconds_key("request_timeout", &M::request_timeout, false, "An admin client that sends no complete request in this time is closed."));
+}
+
 std::vector<KeyDef> make_keys() {
   using H = HttpSettings;
   using P = PoolSettings;
@@ -208,17 +330,40 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(integer_key("max_pipelined", &H::max_pipelined, 1, unbounded, "Pipelined requests read ahead of the one being answered."));
   keys.push_back(seconds_key("header_timeout", &H::header_timeout, false, "From accept (or the end of the previous response) to a complete request head."));
   keys.push_back(seconds_key("keepalive_timeout", &H::keepalive_timeout, false, "Idle keep-alive connection between requests."));
-  keys.push_back(seconds_key("request_timeout", &H::request_timeout, true, "No response started by then -> 504. 0 = off."));
+  keys.push_back(seconds_key("request_timeout", &H::request_timeout, true, "Default request_timeout of every pool (pools.<name>.request_timeout overrides it): no response started by then -> 504. 0 = off."));
   keys.push_back(seconds_key("write_timeout", &H::write_timeout, false, "A write making no progress this long aborts the connection."));
   keys.push_back(seconds_key("body_timeout", &H::body_timeout, false, "Client stopped sending the request body this long."));
   keys.push_back(seconds_key("shutdown_timeout", &H::shutdown_timeout, true, "Graceful shutdown: time in-flight requests get to finish."));
   keys.push_back(string_key("server_header", &H::server_header, "Value of the Server response header; empty = none."));
+  keys.push_back(string_key("request_id_header", &H::request_id_header, "Echo the request id (x-request-id kept when valid, else generated; the app sees it in the scope) in this response header. Empty = not echoed."));
+
+  keys.push_back(integer_key("h2_max_concurrent_streams", &H::h2_max_concurrent_streams, 1, 1u << 20, "HTTP/2: streams a client may have open at once; more are refused."));
+  keys.push_back(size_key("h2_stream_window", &H::h2_stream_window, 1024, "HTTP/2: request-body window per stream, reopened only as the app takes the bytes."));
+  keys.push_back(size_key("h2_connection_window", &H::h2_connection_window, 65535, "HTTP/2: request-body window of a whole connection."));
+  keys.push_back(seconds_key("h2_stream_timeout", &H::h2_stream_timeout, true, "HTTP/2: reset a stream with no frame either way for this long (one sweep timer per connection). 0 = off."));
+  keys.push_back(integer_key("h2_reset_burst", &H::h2_reset_burst, 1, unbounded, "HTTP/2 Rapid Reset defence: client stream resets allowed in a burst."));
+  keys.push_back(integer_key("h2_resets_per_second", &H::h2_resets_per_second, 1, unbounded, "HTTP/2 Rapid Reset defence: sustained client stream resets per second; beyond that GOAWAY."));
+  keys.push_back(integer_key("h2_max_continuations", &H::h2_max_continuations, 1, unbounded, "HTTP/2: CONTINUATION frames allowed after one HEADERS frame."));
+  keys.push_back(integer_key("h2_max_settings", &H::h2_max_settings, 1, unbounded, "HTTP/2: entries allowed in one SETTINGS frame."));
+  keys.push_back(integer_key("h2_max_queued_acks", &H::h2_max_queued_acks, 1, unbounded, "HTTP/2: SETTINGS/PING acknowledgements queued for a client that does not read; more end the connection (flood defence)."));
+
+  keys.push_back(size_key("max_ws_message_size", &H::max_ws_message_size, 125, "WebSocket: largest client message (all its fragments); larger closes the connection with 1009."));
+  keys.push_back(size_key("max_ws_frame_size", &H::max_ws_frame_size, 125, "WebSocket: largest payload of one client frame; larger closes the connection with 1009."));
+  keys.push_back(integer_key("ws_max_queue", &H::ws_max_queue, 1, unbounded, "WebSocket: client messages held while the app has no receive credit; one more closes the connection with 1008 (queue_overflow)."));
+  keys.push_back(seconds_key("ws_idle_timeout", &H::ws_idle_timeout, true, "WebSocket: no message either way for this long closes the connection with 1001 (idle_timeout). 0 = off."));
+  keys.push_back(seconds_key("sse_idle_timeout", &H::sse_idle_timeout, true, "SSE: no event or comment from the app for this long ends the stream (idle_timeout). 0 = off."));
 
   keys.push_back(app_key());
+  keys.push_back(interface_key());
+  keys.push_back(cgi_key());
+  keys.push_back(seconds_key("cgi_timeout", &P::cgi_timeout, false, "CGI: longest a script may run; then SIGTERM (SIGKILL after cgi_kill_grace) and 504 if no response started."));
+  keys.push_back(seconds_key("cgi_kill_grace", &P::cgi_kill_grace, false, "CGI: time between SIGTERM and SIGKILL for a timed-out script."));
+  keys.push_back(app_dir_key());
+  keys.push_back(python_key());
   keys.push_back(command_key());
   keys.push_back(env_key());
   keys.push_back(integer_key("workers", &P::workers, 1, 4096, "Worker processes."));
-  keys.push_back(integer_key("concurrency", &P::concurrency, 0, 1000000, "Scopes one worker runs at once. 0 = what the worker's hello says (100 for Perl PAGI apps)."));
+  keys.push_back(integer_key("concurrency", &P::concurrency, 0, 1000000, "Scopes one worker runs at once. 0 = what the worker's hello says (100 for Perl PAGI and ASGI apps, 1 for WSGI apps)."));
   keys.push_back(lifespan_key());
   keys.push_back(integer_key("queue_size", &P::queue_size, 0, unbounded, "Scopes waiting for a free worker slot; past this -> 503. 0 = no waiting."));
   keys.push_back(seconds_key("queue_timeout", &P::queue_timeout, false, "Longest wait in that queue -> 503 with Retry-After."));
@@ -233,6 +378,17 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true, "Heartbeat ping interval to each worker. 0 = off."));
   keys.push_back(integer_key("heartbeat_misses", &P::heartbeat_misses, 1, unbounded, "Unanswered heartbeats after which a worker counts as hung and is killed."));
   keys.push_back(seconds_key("stop_grace", &P::stop_grace, false, "Graceful stop: time a worker gets to exit after shutdown, and again after SIGTERM, before the harder signal."));
+  keys.push_back(integer_key("max_requests", &P::max_requests, 0, unbounded, "Recycle a worker after this many scopes of any type (replacement first, then drain). 0 = never."));
+  keys.push_back(integer_key("max_requests_jitter", &P::max_requests_jitter, 0, unbounded, "Random extra scopes (0..this) per worker, so workers do not recycle together."));
+  keys.push_back(seconds_key("max_lifetime", &P::max_lifetime, true, "Recycle a worker after it has been ready this long. 0 = never."));
+  keys.push_back(seconds_key("max_lifetime_jitter", &P::max_lifetime_jitter, true, "Random extra lifetime (0..this) per worker."));
+  keys.push_back(size_key("max_rss", &P::max_rss, 0, "Recycle a worker whose resident memory stays above this for max_rss_samples checks. 0 = no limit."));
+  keys.push_back(integer_key("max_rss_samples", &P::max_rss_samples, 1, unbounded, "Consecutive memory samples over max_rss that trigger the recycle."));
+  keys.push_back(seconds_key("check_interval", &P::check_interval, false, "How often max_lifetime is checked and memory sampled."));
+  keys.push_back(seconds_key("drain_timeout", &P::drain_timeout, true, "A draining worker's scopes (recycle, reload, removal) get this long; the rest are closed with server_shutdown."));
+  keys.push_back(seconds_key("request_timeout", &P::request_timeout, true, "No response started by then -> 504, and the app is told. 0 = http.request_timeout."));
+  keys.push_back(seconds_key("cancel_grace", &P::cancel_grace, true, "After a request timeout the worker gets this long to end the scope; a worker still holding it is replaced."));
+  append_ops_keys(keys);
   return keys;
 }
 
@@ -294,6 +450,8 @@ std::string level_prefix(KeyLevel level, std::string_view pool_name) {
     case KeyLevel::top: return "";
     case KeyLevel::http: return "http.";
     case KeyLevel::pool: return "pools." + std::string(pool_name) + ".";
+    case KeyLevel::access_log: return "access_log.";
+    case KeyLevel::admin: return "admin.";
   }
   return "";
 }

@@ -25,6 +25,8 @@ enum class KeyLevel {
   top,   // top level of the file
   http,  // under `http:`
   pool,  // under `pools.<name>:`
+  access_log,  // under `access_log:`
+  admin,       // under `admin:`
 };
 
 enum class KeyType {

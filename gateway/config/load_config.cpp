@@ -9,7 +9,10 @@
 #include <set>
 #include <sstream>
 
+#include "gateway/config/app_kind.hpp"
 #include "gateway/config/key_schema.hpp"
+#include "gateway/config/route_table.hpp"
+#include "gateway/edge/settings/edge_config_loader.hpp"
 
 namespace pagi::gateway {
 namespace {
@@ -80,6 +83,10 @@ std::string unknown_key_message(KeyLevel level, std::string_view name) {
   if (level == KeyLevel::top) {
     known.push_back("http");
     known.push_back("pools");
+    known.push_back("routes");
+    known.push_back("access_log");
+    known.push_back("admin");
+    for (auto edge_key : edge::edge_key_names()) known.push_back(edge_key);
   }
   std::string message = "unknown key";
   std::string_view best;
@@ -98,6 +105,16 @@ std::string unknown_key_message(KeyLevel level, std::string_view name) {
 // argv and environment strings end at a NUL; line breaks are fine there.
 bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
 
+// Block maps and lists in flow style, nested ones too (a node keeps the
+// style it was parsed with, which the emitter honours).
+void flow_style(YAML::Node node) {
+  if (node.IsMap() || node.IsSequence()) node.SetStyle(YAML::EmitterStyle::Flow);
+  if (node.IsMap())
+    for (auto it = node.begin(); it != node.end(); ++it) flow_style(it->second);
+  else if (node.IsSequence())
+    for (auto child : node) flow_style(child);
+}
+
 // Turns a YAML node into a value of the key's type, or throws KeyValueError.
 KeyValue node_value(const KeyDef& key, const YAML::Node& node) {
   auto wrong_shape = [&] { return KeyValueError("expected " + expected_text(key) + ", got " + shape_of(node)); };
@@ -108,6 +125,16 @@ KeyValue node_value(const KeyDef& key, const YAML::Node& node) {
       if (!node.IsSequence()) throw wrong_shape();
       std::vector<std::string> items;
       for (const auto& item : node) {
+        // A listen entry may be a map ({address, tls, h2c}): it travels as
+        // flow YAML text to the key's setter (parse_listen_entry).
+        if (key.type == KeyType::listen_list && item.IsMap()) {
+          YAML::Node copy = YAML::Clone(item);
+          flow_style(copy);
+          YAML::Emitter flow;
+          flow << copy;
+          items.push_back(flow.c_str());
+          continue;
+        }
         if (!item.IsScalar()) throw KeyValueError("expected " + expected_text(key) + ", got " + shape_of(item) + " in the list");
         if (has_nul(item.Scalar())) throw KeyValueError("list items cannot hold NUL bytes");
         items.push_back(item.Scalar());
@@ -211,8 +238,20 @@ class Loader {
       if (name == "http") {
         if (value.IsMap()) load_section(value, KeyLevel::http, "http.", scratch);
         else if (!value.IsNull()) errors_.add(mark_of(key, value), "http", "expected a map of HTTP settings, got " + shape_of(value));
+      } else if (name == "access_log" || name == "admin") {
+        const KeyLevel level = name == "admin" ? KeyLevel::admin : KeyLevel::access_log;
+        if (value.IsMap()) load_section(value, level, name + ".", scratch);
+        else if (!value.IsNull()) errors_.add(mark_of(key, value), name, "expected a map of " + name + " settings, got " + shape_of(value));
       } else if (name == "pools") {
         load_pools(key, value);
+      } else if (name == "routes") {
+        load_routes(key, value);
+      } else if (edge::is_edge_key(name)) {
+        // Edge policy sections (gateway/edge/settings, docs/edge.md).
+        edge::load_edge_key(name, key, value, base_dir_, config_.edge,
+                            [&](const YAML::Mark& mark, const std::string& path, const std::string& message) {
+                              errors_.add(mark, path, message);
+                            });
       } else if (const KeyDef* def = find_key(KeyLevel::top, name)) {
         apply(*def, key, value, name, scratch);
       } else {
@@ -230,9 +269,6 @@ class Loader {
     std::vector<PoolSettings> loaded;
     for_each_entry(pools, "pools.", [&](const std::string& name, const YAML::Node& name_node, const YAML::Node& body) {
       const std::string path = "pools." + name;
-      if (!loaded.empty()) {
-        errors_.add(name_node.Mark(), path, "several pools need routes, not supported yet");
-      }
       if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos) {
         errors_.add(name_node.Mark(), path, "a pool name is letters, digits, '_' and '-'");
       }
@@ -246,7 +282,23 @@ class Loader {
       }
       loaded.push_back(std::move(pool));
     });
-    if (!loaded.empty()) config_.pools = {std::move(loaded.front())};
+    if (!loaded.empty()) config_.pools = std::move(loaded);
+  }
+
+  // routes: {"/prefix/:param": pool, ...}; checked whole in validate_config.
+  void load_routes(const YAML::Node& key, const YAML::Node& routes) {
+    if (routes.IsNull()) return;
+    if (!routes.IsMap()) {
+      errors_.add(mark_of(key, routes), "routes", "expected a map of path prefixes to pool names, got " + shape_of(routes));
+      return;
+    }
+    for_each_entry(routes, "routes.", [&](const std::string& prefix, const YAML::Node& name_node, const YAML::Node& pool) {
+      if (!pool.IsScalar()) {
+        errors_.add(mark_of(name_node, pool), "routes." + prefix, "expected a pool name, got " + shape_of(pool));
+        return;
+      }
+      config_.routes.push_back({prefix, pool.Scalar()});
+    });
   }
 
   void check_restart_delays(const YAML::Node& body, const YAML::Node& name_node, const std::string& path,
@@ -299,11 +351,36 @@ void validate_config(const GatewayConfig& config) {
     throw ConfigError(where + ": no pool defined: add pools.<name>.app to the file or pass the app to run (pagi-gateway --config " +
                       config.source + " path/to/app.pl)");
   }
-  if (config.pools.size() > 1) throw ConfigError(where + ": pools: several pools need routes, not supported yet");
-  const auto& pool = config.pools.front();
-  if (pool.app.empty() && pool.command.empty()) {
-    throw ConfigError(where + ": pools." + pool.name + ".app: no app given: set it in the file or pass the app to run (pagi-gateway --config " +
-                      config.source + " path/to/app.pl)");
+  std::vector<std::string> names;
+  for (const auto& pool : config.pools) {
+    names.push_back(pool.name);
+    if (pool.app.empty() && pool.command.empty()) {
+      throw ConfigError(where + ": pools." + pool.name + ".app: no app given: set it in the file or pass the app to run (pagi-gateway --config " +
+                        config.source + " path/to/app.pl)");
+    }
+    if (pool.command.empty() && !pool.app.empty()) {
+      try {
+        check_interface(pool.app, pool.interface);
+      } catch (const ConfigError& e) {
+        throw ConfigError(where + ": pools." + pool.name + ".interface: " + e.what());
+      }
+    }
+  }
+  try {
+    RouteTable::compile(config.routes, names);
+  } catch (const ConfigError& e) {
+    throw ConfigError(where + ": " + e.what());
+  }
+  {
+    std::vector<std::string> listen_texts, route_prefixes;
+    for (const auto& address : config.listen) listen_texts.push_back(address.text());
+    for (const auto& route : config.routes) {
+      std::string prefix = route.prefix;
+      while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+      route_prefixes.push_back(prefix);
+    }
+    if (auto error = edge::check_edge_references(config.edge, listen_texts, route_prefixes, names); !error.empty())
+      throw ConfigError(where + ": " + error);
   }
 }
 

@@ -57,7 +57,8 @@ std::string example_section(KeyLevel level, std::string_view indent) {
 
 std::string example_config_yaml() {
   return example_section(KeyLevel::top, "") + "http:\n" + example_section(KeyLevel::http, "  ") +
-         "pools:\n  app:\n" + example_section(KeyLevel::pool, "    ");
+         "access_log:\n" + example_section(KeyLevel::access_log, "  ") + "admin:\n" +
+         example_section(KeyLevel::admin, "  ") + "pools:\n  app:\n" + example_section(KeyLevel::pool, "    ");
 }
 
 std::string config_reference_markdown() {
@@ -138,15 +139,55 @@ std::string config_reference_markdown() {
       "\n"
       "The port is 0 to 65535; 0 takes a free port, which the gateway logs.\n"
       "\n"
+      "## TLS listeners\n"
+      "\n"
+      "A `listen` entry may be a map instead of a string: `address` (as above, TCP only), `tls` and `h2c`.\n"
+      "\n"
+      "```yaml\n"
+      "listen:\n"
+      "  - 127.0.0.1:8080                 # cleartext: HTTP/1.1, and HTTP/2 by prior knowledge or Upgrade: h2c\n"
+      "  - address: 0.0.0.0:8443\n"
+      "    tls:\n"
+      "      cert: /etc/pagi/server.pem    # chain, leaf first (PEM)\n"
+      "      key: /etc/pagi/server.key\n"
+      "      client_ca: /etc/pagi/ca.pem   # verifies client certificates\n"
+      "      verify_client: optional      # none | optional | required\n"
+      "      min_version: \"1.2\"          # \"1.2\" | \"1.3\"\n"
+      "      ciphers: \"\"                  # OpenSSL list for TLS 1.2; empty = OpenSSL's default\n"
+      "      alpn: [h2, http/1.1]         # offered in this order\n"
+      "  - {address: 127.0.0.1:8081, h2c: false}   # cleartext HTTP/1 only\n"
+      "```\n"
+      "\n"
+      "`cert` and `key` are required; relative paths start at the config file's directory. `optional`\n"
+      "asks for a certificate and reports a missing or failing one in the scope's `tls` extension\n"
+      "(`client_cert_error`); `required` ends the handshake without a valid one. Every connection of a\n"
+      "listener shares one TLS context (session cache and tickets). `Listener::reload_tls()` re-reads\n"
+      "`cert`, `key` and `client_ca` (SIGHUP): new handshakes use them, open connections keep theirs.\n"
+      "Scopes of TLS connections carry the `tls` extension and scheme `https`/`wss`; cleartext ones never do.\n"
+      "\n"
       "## Top level\n"
       "\n" +
       key_table(KeyLevel::top) +
       "| `http` | map | | Client-facing HTTP limits and timeouts: the keys below. |\n"
+      "| `access_log` | map | | The access log: the keys below. |\n"
+      "| `admin` | map | | The admin listener: the keys below. |\n"
       "| `pools` | map | | Worker pools by name. Exactly one pool for now: several pools need routes, not supported yet. |\n"
       "\n"
       "## `http:`\n"
       "\n" +
       key_table(KeyLevel::http) +
+      "\n"
+      "## `access_log:`\n"
+      "\n"
+      "One line per response, gateway-generated ones included (docs/operations.md lists the formats and atoms).\n"
+      "\n" +
+      key_table(KeyLevel::access_log) +
+      "\n"
+      "## `admin:`\n"
+      "\n"
+      "The admin listener is off unless `admin.listen` is set, and never shares the traffic port.\n"
+      "\n" +
+      key_table(KeyLevel::admin) +
       "\n"
       "## `pools.<name>:`\n"
       "\n"

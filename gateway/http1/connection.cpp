@@ -24,6 +24,12 @@
 #include "gateway/http1/peer_info.hpp"
 #include "gateway/http1/request_codec.hpp"
 #include "gateway/http1/scope_builder.hpp"
+#include "gateway/observability/exchange_recorder.hpp"
+#include "gateway/observability/request_id.hpp"
+#include "gateway/sse/detection.hpp"
+#include "gateway/sse/stream.hpp"
+#include "gateway/websocket/handshake.hpp"
+#include "gateway/websocket/session.hpp"
 
 namespace pagi::gateway::http1 {
 namespace asio = boost::asio;
@@ -39,8 +45,11 @@ class Http1Connection final : public Connection,
                               public std::enable_shared_from_this<Http1Connection> {
  public:
   Http1Connection(StreamSocket socket, const HttpSettings& settings, workers::ScopeOpener& opener,
-                  std::function<void()> on_closed)
-      : socket_(std::move(socket)),
+                  std::function<void()> on_closed, HandoverCallback on_handover,
+                  observability::ExchangeObserver* observer)
+      : recorder_(observer),
+        on_handover_(std::move(on_handover)),
+        socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         settings_(settings),
         opener_(opener),
@@ -54,9 +63,12 @@ class Http1Connection final : public Connection,
     if (exchange_) exchange_->detach();
   }
 
+  void set_extras(std::shared_ptr<const ConnectionExtras> extras) { extras_ = std::move(extras); }
+
   void start() override {
     guarded([&] {
-      peer_ = peer_info_of(socket_);
+      peer_ = extras_ && extras_->peer ? *extras_->peer : peer_info_of(socket_);
+      recorder_.connection_opened();
       error_code ec;
       socket_.native_non_blocking(true, ec);
       head_deadline_ = Clock::now() + to_duration(settings_.header_timeout);
@@ -70,6 +82,9 @@ class Http1Connection final : public Connection,
       close_after_response_ = true;
       if (state_ == ConnectionState::idle || state_ == ConnectionState::reading_head)
         close_socket(DisconnectReason::server_shutdown);
+      // An event stream never ends on its own: end it now.
+      else if (exchange_ && exchange_->sse_streaming())
+        exchange_->on_server_close(false);
     });
   }
 
@@ -88,6 +103,8 @@ class Http1Connection final : public Connection,
     ctx.must_close = close_after_response_;
     ctx.date = dates_.now();
     ctx.server_header = settings_.server_header;
+    ctx.request_id_header = settings_.request_id_header;
+    ctx.request_id = request_id_;
     return ctx;
   }
   void write(std::string_view bytes, std::size_t credit) override {
@@ -107,6 +124,10 @@ class Http1Connection final : public Connection,
     schedule_flush();
   }
   bool retract_unsent(std::size_t bytes) override { return out_.retract(bytes); }
+  void response_head_written(std::uint16_t status, std::span<const workers::HeaderView> headers,
+                             std::size_t head_bytes) override {
+    recorder_.response_head(status, headers, head_bytes, false);
+  }
   void response_started() override {
     request_deadline_.reset();
     rearm_timer();
@@ -118,7 +139,9 @@ class Http1Connection final : public Connection,
   void server_response(std::uint16_t status, std::uint32_t retry_after) override {
     if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return;
     std::string bytes;
+    if (!exchange_) observability::process_request_ids().next(request_id_);  // rejected before a scope
     write_server_response(bytes, response_context(), status, true, retry_after);
+    record_gateway_response(status, bytes);
     request_deadline_.reset();
     body_deadline_.reset();
     out_.append(bytes, 0);
@@ -181,6 +204,7 @@ class Http1Connection final : public Connection,
       return;
     }
     inbuf_.commit(n);
+    recorder_.bytes_in(n);
     if (state_ == ConnectionState::closing) {
       inbuf_.consume(inbuf_.size());  // draining so our last response is not reset
     } else {
@@ -275,14 +299,127 @@ class Http1Connection final : public Connection,
     if (settings_.request_timeout.count() > 0)
       request_deadline_ = Clock::now() + to_duration(settings_.request_timeout);
     if (head.has_body()) body_deadline_ = Clock::now() + to_duration(settings_.body_timeout);
+    const workers::ScopeRequest* scope = &builder_.build(head, peer_);
+    // Every scope carries a request id: the client's when valid, else a new one.
+    observability::choose_request_id(scope->headers, observability::process_request_ids(), request_id_);
+    id_scope_ = *scope;
+    id_scope_.request_id = request_id_;
+    if (extras_ && extras_->tls) {  // TLS connection (gateway/tls/)
+      id_scope_.scheme = "https";
+      id_scope_.tls = extras_->tls.get();
+      id_scope_.extensions |= wire::EXT_TLS;
+    }
+    scope = &id_scope_;
+    if (extras_ && extras_->h2c_upgrade && !head.has_body() && head.version() >= 11 && !close_after_response_) {
+      if (auto settings = h2c_upgrade_settings(scope->headers)) return hand_over_h2c(*scope, *settings);
+    }
+    const auto upgrade = websocket::check_upgrade(scope->method, head.version(), scope->headers);
+    if (upgrade.verdict != websocket::UpgradeVerdict::not_websocket) {
+      if (upgrade.verdict == websocket::UpgradeVerdict::bad_version) return reject_upgrade(426);
+      if (upgrade.verdict == websocket::UpgradeVerdict::bad_request || head.has_body()) return reject_upgrade(400);
+      if (close_after_response_) return reject_request(503);
+      special_scope_ = *scope;
+      special_scope_.type = wire::ScopeType::WEBSOCKET;
+      special_scope_.scheme = extras_ && extras_->tls ? "wss" : "ws";
+      special_scope_.extensions = wire::EXT_WEBSOCKET_HTTP_RESPONSE | (scope->extensions & wire::EXT_TLS);
+      special_scope_.has_body = false;
+      websocket::parse_subprotocols(scope->headers, subprotocols_);
+      special_scope_.subprotocols = subprotocols_;
+      // A pool whose app takes no websocket scopes sees a plain request.
+      if (opener_.supports(special_scope_)) return hand_over(special_scope_, upgrade.key);
+    }
+    bool is_sse = false;
+    if (upgrade.verdict == websocket::UpgradeVerdict::not_websocket && sse::accepts_event_stream(scope->headers)) {
+      special_scope_ = *scope;
+      special_scope_.type = wire::ScopeType::SSE;
+      // An ASGI pool has no sse scope: the request goes as plain http.
+      if (opener_.supports(special_scope_)) {
+        is_sse = true;
+        scope = &special_scope_;
+      }
+    }
     ExchangeRequest er{head.version(), head.is_head_method(), head.expect_continue, !head.has_body()};
     exchange_ = std::make_shared<Exchange>(*this, er);
-    const auto& scope = builder_.build(head, peer_);
-    auto upstream = opener_.open_scope(scope, std::weak_ptr<workers::Downstream>(exchange_));
+    if (is_sse) exchange_->enable_sse(std::make_unique<sse::Stream>(socket_.get_executor(), settings_, *exchange_));
+    recorder_.begin(*scope);
+    auto upstream = opener_.open_scope(*scope, std::weak_ptr<workers::Downstream>(exchange_));
     if (exchange_) {
       exchange_->attach(std::move(upstream));
       exchange_->hold(shared_from_this());
     }
+  }
+
+  // The upgrade: the socket, and any client bytes read past the request,
+  // go to a websocket session; this connection ends without closing it.
+  void hand_over(const workers::ScopeRequest& scope, std::string_view key) {
+    const auto self = shared_from_this();
+    std::string rest(buffered());
+    inbuf_.consume(inbuf_.size());
+    error_code ec;
+    if (reading_) socket_.cancel(ec);  // its handler finds this connection closed
+    timer_.cancel();
+    head_deadline_.reset();
+    idle_deadline_.reset();
+    request_deadline_.reset();
+    body_deadline_.reset();
+    set_state(ConnectionState::closed);
+    recorder_.connection_closed();  // the websocket session counts itself from here
+    websocket::SessionStart start{std::move(socket_), std::move(rest), std::string(key), std::move(on_closed_)};
+    on_closed_ = nullptr;
+    auto session = websocket::start_session(std::move(start), settings_, opener_, scope);
+    if (on_handover_) on_handover_(session);
+  }
+
+  // Upgrade: h2c (RFC 7540 3.2) with one HTTP2-Settings field: its value.
+  static std::optional<std::string_view> h2c_upgrade_settings(std::span<const workers::HeaderView> headers) {
+    bool upgrade = false;
+    std::optional<std::string_view> settings;
+    for (const auto& h : headers) {
+      if (h.name == "upgrade" && (h.value == "h2c" || h.value.starts_with("h2c,") || h.value.starts_with("h2c ")))
+        upgrade = true;
+      else if (h.name == "http2-settings")
+        settings = settings ? std::nullopt : std::optional(h.value);
+    }
+    return upgrade ? settings : std::nullopt;
+  }
+
+  // The HTTP/2 connection takes the socket; this one ends like a WebSocket
+  // handover does.
+  void hand_over_h2c(const workers::ScopeRequest& scope, std::string_view http2_settings) {
+    const auto self = shared_from_this();
+    std::string rest(buffered());
+    inbuf_.consume(inbuf_.size());
+    error_code ec;
+    if (reading_) socket_.cancel(ec);
+    timer_.cancel();
+    head_deadline_.reset();
+    idle_deadline_.reset();
+    request_deadline_.reset();
+    body_deadline_.reset();
+    set_state(ConnectionState::closed);
+    recorder_.connection_closed();
+    auto on_closed = std::move(on_closed_);
+    on_closed_ = nullptr;
+    auto next = extras_->h2c_upgrade(std::move(socket_), std::move(rest), scope, http2_settings, std::move(on_closed));
+    if (on_handover_ && next) on_handover_(next);
+  }
+
+  // A broken upgrade request: 400, or 426 naming the version we speak.
+  void reject_upgrade(std::uint16_t status) {
+    client_keep_alive_ = false;
+    std::string bytes;
+    const workers::HeaderView version{"sec-websocket-version", "13"};
+    websocket::write_final_response(bytes, status, status == 426 ? std::span(&version, 1)
+                                                                 : std::span<const workers::HeaderView>{},
+                                    "", dates_.now(), settings_.server_header);
+    record_gateway_response(status, bytes);
+    request_deadline_.reset();
+    body_deadline_.reset();
+    out_.append(bytes, 0);
+    out_.mark_connection_end();
+    set_state(ConnectionState::closing);
+    schedule_flush();
+    rearm_timer();
   }
 
   // A request the gateway answers itself before any app sees it.
@@ -350,6 +487,7 @@ class Http1Connection final : public Connection,
       return;
     }
     out_.front().sent += n;
+    recorder_.bytes_out(n);
     write_deadline_ = Clock::now() + to_duration(settings_.write_timeout);  // progress
     do_write();
   }
@@ -374,6 +512,7 @@ class Http1Connection final : public Connection,
     if (sent > 0) {
       item.file_offset = static_cast<std::uint64_t>(offset);
       item.file_left -= static_cast<std::uint64_t>(sent);
+      recorder_.bytes_out(static_cast<std::uint64_t>(sent));
       write_deadline_ = Clock::now() + to_duration(settings_.write_timeout);
       return true;
     }
@@ -403,10 +542,16 @@ class Http1Connection final : public Connection,
     const auto ex = exchange_;
     if (item.credit > 0 && ex) ex->on_body_written(item.credit);
     if (item.ends_response && ex) finish_exchange(ex);
-    if (item.ends_connection) begin_linger();
+    if (item.ends_connection) {
+      if (exchange_) note_upstream(*exchange_);
+      recorder_.finish(DisconnectReason::none);  // a gateway response is out
+      begin_linger();
+    }
   }
 
   void finish_exchange(const std::shared_ptr<Exchange>& ex) {
+    note_upstream(*ex);
+    recorder_.finish(DisconnectReason::none);
     ex->on_response_flushed();
     const bool keep = ex->keep_alive() && !close_after_response_;
     end_exchange();
@@ -442,9 +587,24 @@ class Http1Connection final : public Connection,
     start_read();
   }
 
+  // ---- access log / metrics (gateway/observability) ----
+  void note_upstream(const Exchange& ex) {
+    if (const auto* up = ex.upstream(); up && recorder_.in_exchange()) recorder_.upstream(up->pool_name(), up->worker_pid());
+  }
+
+  void record_gateway_response(std::uint16_t status, std::string_view bytes) {
+    if (!recorder_.enabled()) return;
+    if (!recorder_.in_exchange()) recorder_.begin_rejected(peer_.client_host, peer_.client_port, request_id_);
+    const auto head_end = bytes.find("\r\n\r\n");
+    recorder_.response_head(status, {}, head_end == std::string_view::npos ? bytes.size() : head_end + 4, true);
+  }
+
   void close_socket(DisconnectReason reason) {
     if (!open()) return;
     const auto self = shared_from_this();
+    if (exchange_) note_upstream(*exchange_);
+    recorder_.finish(reason);
+    recorder_.connection_closed();
     if (exchange_) {
       auto ex = std::move(exchange_);
       ex->end_with(reason);
@@ -513,6 +673,10 @@ class Http1Connection final : public Connection,
     rearm_timer();
   }
 
+  observability::ExchangeRecorder recorder_;
+  std::string request_id_;
+  workers::ScopeRequest id_scope_;  // the built scope plus its request id
+  HandoverCallback on_handover_;
   StreamSocket socket_;
   asio::steady_timer timer_;
   HttpSettings settings_;
@@ -520,7 +684,10 @@ class Http1Connection final : public Connection,
   std::function<void()> on_closed_;
   RequestCodec codec_;
   ScopeBuilder builder_;
+  workers::ScopeRequest special_scope_;          // a websocket/sse copy of the built scope
+  std::vector<std::string_view> subprotocols_;  // views into the request head
   PeerInfo peer_;
+  std::shared_ptr<const ConnectionExtras> extras_;
   DateCache dates_;
   std::size_t read_cap_;
   boost::beast::flat_buffer inbuf_;
@@ -547,8 +714,13 @@ class Http1Connection final : public Connection,
 
 std::shared_ptr<Connection> make_connection(StreamSocket socket, const HttpSettings& settings,
                                             workers::ScopeOpener& opener,
-                                            std::function<void()> on_closed) {
-  return std::make_shared<Http1Connection>(std::move(socket), settings, opener, std::move(on_closed));
+                                            std::function<void()> on_closed, HandoverCallback on_handover,
+                                            observability::ExchangeObserver* observer,
+                                            std::shared_ptr<const ConnectionExtras> extras) {
+  auto c = std::make_shared<Http1Connection>(std::move(socket), settings, opener, std::move(on_closed),
+                                             std::move(on_handover), observer);
+  c->set_extras(std::move(extras));
+  return c;
 }
 
 }  // namespace pagi::gateway::http1

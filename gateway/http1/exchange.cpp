@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
+#include "gateway/sse/stream.hpp"
+
 namespace pagi::gateway::http1 {
 
 Exchange::Exchange(ExchangeSink& sink, const ExchangeRequest& request)
@@ -55,11 +59,22 @@ void Exchange::on_response_start(std::uint16_t status, std::span<const workers::
   head_bytes_ = scratch_.size();
   phase_ = Phase::streaming;
   sink_->write(scratch_, 0);
+  sink_->response_head_written(status, headers, head_bytes_);
   sink_->response_started();
 }
 
 void Exchange::on_response_body(std::string_view body, bool more) {
-  if (!sink_ || phase_ != Phase::streaming) return;
+  if (!sink_ || phase_ != Phase::streaming || sse_streaming()) return;
+  write_body(body, body.size());
+  if (!more) {
+    if (trailers_)
+      phase_ = Phase::awaiting_trailers;
+    else
+      finish_body({});
+  }
+}
+
+void Exchange::write_body(std::string_view body, std::size_t credit) {
   scratch_.clear();
   switch (plan_.framing) {
     case BodyFraming::none: break;
@@ -72,14 +87,8 @@ void Exchange::on_response_body(std::string_view body, bool more) {
     case BodyFraming::chunked: append_chunk(scratch_, body); break;
     case BodyFraming::close_delimited: scratch_.append(body); break;
   }
-  if (!scratch_.empty() || !body.empty()) sink_->write(scratch_, body.size());
+  if (!scratch_.empty() || credit > 0) sink_->write(scratch_, credit);
   if (!scratch_.empty()) head_bytes_ = 0;  // the head is no longer the queue's tail
-  if (!more) {
-    if (trailers_)
-      phase_ = Phase::awaiting_trailers;
-    else
-      finish_body({});
-  }
 }
 
 void Exchange::on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) {
@@ -153,6 +162,18 @@ void Exchange::fail_response() {
   sink_->abort_connection();
 }
 
+// http.response.early_hint: a 103 interim response (RFC 8297); HTTP/1.0
+// has no interim responses, so there it is dropped.
+void Exchange::on_response_early_hint(std::span<const workers::HeaderView> headers) {
+  if (!sink_ || disconnected_ || phase_ != Phase::waiting || request_.version < 11) return;
+  std::string head = "HTTP/1.1 103 Early Hints\r\n";
+  for (const auto& h : headers) {
+    head.append(h.name).append(": ").append(h.value).append("\r\n");
+  }
+  head += "\r\n";
+  sink_->write(head, 0);
+}
+
 void Exchange::on_request_credit() {
   if (!sink_ || disconnected_) return;
   if (request_.expect_continue && !continue_sent_ && phase_ == Phase::waiting && !request_complete_) {
@@ -164,6 +185,8 @@ void Exchange::on_request_credit() {
 
 void Exchange::on_app_done(bool failed) {
   if (!sink_ || disconnected_) return;
+  // An SSE stream ends when the app returns: that is its normal end.
+  if (sse_streaming()) return end_sse_stream();
   if (phase_ == Phase::waiting) {
     // The spec's backstop: no response from the app.
     phase_ = Phase::failed;
@@ -178,6 +201,10 @@ void Exchange::on_app_done(bool failed) {
 
 void Exchange::on_upstream_error(workers::UpstreamError error) {
   if (!sink_ || disconnected_) return;
+  if (sse_streaming() && error == workers::UpstreamError::shutting_down) {
+    disconnected_ = true;  // the pool is done with this scope
+    return end_sse_stream();
+  }
   if (phase_ != Phase::waiting) {
     if (phase_ == Phase::queued || phase_ == Phase::finished) return;
     phase_ = Phase::failed;
@@ -196,6 +223,85 @@ void Exchange::on_upstream_error(workers::UpstreamError error) {
     case E::pool_failed:
     case E::shutting_down: sink_->server_response(503, sink_->retry_after_seconds()); break;
   }
+}
+
+// ---- SSE response mode ----
+
+void Exchange::enable_sse(std::unique_ptr<sse::Stream> stream) { sse_ = std::move(stream); }
+
+bool Exchange::sse_streaming() const {
+  return sse_ && phase_ == Phase::streaming && sse_->state() == sse::StreamState::streaming;
+}
+
+void Exchange::on_sse_start(std::uint16_t status, std::span<const workers::HeaderView> headers) {
+  if (!sink_ || !sse_ || phase_ != Phase::waiting) return;
+  // The headers an event stream needs, when the app did not set them; the
+  // body is always chunked (or close-delimited for HTTP/1.0), never sized.
+  std::vector<workers::HeaderView> all;
+  bool has_type = false, has_cache = false;
+  for (const auto& h : headers) {
+    if (h.name == "content-length") continue;
+    has_type = has_type || h.name == "content-type";
+    has_cache = has_cache || h.name == "cache-control";
+    all.push_back(h);
+  }
+  if (!has_type) all.push_back({"content-type", "text/event-stream"});
+  if (!has_cache) all.push_back({"cache-control", "no-cache"});
+  auto ctx = sink_->response_context();
+  if (request_.expect_continue && !continue_sent_ && !request_complete_) ctx.must_close = true;
+  ctx.head_method = false;  // a stream has a body whatever the method
+  scratch_.clear();
+  plan_ = write_response_head(scratch_, ctx, status, all);
+  keep_alive_ = plan_.keep_alive;
+  trailers_ = false;
+  head_bytes_ = scratch_.size();
+  phase_ = Phase::streaming;
+  sink_->write(scratch_, 0);
+  sink_->response_head_written(status, all, head_bytes_);
+  sink_->response_started();
+  sse_->start();
+}
+
+void Exchange::on_sse_send(const workers::SseEventView& event) {
+  if (!sink_ || !sse_streaming()) return;
+  if (!sse_->send(event)) spdlog::warn("sse: event with CR/LF/NUL in event or id dropped");
+}
+
+void Exchange::on_sse_comment(std::string_view comment) {
+  if (!sink_ || !sse_streaming()) return;
+  sse_->comment(comment);
+}
+
+void Exchange::on_sse_keepalive(std::uint32_t interval_ms, std::string_view comment) {
+  if (!sink_ || !sse_) return;
+  sse_->keepalive(interval_ms, comment);
+}
+
+void Exchange::on_sse_close(std::string_view /*reason: logged by the pool*/) {
+  if (!sink_ || !sse_streaming()) return;
+  end_sse_stream();
+}
+
+void Exchange::on_server_close(bool /*restart*/) {
+  if (!sink_ || !sse_streaming()) return;
+  end_with(DisconnectReason::server_shutdown);
+  end_sse_stream();
+}
+
+void Exchange::write_stream_bytes(std::string_view bytes, std::size_t credit) {
+  if (!sink_ || phase_ != Phase::streaming) return;
+  write_body(bytes, credit);
+}
+
+void Exchange::stream_idle() {
+  if (!sink_ || phase_ != Phase::streaming) return;
+  end_with(DisconnectReason::idle_timeout);
+  finish_body({});
+}
+
+void Exchange::end_sse_stream() {
+  sse_->end();
+  finish_body({});
 }
 
 }  // namespace pagi::gateway::http1

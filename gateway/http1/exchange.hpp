@@ -10,9 +10,14 @@
 #include <string>
 
 #include "gateway/http1/response_head.hpp"
+#include "gateway/sse/stream_output.hpp"
 #include "protocol/disconnect_reason.hpp"
 #include "workers/downstream.hpp"
 #include "workers/upstream.hpp"
+
+namespace pagi::gateway::sse {
+class Stream;
+}
 
 namespace pagi::gateway::http1 {
 
@@ -34,6 +39,9 @@ class ExchangeSink {
   virtual bool retract_unsent(std::size_t bytes) = 0;
   // The response head is queued (ends request_timeout).
   virtual void response_started() = 0;
+  // What the head said, for the access log and metrics (head_bytes: its size).
+  virtual void response_head_written(std::uint16_t status, std::span<const workers::HeaderView> headers,
+                                     std::size_t head_bytes) {}
   // The whole response is queued; call on_response_flushed when written.
   virtual void response_queued() = 0;
   // Answer with a gateway response and close the connection after it.
@@ -53,7 +61,10 @@ struct ExchangeRequest {
   bool body_in_scope = false;  // no body: the open frame carried it all
 };
 
-class Exchange final : public workers::Downstream {
+// An sse scope's exchange switches to the SSE response mode on sse.start:
+// it owns an sse::Stream (gateway/sse/) and frames what it writes as the
+// body; sse.http.response.* (the decline) is an ordinary response.
+class Exchange final : public workers::Downstream, public sse::StreamOutput {
  public:
   enum class Phase : std::uint8_t {
     waiting,            // no response started
@@ -68,6 +79,12 @@ class Exchange final : public workers::Downstream {
   ~Exchange() override;
 
   void attach(std::unique_ptr<workers::Upstream> upstream) { upstream_ = std::move(upstream); }
+  // Which pool/worker serve the scope (access log); null before attach.
+  const workers::Upstream* upstream() const { return upstream_.get(); }
+  // The scope is an sse scope, served through `stream`.
+  void enable_sse(std::unique_ptr<sse::Stream> stream);
+  // An SSE stream is flowing (it never ends on its own).
+  bool sse_streaming() const;
   // While the app works nothing may be pending on the socket (the read
   // buffer is full, no write, no deadline): the exchange in flight then
   // counts as the connection's pending operation and keeps it alive.
@@ -102,12 +119,27 @@ class Exchange final : public workers::Downstream {
   void on_response_body(std::string_view body, bool more) override;
   void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) override;
   void on_response_trailers(std::span<const workers::HeaderView> trailers) override;
+  void on_response_early_hint(std::span<const workers::HeaderView> headers) override;
   void on_request_credit() override;
   void on_app_done(bool failed) override;
   void on_upstream_error(workers::UpstreamError error) override;
+  void on_sse_start(std::uint16_t status, std::span<const workers::HeaderView> headers) override;
+  void on_sse_send(const workers::SseEventView& event) override;
+  void on_sse_comment(std::string_view comment) override;
+  void on_sse_keepalive(std::uint32_t interval_ms, std::string_view comment) override;
+  void on_sse_close(std::string_view reason) override;
+  void on_server_close(bool restart) override;
+
+  // sse::StreamOutput
+  void write_stream_bytes(std::string_view bytes, std::size_t credit) override;
+  void stream_idle() override;
 
  private:
   void finish_body(std::span<const workers::HeaderView> trailers);
+  // Body bytes framed per plan_; `credit` of them go back to the app.
+  void write_body(std::string_view body, std::size_t credit);
+  // Ends a flowing SSE stream like a final body (terminating chunk).
+  void end_sse_stream();
   void fail_response();
 
   ExchangeSink* sink_;
@@ -124,6 +156,7 @@ class Exchange final : public workers::Downstream {
   bool continue_sent_ = false;
   bool disconnected_ = false;
   std::string scratch_;
+  std::unique_ptr<sse::Stream> sse_;
 };
 
 }  // namespace pagi::gateway::http1

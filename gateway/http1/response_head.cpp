@@ -91,7 +91,7 @@ std::string_view reason_phrase(std::uint16_t status) noexcept {
 ResponsePlan write_response_head(std::string& out, const ResponseContext& ctx, std::uint16_t status,
                                  std::span<const workers::HeaderView> headers) {
   ResponsePlan plan;
-  bool has_date = false, has_server = false, app_close = false;
+  bool has_date = false, has_server = false, has_request_id = false, app_close = false;
   append_status_line(out, status);
   for (const auto& h : headers) {
     if (iequals(h.name, "transfer-encoding") || iequals(h.name, "keep-alive")) continue;
@@ -108,6 +108,7 @@ ResponsePlan write_response_head(std::string& out, const ResponseContext& ctx, s
     }
     if (iequals(h.name, "date")) has_date = true;
     if (iequals(h.name, "server")) has_server = true;
+    if (!ctx.request_id_header.empty() && iequals(h.name, ctx.request_id_header)) has_request_id = true;
     append_field(out, h.name, h.value);
   }
 
@@ -134,6 +135,8 @@ ResponsePlan write_response_head(std::string& out, const ResponseContext& ctx, s
   }
   if (!has_date && !ctx.date.empty()) append_field(out, "date", ctx.date);
   if (!has_server && !ctx.server_header.empty()) append_field(out, "server", ctx.server_header);
+  if (!has_request_id && !ctx.request_id_header.empty() && !ctx.request_id.empty())
+    append_field(out, ctx.request_id_header, ctx.request_id);
   out.append("\r\n");
   return plan;
 }
@@ -177,6 +180,8 @@ void write_server_response(std::string& out, const ResponseContext& ctx, std::ui
   }
   if (!ctx.date.empty()) append_field(out, "date", ctx.date);
   if (!ctx.server_header.empty()) append_field(out, "server", ctx.server_header);
+  if (!ctx.request_id_header.empty() && !ctx.request_id.empty())
+    append_field(out, ctx.request_id_header, ctx.request_id);
   out.append("\r\n");
   if (!ctx.head_method) out.append(reason).append("\n");
 }

@@ -28,6 +28,10 @@ struct ResponseContext {
   bool must_close = false;          // the gateway closes after this response
   std::string_view date;            // current HTTP-date
   std::string_view server_header;   // "" = none
+  // Request id echoed in `request_id_header` unless the app set that
+  // field itself; either empty = not echoed.
+  std::string_view request_id_header;
+  std::string_view request_id;
 };
 
 struct ResponsePlan {

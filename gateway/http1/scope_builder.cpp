@@ -20,6 +20,8 @@ const workers::ScopeRequest& ScopeBuilder::build(const RequestHead& head, const 
   // Every write goes straight to the socket, so http.fullflush is honoured
   // trivially.
   r.extensions = wire::EXT_FULLFLUSH;
+  // 103 Early Hints need HTTP/1.1 (no interim responses in 1.0).
+  if (head.version() >= 11) r.extensions |= wire::EXT_EARLY_HINTS;
 
   // Headers in order; every Cookie field folds into the first one's place
   // with "; " (RFC 9113 8.2.3 does the same for HTTP/2).

@@ -36,6 +36,13 @@ class FakeUpstream final : public workers::Upstream {
   }
   void response_done() override { ++scope_->done_calls; }
   void disconnect(DisconnectReason reason) override { scope_->disconnects.push_back(reason); }
+  void send_message(bool text, std::string_view payload) override {
+    scope_->window -= std::min(scope_->window, payload.size());
+    scope_->messages.emplace_back(text, std::string(payload));
+  }
+  void websocket_closed(std::uint16_t code, std::string_view reason) override {
+    scope_->ws_disconnects.emplace_back(code, std::string(reason));
+  }
 
  private:
   std::shared_ptr<FakeScope> scope_;
@@ -85,6 +92,48 @@ void FakeScope::respond(std::uint16_t status, std::string_view data, Headers hea
   send(data, false);
 }
 
+void FakeScope::ws_accept(std::string_view subprotocol, Headers headers) {
+  const auto v = views(headers);
+  if (auto d = downstream.lock()) d->on_websocket_accept(subprotocol, v);
+}
+
+void FakeScope::ws_send(bool text, std::string_view payload) {
+  if (auto d = downstream.lock()) d->on_websocket_send(text, payload);
+}
+
+void FakeScope::ws_close(std::uint16_t code, std::string_view reason) {
+  if (auto d = downstream.lock()) d->on_websocket_close(code, reason);
+}
+
+void FakeScope::ws_keepalive(std::uint32_t interval_ms, std::uint32_t timeout_ms) {
+  if (auto d = downstream.lock()) d->on_websocket_keepalive(interval_ms, timeout_ms);
+}
+
+void FakeScope::sse_start(std::uint16_t status, Headers headers) {
+  const auto v = views(headers);
+  if (auto d = downstream.lock()) d->on_sse_start(status, v);
+}
+
+void FakeScope::sse_send(const workers::SseEventView& event) {
+  if (auto d = downstream.lock()) d->on_sse_send(event);
+}
+
+void FakeScope::sse_comment(std::string_view comment) {
+  if (auto d = downstream.lock()) d->on_sse_comment(comment);
+}
+
+void FakeScope::sse_keepalive(std::uint32_t interval_ms, std::string_view comment) {
+  if (auto d = downstream.lock()) d->on_sse_keepalive(interval_ms, comment);
+}
+
+void FakeScope::sse_close(std::string_view reason) {
+  if (auto d = downstream.lock()) d->on_sse_close(reason);
+}
+
+void FakeScope::server_close(bool restart) {
+  if (auto d = downstream.lock()) d->on_server_close(restart);
+}
+
 std::unique_ptr<workers::Upstream> FakeScopeOpener::open_scope(const workers::ScopeRequest& r,
                                                                std::weak_ptr<workers::Downstream> downstream) {
   auto scope = std::make_shared<FakeScope>();
@@ -106,6 +155,9 @@ std::unique_ptr<workers::Upstream> FakeScopeOpener::open_scope(const workers::Sc
   rec.body = r.body;
   rec.more = r.more;
   rec.expect_continue = r.expect_continue;
+  rec.type = r.type;
+  for (const auto p : r.subprotocols) rec.subprotocols.emplace_back(p);
+  rec.extensions = r.extensions;
   scope->downstream = std::move(downstream);
   scope->window = initial_window;
   scopes.push_back(scope);

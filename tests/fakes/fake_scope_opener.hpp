@@ -28,6 +28,9 @@ struct RecordedScope {
   bool server_is_unix = false;
   bool has_body = false, more = false, expect_continue = false;
   std::string body;
+  wire::ScopeType type = wire::ScopeType::HTTP;
+  std::vector<std::string> subprotocols;
+  std::uint32_t extensions = 0;
 
   std::optional<std::string> header(std::string_view name) const;
 };
@@ -49,6 +52,10 @@ class FakeScope {
   int done_calls = 0;                    // response_done
   std::vector<DisconnectReason> disconnects;
   bool upstream_destroyed = false;
+  // websocket scopes: websocket.receive messages (text?, payload) and
+  // websocket.disconnect (code, reason), as the transport reported them.
+  std::vector<std::pair<bool, std::string>> messages;
+  std::vector<std::pair<std::uint16_t, std::string>> ws_disconnects;
 
   // The app's actions (no-ops once the transport dropped the Downstream).
   void grant(std::size_t bytes);  // window += bytes, then on_request_credit
@@ -62,6 +69,19 @@ class FakeScope {
   // Convenience: start + one body.
   void respond(std::uint16_t status, std::string_view body,
                std::vector<std::pair<std::string, std::string>> headers = {});
+  // websocket.* sends.
+  void ws_accept(std::string_view subprotocol = {},
+                 std::vector<std::pair<std::string, std::string>> headers = {});
+  void ws_send(bool text, std::string_view payload);
+  void ws_close(std::uint16_t code = 1000, std::string_view reason = {});
+  void ws_keepalive(std::uint32_t interval_ms, std::uint32_t timeout_ms);
+  // sse.* sends.
+  void sse_start(std::uint16_t status = 200, std::vector<std::pair<std::string, std::string>> headers = {});
+  void sse_send(const workers::SseEventView& event);
+  void sse_comment(std::string_view comment);
+  void sse_keepalive(std::uint32_t interval_ms, std::string_view comment = {});
+  void sse_close(std::string_view reason = {});
+  void server_close(bool restart);
   bool alive() const { return !downstream.expired(); }
 };
 
@@ -77,6 +97,13 @@ class FakeScopeOpener final : public workers::ScopeOpener {
 
   std::vector<std::shared_ptr<FakeScope>> scopes;
   std::size_t initial_window = 0;                 // window of each new scope
+  bool websocket_supported = true;                // what supports() answers
+  bool sse_supported = true;
+  bool supports(const workers::ScopeRequest& request) override {
+    if (request.type == wire::ScopeType::WEBSOCKET) return websocket_supported;
+    if (request.type == wire::ScopeType::SSE) return sse_supported;
+    return true;
+  }
   std::function<void(FakeScope&)> on_open;        // the app, posted
 
  private:

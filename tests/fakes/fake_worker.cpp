@@ -160,7 +160,7 @@ void FakeWorker::send_hello(std::uint32_t protocol_version) {
     h.setProtocolVersion(static_cast<std::uint16_t>(protocol_version));
     h.setPid(static_cast<std::uint32_t>(::getpid()));
     h.setConcurrency(options_.concurrency);
-    h.setScopeTypes(wire::SCOPE_BIT_HTTP);
+    h.setScopeTypes(options_.scope_types);
     h.setSdkName("fake-worker");
     h.setSdkVersion("0");
   });

@@ -37,6 +37,7 @@ struct FakeWorkerOptions {
   bool answer_lifespan_shutdown = true;
   // Serve every http open with 200 "hello" + scopeEnd (for process tests).
   bool serve_hello = false;
+  std::uint32_t scope_types = wire::SCOPE_BIT_HTTP;  // hello.scopeTypes
 };
 
 class FakeWorker : public std::enable_shared_from_this<FakeWorker> {

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <functional>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -29,6 +30,13 @@ class FakeWorkerLauncher final : public workers::WorkerLauncher {
   workers::LaunchedWorker launch(const workers::PoolSettings& settings, workers::ExitHandler on_exit,
                                  std::string& error) override;
   void signal(int pid, int signal) override;
+  std::optional<std::uint64_t> resident_bytes(int pid) override {
+    auto it = rss.find(pid);
+    if (it == rss.end()) return std::nullopt;
+    return it->second;
+  }
+  // Resident memory the fake reports per pid (max_rss tests).
+  std::map<int, std::uint64_t> rss;
 
   // Every worker ever launched, in launch order, with its fake pid.
   const std::vector<std::shared_ptr<FakeWorker>>& workers() const { return workers_; }

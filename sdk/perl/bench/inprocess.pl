@@ -1,42 +1,69 @@
 #!/usr/bin/perl
-# The worker's per-request Perl work without sockets or the loop: decode an
-# `open` frame, run bench/hello.pl through HttpScope, encode what it sends,
-# decode and apply responseDone. Prints requests/s for one core.
-#   perl -Isdk/perl/lib sdk/perl/bench/inprocess.pl [SECONDS]
+# The worker's per-request Perl work without sockets or the loop: decode the
+# gateway's frames for one request, run the app through the scope, encode
+# what it sends. Prints CPU per request for one core.
+#   perl -Isdk/perl/lib sdk/perl/bench/inprocess.pl [SECONDS] [SCENARIO]
+# SCENARIO: hello (GET, 13-byte body; default), echo (64 KiB POST in four
+# 16 KiB chunks, echoed in one event), stream (1 MiB as 64 events of 16 KiB,
+# 256 KiB send window, credit returned in 64 KiB steps).
 use strict;
 use warnings;
 use FindBin;
 use Time::HiRes qw(time);
+use Future;
 use PAGI::Gateway::Worker;
 use PAGI::Gateway::Worker::Codec;
 use PAGI::Gateway::Worker::AppLoader;
 
 my $seconds = shift // 2;
-my $app = PAGI::Gateway::Worker::AppLoader::load("$FindBin::RealBin/hello.pl");
+my $scenario = shift // 'hello';
+die "unknown scenario $scenario\n" unless $scenario =~ /\A(?:hello|echo|stream)\z/;
+my $enc = \&PAGI::Gateway::Worker::Codec::encode;
+my $app = PAGI::Gateway::Worker::AppLoader::load("$FindBin::RealBin/$scenario.pl");
 my $w = PAGI::Gateway::Worker->new(app => $app, fd => 0);
 my $out = '';
-$w->{send} = sub { $out .= PAGI::Gateway::Worker::Codec::encode($_[0]) };
-$w->{ctx} = { send => $w->{send}, log => sub { print STDERR @_, "\n" },
+$w->{started} = Future->new;
+$w->{send} = sub { PAGI::Gateway::Worker::Codec::encode_into(\$out, $_[0]) };    # as Wire::send
+$w->{ctx} = { send => $w->{send}, send_body => sub { PAGI::Gateway::Worker::Codec::encode_body_into(\$out, @_) },
+              log => sub { print STDERR @_, "\n" },
               finished => sub { delete $w->{scopes}{ $_[0] } }, settings => {} };
-$w->_on_message({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => 65536,
-                  receiveWindow => 65536, heartbeatIntervalMs => 1000, lifespan => 'off', maxMessageBytes => 1 << 24 });
+$w->_on_message({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => 262144,
+                  receiveWindow => 262144, heartbeatIntervalMs => 1000, lifespan => 'off', maxMessageBytes => 1 << 24 });
 my %open = (type => 'open', scopeType => 'http', httpVersion => '1.1', method => 'GET', scheme => 'http',
     path => '/', rawPath => '/', headers => [ 'host', 'localhost:8080', 'user-agent', 'wrk/4.2', 'accept', '*/*' ],
     clientHost => '127.0.0.1', clientPort => 50000, serverHost => '127.0.0.1', serverPort => 8080,
     hasBody => 1, body => '', more => 0);
-my @frames = map { PAGI::Gateway::Worker::Codec::encode({ %open, scope => $_ })
-                 . PAGI::Gateway::Worker::Codec::encode({ scope => $_, type => 'responseDone' }) } 1 .. 1000;
+my $chunk = 'y' x 16384;
+sub request_frames {
+    my ($id) = @_;
+    my $f;
+    if ($scenario eq 'echo') {
+        $f = $enc->({ %open, scope => $id, method => 'POST', more => 1 });
+        $f .= $enc->({ scope => $id, type => 'httpRequest', body => $chunk, more => $_ < 4 ? 1 : 0 }) for 1 .. 4;
+    }
+    elsif ($scenario eq 'stream') {
+        $f = $enc->({ %open, scope => $id });
+        $f .= $enc->({ scope => $id, type => 'credit', bytes => 65536 }) for 1 .. 16;
+    }
+    else { $f = $enc->({ %open, scope => $id }) }
+    return $f . $enc->({ scope => $id, type => 'responseDone' });
+}
+my $batch = $scenario eq 'hello' ? 1000 : 50;
+my @frames = map { request_frames($_) } 1 .. $batch;
 my ($n, $t0) = (0, time);
 my $cpu0 = (times)[0] + (times)[1];
+my $bytes_out = 0;
 while (time < $t0 + $seconds) {
     for my $f (@frames) {
         my $buf = $f;
         $w->_on_message($_) for PAGI::Gateway::Worker::Codec::decode_frames(\$buf);
+        $bytes_out += length $out;
+        $out = '';
     }
     $n += @frames;
-    $out = '';
 }
 my $el = time - $t0;
 my $cpu = (times)[0] + (times)[1] - $cpu0;
 die "scopes leaked\n" if keys %{ $w->{scopes} };
-printf "in-process per-request path: %.0f req/s of CPU (%.1f us/req; %.0f req/s wall)\n", $n / $cpu, 1e6 * $cpu / $n, $n / $el;
+printf "in-process %s: %.0f req/s of CPU (%.1f us/req; %.0f req/s wall; %.0f bytes out/req)\n",
+    $scenario, $n / $cpu, 1e6 * $cpu / $n, $n / $el, $bytes_out / $n;

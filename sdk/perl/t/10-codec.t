@@ -68,6 +68,33 @@ subtest 'encode rejects bad input' => sub {
     like dies { $encode->({ scope => 1, type => 'welcome', lifespan => 'sometimes' }) }, qr/unknown value/;
 };
 
+subtest 'encode_into and the body fast path' => sub {
+    # encode_into appends; encode_body_into writes what encode does for a plain body.
+    for my $body ('', 'a', 'abcdefgh', 'x' x 16385, "caf\x{e9}") {
+        for my $more (0, 1) {
+            my $m = { scope => 77, type => 'httpResponseBody', body => $body, more => $more };
+            my $buf = 'prefix';
+            PAGI::Gateway::Worker::Codec::encode_body_into(\$buf, 77, $body, $more);
+            is $buf, 'prefix' . $encode->($m), 'encode_body_into = encode (' . length($body) . " bytes, more $more)";
+            my $into = '';
+            PAGI::Gateway::Worker::Codec::encode_into(\$into, $m);
+            is $into, $encode->($m), 'encode_into = encode';
+            my $back = $decode->($into);
+            my $want = $body;
+            utf8::downgrade($want);
+            is [ @$back{qw(body more)} ], [ $want, $more ], 'round trip';
+        }
+    }
+    like dies { my $b = ''; PAGI::Gateway::Worker::Codec::encode_body_into(\$b, 1, "\x{263a}", 0) },
+        qr/wide character in body/;
+    # The header-list cache gives the same bytes for the same content.
+    my $start = { scope => 5, type => 'httpResponseStart', status => 200, headers => [ 'a', '1', 'b', '' ] };
+    is $encode->($start), $encode->({ %$start, headers => [ 'a', 1, 'b', '' ] }), 'cached header list';
+    is $decode->($encode->($start))->{headers}, [ 'a', '1', 'b', '' ];
+    is $decode->($encode->({ %$start, headers => [ 'a', '1', 'b', 'c' ] }))->{headers}, [ 'a', '1', 'b', 'c' ],
+        'different content, different entry';
+};
+
 subtest 'stream framing' => sub {
     my @frames = map { $encode->($_) } @samples[1 .. 4];
     my $all = join '', @frames;

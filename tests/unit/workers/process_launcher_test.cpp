@@ -73,6 +73,30 @@ TEST(WorkerArgv, PerlAppUsesThePerlSdk) {
                                               "/srv/app.pl"}));
 }
 
+TEST(WorkerArgv, PythonAppUsesThePythonSdk) {
+  PoolSettings s;
+  s.app = "myproject.asgi:application";
+  s.app_dir = "/srv/site";
+  s.interface = "wsgi";
+  ::unsetenv("PAGI_PYTHON_SDK");
+  std::string error;
+  const auto argv = worker_argv(s, error);
+  ASSERT_EQ(argv.size(), 8u) << error;
+  EXPECT_EQ(argv[0], "python3");
+  EXPECT_NE(argv[1].find("/sdk/python/bin/pagi-worker-python"), std::string::npos);
+  EXPECT_EQ(std::vector<std::string>(argv.begin() + 2, argv.end()),
+            (std::vector<std::string>{"--interface", "wsgi", "--app-dir", "/srv/site", "--", "myproject.asgi:application"}));
+
+  s.app = "/srv/app.py:app";
+  s.app_dir.clear();
+  s.python = "/usr/bin/python3";
+  ::setenv("PAGI_PYTHON_SDK", "/opt/py", 1);
+  const auto custom = worker_argv(s, error);
+  ::unsetenv("PAGI_PYTHON_SDK");
+  EXPECT_EQ(custom, (std::vector<std::string>{"/usr/bin/python3", "/opt/py/bin/pagi-worker-python", "--interface",
+                                              "wsgi", "--", "/srv/app.py:app"}));
+}
+
 TEST(WorkerArgv, UnknownAppIsAnError) {
   PoolSettings s;
   s.app = "app.py";

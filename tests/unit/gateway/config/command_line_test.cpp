@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/config/app_kind.hpp"
 #include "gateway/config/key_schema.hpp"
 #include "temp_dir.hpp"
 
@@ -62,8 +63,32 @@ TEST_F(CommandLineTest, UnsupportedAppNamesTheSupportedKinds) {
   dir.write("app.py", "");
   EXPECT_EQ(error_of({(dir.path() / "app.py").string()}),
             "APP: unsupported app \"" + (dir.path() / "app.py").string() +
-                "\": supported kinds are a Perl PAGI app file (*.pl)");
+                "\": supported kinds are " + std::string(supported_app_kinds()));
   EXPECT_NE(error_of({(dir.path() / "nope.pl").string()}).find("APP: app"), std::string::npos);
+}
+
+TEST_F(CommandLineTest, PythonAppImportsFromTheWorkingDirectoryOrAppDir) {
+  ScopedWorkingDir cwd(dir.path());
+  std::filesystem::create_directories(dir.path() / "conf");
+  std::filesystem::create_directories(dir.path() / "src");
+  CommandLine plain = parse({"main:app", "--interface", "wsgi"});
+  EXPECT_EQ(plain.config.pools[0].app, "main:app");
+  EXPECT_EQ(plain.config.pools[0].app_dir, dir.path().lexically_normal().string());
+  EXPECT_EQ(plain.config.pools[0].interface, "wsgi");
+
+  CommandLine with_dir = parse({"--app-dir", "src", "main:app"});
+  EXPECT_EQ(with_dir.config.pools[0].app_dir, (dir.path() / "src").string());
+
+  // The file's app imports from the file's directory; APP given here, from here.
+  std::string config = dir.write("conf/gateway.yaml", "pools:\n  web:\n    app: site:app\n");
+  EXPECT_EQ(parse({"--config", config}).config.pools[0].app_dir, (dir.path() / "conf").string());
+  EXPECT_EQ(parse({"--config", config, "other:app"}).config.pools[0].app_dir, dir.path().lexically_normal().string());
+  EXPECT_EQ(parse({"--config", config, "--interface", "asgi"}).config.pools[0].interface, "asgi");
+
+  EXPECT_NE(error_of({"main:app", "--interface", "rack"}).find("--interface: expected one of auto, asgi, wsgi, pagi"),
+            std::string::npos);
+  EXPECT_NE(error_of({"main:app", "--app-dir", "missing"}).find("--app-dir: app_dir \"missing\" is not a directory"),
+            std::string::npos);
 }
 
 TEST_F(CommandLineTest, FlagsOverrideTheFile) {

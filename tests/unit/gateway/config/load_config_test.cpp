@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/config/app_kind.hpp"
 #include "gateway/config/key_schema.hpp"
 #include "gateway/config/reference_doc.hpp"
 #include "temp_dir.hpp"
@@ -218,10 +219,64 @@ TEST_F(LoadConfig, AppMustExistAndBeSupported) {
                 (dir.path() / "missing.pl").string() + ")");
   dir.write("app.py", "");
   EXPECT_EQ(error_of("pools:\n  app:\n    app: app.py\n"),
-            "gateway.yaml:3:10: pools.app.app: unsupported app \"app.py\": supported kinds are a Perl PAGI app file "
-            "(*.pl)");
+            "gateway.yaml:3:10: pools.app.app: unsupported app \"app.py\": supported kinds are " +
+                std::string(supported_app_kinds()));
   std::filesystem::create_directories(dir.path() / "dir.pl");
   EXPECT_NE(error_of("pools:\n  app:\n    app: dir.pl\n").find("is not a file"), std::string::npos);
+  EXPECT_EQ(error_of("pools:\n  app:\n    app: missing.py:app\n"),
+            "gateway.yaml:3:10: pools.app.app: app \"missing.py:app\" not found (looked for " +
+                (dir.path() / "missing.py").string() + ")");
+  EXPECT_NE(error_of("pools:\n  app:\n    app: \"my-module:app\"\n").find("unsupported app"), std::string::npos);
+  EXPECT_NE(error_of("pools:\n  app:\n    app: \"mod:\"\n").find("unsupported app"), std::string::npos);
+  EXPECT_NE(error_of("pools:\n  app:\n    app: \"mod:1x\"\n").find("unsupported app"), std::string::npos);
+}
+
+TEST_F(LoadConfig, PythonModuleAppImportsFromTheConfigDirectory) {
+  GatewayConfig c = parse("pools:\n  app:\n    app: mysite.asgi:application\n    interface: asgi\n    python: /usr/bin/python3\n");
+  const auto& p = c.pools[0];
+  EXPECT_EQ(p.app, "mysite.asgi:application");
+  EXPECT_EQ(p.app_dir, dir.path().lexically_normal().string());
+  EXPECT_EQ(p.interface, "asgi");
+  EXPECT_EQ(p.python, "/usr/bin/python3");
+
+  std::filesystem::create_directories(dir.path() / "src");
+  // app_dir wins whether it comes before or after app.
+  for (const char* yaml : {"pools:\n  app:\n    app_dir: src\n    app: m:app\n",
+                           "pools:\n  app:\n    app: m:app\n    app_dir: src\n"}) {
+    EXPECT_EQ(parse(yaml).pools[0].app_dir, (dir.path() / "src").string()) << yaml;
+  }
+  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    app_dir: nowhere\n").find("pools.app.app_dir: app_dir \"nowhere\" is not a directory"),
+            std::string::npos);
+  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    interface: rack\n").find("expected one of auto, asgi, wsgi, pagi"),
+            std::string::npos);
+  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    python: \"\"\n").find("pools.app.python:"), std::string::npos);
+}
+
+TEST_F(LoadConfig, InterfaceMustFitTheAppsLanguage) {
+  // Checked when the whole pool is known: the keys may come in any order.
+  auto validation_error = [&](const std::string& yaml) -> std::string {
+    try {
+      validate_config(parse(yaml));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(validation_error("pools:\n  app:\n    interface: psgi\n    app: m:app\n"),
+            "gateway.yaml: pools.app.interface: interface \"psgi\" is for Perl apps, but app \"m:app\" is a Python app");
+  EXPECT_EQ(validation_error("pools:\n  app:\n    app: app.pl\n    interface: wsgi\n"),
+            "gateway.yaml: pools.app.interface: interface \"wsgi\" is for Python apps, but app \"" +
+                (dir.path() / "app.pl").string() + "\" is a Perl app");
+  EXPECT_EQ(validation_error("pools:\n  app:\n    app: m:app\n    interface: wsgi\n"), "");
+  EXPECT_EQ(validation_error("pools:\n  app:\n    app: app.pl\n    interface: pagi\n"), "");
+}
+
+TEST_F(LoadConfig, PythonFileAppResolvesThePathAndKeepsTheAttribute) {
+  dir.write("web/main.py", "app = None\n");
+  GatewayConfig c = parse("pools:\n  app:\n    app: web/main.py:api.app\n");
+  EXPECT_EQ(c.pools[0].app, (dir.path() / "web/main.py").string() + ":api.app");
+  EXPECT_EQ(c.pools[0].interface, "auto");
+  EXPECT_EQ(c.pools[0].python, "python3");
 }
 
 TEST_F(LoadConfig, UnknownKeysAtEveryLevel) {
@@ -238,9 +293,22 @@ TEST_F(LoadConfig, DuplicateKeys) {
   EXPECT_EQ(error_of("log_level: info\nlog_level: debug\n"), "gateway.yaml:2:1: log_level: duplicate key");
 }
 
-TEST_F(LoadConfig, SeveralPoolsAreRejected) {
-  EXPECT_EQ(error_of("pools:\n  a:\n    app: app.pl\n  b:\n    app: app.pl\n"),
-            "gateway.yaml:4:3: pools.b: several pools need routes, not supported yet");
+TEST_F(LoadConfig, SeveralPoolsNeedRoutes) {
+  const GatewayConfig two = parse("pools:\n  a:\n    app: app.pl\n  b:\n    app: app.pl\n");
+  ASSERT_EQ(two.pools.size(), 2u);
+  try {
+    validate_config(two);
+    ADD_FAILURE() << "several pools without routes accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("several pools need routes"), std::string::npos) << e.what();
+  }
+  const GatewayConfig routed = parse(
+      "pools:\n  a:\n    app: app.pl\n  b:\n    app: app.pl\nroutes:\n  /: a\n  /api/:version: b\n");
+  ASSERT_EQ(routed.routes.size(), 2u);
+  EXPECT_EQ(routed.routes[1].prefix, "/api/:version");
+  EXPECT_EQ(routed.routes[1].pool, "b");
+  EXPECT_NO_THROW(validate_config(routed));
+  EXPECT_EQ(error_of("routes: [a]\n"), "gateway.yaml:1:9: routes: expected a map of path prefixes to pool names, got a list");
 }
 
 TEST_F(LoadConfig, BadPoolName) {

@@ -188,7 +188,10 @@ class Http1Harness {
 
  private:
   void adopt(boost::asio::generic::stream_protocol::socket s) {
-    auto c = gateway::http1::make_connection(std::move(s), settings, opener, [this] { ++closed; });
+    auto c = gateway::http1::make_connection(
+        std::move(s), settings, opener, [this] { ++closed; },
+        // A WebSocket upgrade: the session is the connection from now on.
+        [this](std::weak_ptr<gateway::http1::Connection> next) { connections.push_back(std::move(next)); });
     connections.push_back(c);
     c->start();
   }

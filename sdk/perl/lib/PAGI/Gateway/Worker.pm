@@ -22,6 +22,7 @@ use Scalar::Util ();
 use IO::Handle;
 use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
+use Future;
 use Future::IO;
 use Future::IO::Impl::IOAsync;
 use PAGI::Gateway::Worker::Codec;
@@ -127,9 +128,11 @@ sub start {
         on_eof     => sub { $weak->_stop(0) if $weak },
         on_error   => sub { return unless $weak; $weak->_log($_[0]); $weak->_stop(1) },
     );
-    my $send = $self->{send} = sub { $weak->{wire}->send($_[0]) if $weak };
+    # Frames go straight into the wire's output buffer (one copy of a body).
+    my $send = $self->{send} = $self->{wire}->sender;
     $self->{ctx} = {
         send     => $send,
+        send_body => $self->{wire}->body_sender,
         log      => sub { $weak->_log($_[0]) if $weak },
         finished => sub { $weak->_scope_finished($_[0]) if $weak },
         settings => {},
@@ -221,7 +224,7 @@ my %CONTROL = (
     welcome   => \&_on_welcome,
     open      => \&_on_open,
     heartbeat => sub { $_[0]{send}->({ scope => 0, type => 'heartbeat', seq => $_[1]{seq} }) },
-    drain     => sub { $_[0]{draining} = 1 },
+    drain     => \&_on_drain,
     shutdown  => \&_on_shutdown,
 );
 
@@ -269,12 +272,28 @@ sub _on_open {
         return;
     }
     my $scope = PAGI::Gateway::Worker::ScopeBuilder::build($m, $self->{state});
+    # The gateway drains this worker (reload, recycle): a Future done with
+    # the seconds left before it closes what is still open (server_shutdown).
+    # Long-lived streams can await it to wind down on their own.
+    $scope->{'pagi.gateway'}{drain} = $self->_drain_future;
     my $class = $type eq 'http' ? 'PAGI::Gateway::Worker::HttpScope'
               : $type eq 'websocket' ? 'PAGI::Gateway::Worker::WebSocketScope'
               : $type eq 'sse' ? 'PAGI::Gateway::Worker::SseScope'
               : 'PAGI::Gateway::Worker::StreamScope';
     my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
     $s->run($self->{app});
+}
+
+sub _drain_future {
+    my ($self) = @_;
+    return $self->{drain_future} //= Future->new;
+}
+
+sub _on_drain {
+    my ($self, $m) = @_;
+    $self->{draining} = 1;
+    my $f = $self->_drain_future;
+    $f->done(($m->{timeoutMs} // 0) / 1000) unless $f->is_ready;
 }
 
 sub _on_shutdown {

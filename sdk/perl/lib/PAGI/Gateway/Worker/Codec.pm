@@ -41,42 +41,30 @@ my %INT_CODE = (
 );
 
 our $SOURCE = '';
-my (%DECODE, %ENCODE, @MEMBER, %FRAME, @DECODE_MEMBER);
+my (%DECODE, %ENCODE, @MEMBER_NAME, %FRAME, @DECODE_MEMBER);
 
 sub _fail { die "pagi codec: $_[0]\n" }
 
 # --- pointer readers shared by the generated code ---------------------------
+#
+# Pointer words: the generated decoders unpack a pointer's low word signed
+# ('l<'), so a byte/pointer list pointer of kind 1 at position P designates
+# P + 8 + 8 * (lo >> 2) = P + 6 + 2 * lo without any sign fixing.
 
-# ($buf, $seg_start, $seg_end, $ptr_pos, $lo, $hi, $is_text) -> bytes
+# ($buf, $seg_start, $seg_end, $ptr_pos, $lo, $hi, $is_text, $what) -> bytes; $lo unsigned
 sub _blob {
     my $kind = $_[4] & 3;
     _fail('far pointer (multi-segment messages are not supported)') if $kind == 2;
-    _fail('expected a byte list pointer') if $kind != 1 || ($_[5] & 7) != 2;
+    _fail(($_[7] ? "$_[7]: " : '') . 'expected a byte list pointer') if $kind != 1 || ($_[5] & 7) != 2;
     my $off = $_[4] >> 2;
     $off -= 0x40000000 if $off & 0x20000000;
     my $count = $_[5] >> 3;
     my $start = $_[3] + 8 + $off * 8;
-    _fail('byte list out of bounds') if $start < $_[1] || $start + $count > $_[2];
+    _fail(($_[7] // 'byte list') . ' out of bounds') if $start < $_[1] || $start + $count > $_[2];
     return '' if $count == 0;
     # Text carries a NUL terminator that is not part of the value.
     return substr($_[0], $start, $count - 1) if $_[6] && substr($_[0], $start + $count - 1, 1) eq "\0";
     return substr($_[0], $start, $count);
-}
-
-# Perl source for reading the byte list a pointer designates, inlined into the
-# generated decoders (a sub call per field would double the cost of `open`).
-# Expects $_[1]/$_[2] to be the segment bounds.
-sub _inline_blob {
-    my ($buf, $pos, $lo, $hi, $is_text, $what, $target) = @_;
-    my $value = $is_text
-        ? "\$c ? substr($buf, \$st, vec($buf, \$st + \$c - 1, 8) ? \$c : \$c - 1) : q()"
-        : "substr($buf, \$st, \$c)";
-    return join "\n",
-        "    _bad_ptr($lo, $hi, '$what') if ($lo & 3) != 1 || ($hi & 7) != 2;",
-        "    \$o = $lo >> 2; \$o -= 0x40000000 if \$o & 0x20000000;",
-        "    \$st = $pos + 8 + \$o * 8; \$c = $hi >> 3;",
-        "    _fail('$what out of bounds') if \$st < \$_[1] || \$st + \$c > \$_[2];",
-        "    $target = $value;";
 }
 
 sub _bad_ptr {
@@ -86,56 +74,39 @@ sub _bad_ptr {
 }
 
 # List(Data) / List(Text): a list of pointers to byte lists -> arrayref.
+# ($buf, $seg_start, $seg_end, $ptr_pos, $lo (signed), $hi, $is_text)
 sub _blob_list {
-    my ($buf, $seg_start, $seg_end, $ppos, $lo, $hi, $is_text) = @_;
-    my $kind = $lo & 3;
-    _fail('far pointer (multi-segment messages are not supported)') if $kind == 2;
-    _fail('expected a pointer list') if $kind != 1 || ($hi & 7) != 6;
-    my $off = $lo >> 2;
-    $off -= 0x40000000 if $off & 0x20000000;
+    my ($lo, $hi) = @_[4, 5];
+    if (($lo & 3) != 1 || ($hi & 7) != 6) {
+        _fail('far pointer (multi-segment messages are not supported)') if ($lo & 3) == 2;
+        _fail('expected a pointer list');
+    }
     my $count = $hi >> 3;
-    my $start = $ppos + 8 + $off * 8;
-    _fail('pointer list out of bounds') if $start < $seg_start || $start + $count * 8 > $seg_end;
-    my @w = unpack('V' . ($count * 2), substr($buf, $start, $count * 8));
-    my @out;
-    my ($o, $st, $c);
-    my $ppos2 = $start + 8;
+    my $start = $_[3] + 6 + 2 * $lo;
+    _fail('pointer list out of bounds') if $start < $_[1] || $start + $count * 8 > $_[2];
+    return [] unless $count;
+    my @w = unpack("\@$start(l<V)$count", $_[0]);
+    my ($is_text, $seg_start, $seg_end) = @_[6, 1, 2];
+    my ($l, $h, $st, $c, @out);
     my $i = 0;
-    for my $j (0 .. $count - 1) {
-        my ($lo2, $hi2) = ($w[$i], $w[$i + 1]);
+    my $pp = $start + 6;    # element pointer position + 6
+    for (1 .. $count) {
+        ($l, $h) = ($w[$i], $w[$i + 1]);
         $i += 2;
-        if (($lo2 & 3) == 1 && ($hi2 & 7) == 2) {
-            $o = $lo2 >> 2;
-            $o -= 0x40000000 if $o & 0x20000000;
-            $st = $ppos2 + $o * 8;
-            $c = $hi2 >> 3;
+        if (($l & 3) == 1 && ($h & 7) == 2) {
+            $st = $pp + 2 * $l;
+            $c = $h >> 3;
             _fail('list element out of bounds') if $st < $seg_start || $st + $c > $seg_end;
-            push @out, $is_text && $c && !vec($buf, $st + $c - 1, 8) ? substr($buf, $st, $c - 1) : substr($buf, $st, $c);
+            push @out, $is_text && $c && !vec($_[0], $st + $c - 1, 8) ? substr($_[0], $st, $c - 1) : substr($_[0], $st, $c);
         }
-        elsif ($lo2 || $hi2) { _bad_ptr($lo2, $hi2, 'list element') }
+        elsif ($l || $h) { _bad_ptr($l, $h, 'list element') }
         else { push @out, '' }
-        $ppos2 += 8;
+        $pp += 8;
     }
     return \@out;
 }
 
-# Perl source resolving the struct pointer ($_[3] position, $_[4]/$_[5]
-# words, $_[1]/$_[2] segment bounds) into $start, $dw, $pc.
-sub _inline_struct_at {
-    return join "\n",
-        'my ($start, $dw, $pc);',
-        '{',
-        '    my $kind = $_[4] & 3;',
-        '    _struct_at(@_[1 .. 5]) if $kind;    # dies with the right message',
-        '    my $off = $_[4] >> 2;',
-        '    $off -= 0x40000000 if $off & 0x20000000;',
-        '    ($dw, $pc) = ($_[5] & 0xffff, $_[5] >> 16);',
-        '    $start = $_[3] + 8 + $off * 8;',
-        "    _fail('struct out of bounds') if \$start < \$_[1] || \$start + (\$dw + \$pc) * 8 > \$_[2];",
-        '}';
-}
-
-# Resolves a struct pointer -> (start, data_words, ptr_count).
+# Resolves a struct pointer ($lo unsigned) -> (start, data_words, ptr_count).
 sub _struct_at {
     my ($seg_start, $seg_end, $ppos, $lo, $hi) = @_;
     my $kind = $lo & 3;
@@ -152,79 +123,93 @@ sub _struct_at {
 
 # --- code generation ----------------------------------------------------------
 
+# Decoder: ($buf, $seg_start, $seg_end, $ptr_pos, $lo (unsigned), $hi, $out)
+# -> $out with the struct's fields; a null pointer reads as all defaults.
 sub _gen_decoder {
     my ($name) = @_;
     my $s = $L->{$name};
     my ($sdw, $spc) = ($s->{data_words}, $s->{ptr_count});
-    my @code = ("sub { # decode $name: (\$buf, \$seg_start, \$seg_end, \$ppos, \$lo, \$hi, \$out)",
-        _inline_struct_at(),
-        'my $out = $_[6];');
-    my (@tmpl, @data_fields);
+    my $nfields = @{ $s->{fields} };
+    my @code = ("sub { # decode $name",
+        'my $out = $_[6];',
+        # Sized once: no rehashing while a big struct (open) fills it in.
+        ($nfields > 6 ? ('keys(%$out) = ' . ($nfields + 2) . ';') : ()),
+        'my ($start, $dw, $pc) = (0, 0, 0);',
+        'if ($_[4] || $_[5]) {',
+        '    _struct_at(@_[1 .. 5]) if $_[4] & 3;    # dies with the right message',
+        '    my $off = $_[4] >> 2;',
+        '    $off -= 0x40000000 if $off & 0x20000000;',
+        '    ($dw, $pc) = ($_[5] & 0xffff, $_[5] >> 16);',
+        '    $start = $_[3] + 8 + $off * 8;',
+        "    _fail('struct out of bounds') if \$start < \$_[1] || \$start + (\$dw + \$pc) * 8 > \$_[2];",
+        '}');
+    my (@tmpl, @fields);
     for my $f (grep { defined $_->{byte} } @{ $s->{fields} }) {
         my $key = $RENAME{ $f->{name} } // $f->{name};
         my $i = @tmpl;
         if ($f->{kind} eq 'bool') {
             push @tmpl, '@' . $f->{byte} . 'C';
-            my $bit = $f->{bit} % 8;
-            push @data_fields, "\$out->{'$key'} = (\$d[$i] >> $bit) & 1;";
+            push @fields, "\$out->{'$key'} = (\$v[$i] >> " . ($f->{bit} % 8) . ') & 1;';
         }
         elsif ($f->{kind} eq 'enum') {
             push @tmpl, '@' . $f->{byte} . 'v';
-            my $names = $ENUM{ $f->{enum} };
-            my $list = join ', ', map { "'$_'" } @$names;
-            push @data_fields, "\$out->{'$key'} = (($list)[\$d[$i]]) // \$d[$i];";
+            my $list = join ', ', map { "'$_'" } @{ $ENUM{ $f->{enum} } };
+            push @fields, "\$out->{'$key'} = (($list)[\$v[$i]]) // \$v[$i];";
         }
         else {
             push @tmpl, '@' . $f->{byte} . $INT_CODE{ $f->{kind} };
-            push @data_fields, "\$out->{'$key'} = \$d[$i];";
+            push @fields, "\$out->{'$key'} = \$v[$i];";
         }
     }
-    if (@tmpl) {
-        my $bytes = $sdw * 8;
-        push @code,
-            "my \$data = \$dw >= $sdw ? substr(\$_[0], \$start, $bytes)",
-            "    : substr(\$_[0], \$start, \$dw * 8) . (\"\\0\" x ($bytes - \$dw * 8));",
-            "my \@d = unpack('" . join('', @tmpl) . "', \$data);",
-            @data_fields;
-    }
+    # Data fields then the pointer words, in one unpack; a short struct (an
+    # older writer) is zero-filled: missing fields and pointers read as defaults.
+    my $n = @tmpl;
+    my $tmpl = join('', @tmpl) . '@' . ($sdw * 8) . ($spc ? "(l<V)$spc" : '');
+    push @code,
+        "my \@v = \$dw == $sdw && \$pc >= $spc ? unpack('\@' . \$start . '($tmpl)', \$_[0])",
+        "    : unpack('$tmpl', substr(\$_[0], \$start, \$dw < $sdw ? \$dw * 8 : $sdw * 8) . (\"\\0\" x ($sdw * 8 - (\$dw < $sdw ? \$dw * 8 : $sdw * 8)))",
+        "        . substr(\$_[0], \$start + \$dw * 8, \$pc < $spc ? \$pc * 8 : $spc * 8) . (\"\\0\" x (8 * ($spc - (\$pc < $spc ? \$pc : $spc)))));",
+        @fields;
     my @ptr_fields = grep { defined $_->{ptr} } @{ $s->{fields} };
-    if (@ptr_fields) {
-        push @code,
-            "my \$pstart = \$start + \$dw * 8;",
-            "my \@p = \$pc >= $spc ? unpack('V" . (2 * $spc) . "', substr(\$_[0], \$pstart, " . (8 * $spc) . "))",
-            "    : unpack('V' . (\$pc * 2), substr(\$_[0], \$pstart, \$pc * 8));",
-            'my ($o, $st, $c);';
-        for my $f (@ptr_fields) {
-            my $key = $RENAME{ $f->{name} } // $f->{name};
-            my ($lo, $hi) = ("\$p[" . (2 * $f->{ptr}) . ']', "\$p[" . (2 * $f->{ptr} + 1) . ']');
-            my $pos = "\$pstart + " . (8 * $f->{ptr});
-            my $k = $f->{kind};
-            # A pointer beyond the message's pointer section reads as null.
-            if ($k eq 'text' || $k eq 'data') {
-                push @code, "if ($lo || $hi) {",
-                    _inline_blob('$_[0]', $pos, $lo, $hi, $k eq 'text', $key, "\$out->{'$key'}"),
-                    "} else { \$out->{'$key'} = q() }";
-            }
-            elsif ($k eq 'list_data' || $k eq 'list_text') {
-                push @code, "\$out->{'$key'} = ($lo || $hi) ? _blob_list(\$_[0], \$_[1], \$_[2], $pos, $lo, $hi, "
-                    . ($k eq 'list_text' ? 1 : 0) . ') : [];';
-            }
-            elsif ($k eq 'struct') {
-                push @code, "\$out->{'$key'} = ($lo || $hi) ? \$DECODE{'$f->{struct}'}->(\$_[0], \$_[1], \$_[2], $pos, $lo, $hi, {}) : undef;";
-            }
-            else { die "codec: unsupported pointer kind $k" }
+    push @code, 'my $pstart = $start + $dw * 8;', 'my ($st, $c);' if @ptr_fields;
+    for my $f (@ptr_fields) {
+        my $key = $RENAME{ $f->{name} } // $f->{name};
+        my ($lo, $hi) = ('$v[' . ($n + 2 * $f->{ptr}) . ']', '$v[' . ($n + 2 * $f->{ptr} + 1) . ']');
+        my $pos = "\$pstart + " . (8 * $f->{ptr});
+        my $k = $f->{kind};
+        if ($k eq 'text' || $k eq 'data') {
+            # One condition for the usual case (a forward pointer inside the
+            # segment); null pointers, backward offsets and errors go to _blob.
+            my $value = $k eq 'text'
+                ? "\$c ? substr(\$_[0], \$st, vec(\$_[0], \$st + \$c - 1, 8) ? \$c : \$c - 1) : q()"
+                : "substr(\$_[0], \$st, \$c)";
+            push @code,
+                "if ($lo > 0 && ($lo & 3) == 1 && ($hi & 7) == 2",
+                "    && (\$st = $pos + 6 + 2 * $lo) + (\$c = $hi >> 3) <= \$_[2]) { \$out->{'$key'} = $value }",
+                "else { \$out->{'$key'} = ($lo || $hi) ? _blob(\$_[0], \$_[1], \$_[2], $pos, $lo & 0xffffffff, $hi, "
+                    . ($k eq 'text' ? 1 : 0) . ", '$key') : q() }";
         }
+        elsif ($k eq 'list_data' || $k eq 'list_text') {
+            push @code, "\$out->{'$key'} = ($lo || $hi) ? _blob_list(\$_[0], \$_[1], \$_[2], $pos, $lo, $hi, "
+                . ($k eq 'list_text' ? 1 : 0) . ') : [];';
+        }
+        elsif ($k eq 'struct') {
+            push @code, "\$out->{'$key'} = ($lo || $hi) ? \$DECODE{'$f->{struct}'}->(\$_[0], \$_[1], \$_[2], $pos, $lo & 0xffffffff, $hi, {}) : undef;";
+        }
+        else { die "codec: unsupported pointer kind $k" }
     }
     push @code, 'return $out;', '}';
     return join "\n", @code;
 }
 
+# Encoder: ($h) -> ($tail_bytes, $head, @tail): the struct's data and
+# pointer sections, then the pieces its pointers designate (kept apart so a
+# body is copied once, into the output buffer).
 sub _gen_encoder {
     my ($name) = @_;
     my $s = $L->{$name};
     my ($dw, $pc) = ($s->{data_words}, $s->{ptr_count});
-    my @code = ("sub { # encode $name: (\$h) -> struct bytes followed by its pointees",
-        'my $h = $_[0];');
+    my @code = ("sub { # encode $name", 'my $h = $_[0];');
     # Data section: fields sorted by byte so '@' only moves forward; bools
     # sharing a byte are OR-ed together first.
     my (%bool_byte, @parts);
@@ -235,8 +220,7 @@ sub _gen_encoder {
         }
         elsif ($f->{kind} eq 'enum') {
             my $names = $ENUM{ $f->{enum} };
-            my %num = map { $names->[$_] => $_ } 0 .. $#$names;
-            my $map = join ', ', map { "'$_' => $num{$_}" } @$names;
+            my $map = join ', ', map { "'$names->[$_]' => $_" } 0 .. $#$names;
             push @parts, [$f->{byte}, 'v', "_enum(\$h->{'$key'}, {$map}, '$key')"];
         }
         else {
@@ -247,16 +231,16 @@ sub _gen_encoder {
     @parts = sort { $a->[0] <=> $b->[0] } @parts;
     my $tmpl = join('', map { '@' . $_->[0] . $_->[1] } @parts) . '@' . ($dw * 8);
     my $vals = join ', ', map { $_->[2] } @parts;
-    push @code, "my \$out = pack('$tmpl'" . ($vals ? ", $vals" : '') . ');';
+    push @code, "my \$head = pack('$tmpl'" . ($vals ? ", $vals" : '') . ');', 'my ($tl, @t) = (0);';
     my @ptr_fields = sort { $a->{ptr} <=> $b->{ptr} } grep { defined $_->{ptr} } @{ $s->{fields} };
     if ($pc) {
-        push @code, 'my @ptr = (0) x ' . (2 * $pc) . ';', 'my $tail = q();';
+        push @code, 'my @ptr = (0) x ' . (2 * $pc) . ';';
         for my $f (@ptr_fields) {
             my $key = $RENAME{ $f->{name} } // $f->{name};
-            my $i = $f->{ptr};
-            my $k = $f->{kind};
+            my ($i, $k) = ($f->{ptr}, $f->{kind});
             # Offset from the pointer word to the end of what is built so far.
-            my $off = '(' . ($pc - $i - 1) . ' + length($tail) / 8)';
+            my $off = '(' . ($pc - $i - 1) . ' + ($tl >> 3))';
+            my $slots = '@ptr[' . (2 * $i) . ', ' . (2 * $i + 1) . ']';
             if ($k eq 'text' || $k eq 'data') {
                 my $prep = $k eq 'text'
                     ? "\$v = _utf8_text(\$v) if \$v =~ /[^\\x00-\\x7f]/; \$v .= \"\\0\";"
@@ -266,9 +250,10 @@ sub _gen_encoder {
                     "    if (length \$v) {",
                     "        $prep",
                     '        my $n = length $v;',
-                    "        \@ptr[" . (2 * $i) . ', ' . (2 * $i + 1) . "] = (($off << 2) | 1, (\$n << 3) | 2);",
-                    '        $tail .= $v;',
-                    '        $tail .= "\0" x (8 - ($n & 7)) if $n & 7;',
+                    "        $slots = (($off << 2) | 1, (\$n << 3) | 2);",
+                    '        push @t, $v;',
+                    '        $tl += $n;',
+                    '        if ($n & 7) { push @t, "\0" x (8 - ($n & 7)); $tl += 8 - ($n & 7) }',
                     '    }',
                     '}';
                 next;
@@ -281,14 +266,15 @@ sub _gen_encoder {
             push @code,
                 "if (defined(my \$v = \$h->{'$key'})) {",
                 "    if (my (\$hi, \$blob) = $call) {",
-                "        \@ptr[" . (2 * $i) . ', ' . (2 * $i + 1) . "] = (($off << 2) | " . ($k eq 'struct' ? 0 : 1) . ", \$hi);",
-                '        $tail .= $blob;',
+                "        $slots = (($off << 2) | " . ($k eq 'struct' ? 0 : 1) . ", \$hi);",
+                '        push @t, $blob;',
+                '        $tl += length $blob;',
                 '    }',
                 '}';
         }
-        push @code, "\$out .= pack('V" . (2 * $pc) . "', \@ptr) . \$tail;";
+        push @code, "\$head .= pack('V" . (2 * $pc) . "', \@ptr);";
     }
-    push @code, 'return $out;', '}';
+    push @code, 'return ($tl, $head, @t);', '}';
     return join "\n", @code;
 }
 
@@ -325,11 +311,22 @@ sub _data_blob {
     return (((length($v) << 3) | 2), _pad($v));
 }
 
+# Encoded lists by content: apps send the same response header sets over
+# and over. The key is length-prefixed, so it is unambiguous.
+my %LIST_CACHE;
+my $LIST_CACHE_ENTRIES = 512;
+
 sub _list_blob {
     my ($list, $is_text, $key) = @_;
     _fail("$key must be an array reference") unless ref $list eq 'ARRAY';
     my $n = @$list;
     return unless $n;
+    my $ck = do { no warnings 'uninitialized'; pack('C(N/a*)*', $is_text, @$list) };
+    my $cacheable = !utf8::is_utf8($ck);
+    if ($cacheable) {
+        my $hit = $LIST_CACHE{$ck};
+        return @$hit if $hit;
+    }
     my @ptr;
     my $tail = '';
     my $back = $n;    # words from the next element pointer to the list end
@@ -344,14 +341,20 @@ sub _list_blob {
         $tail .= $b;
         $tail .= "\0" x (8 - ($len & 7)) if $len & 7;
     }
-    return ((($n << 3) | 6), pack('V' . (2 * $n), @ptr) . $tail);
+    my @r = ((($n << 3) | 6), pack('V' . (2 * $n), @ptr) . $tail);
+    if ($cacheable) {
+        %LIST_CACHE = () if keys %LIST_CACHE >= $LIST_CACHE_ENTRIES;
+        $LIST_CACHE{$ck} = \@r;
+    }
+    return @r;
 }
 
 sub _struct_blob {
     my ($name, $v, $key) = @_;
     _fail("$key must be a hash reference") unless ref $v eq 'HASH';
     my $s = $L->{$name};
-    return ($s->{data_words} | ($s->{ptr_count} << 16), $ENCODE{$name}->($v));
+    my ($tl, @parts) = $ENCODE{$name}->($v);
+    return ($s->{data_words} | ($s->{ptr_count} << 16), join '', @parts);
 }
 
 {
@@ -367,31 +370,33 @@ sub _struct_blob {
     _fail('Envelope layout changed: expected 2 data words and 1 pointer')
         unless $env->{data_words} == 2 && $env->{ptr_count} == 1
             && $env->{union}{tag_byte} == 8 && $env->{fields}[0]{byte} == 0;
+    # Frame writers append one message to the buffer $_[0] refers to:
+    # segment table, root pointer (the Envelope right after it), Envelope
+    # data, event pointer (the event right after it), then the event.
     for my $m (@{ $env->{union}{members} }) {
-        $MEMBER[ $m->{tag} ] = $m;
         my ($name, $tag, $k) = ($m->{name}, $m->{tag}, $m->{kind});
-        # Root pointer (Envelope right after it), Envelope data, event
-        # pointer (the event right after it), then the event.
-        my $head = "pack('V2 V2 Q<v x6 V2', 0, 4 + (length(\$b) >> 3), 0, 65538, \$_[0]{scope} // 0, $tag";
+        $MEMBER_NAME[$tag] = $name;
         if ($k eq 'struct') {
             my $s = $L->{ $m->{struct} };
             my $hi = $s->{data_words} | ($s->{ptr_count} << 16);
             my $enc = $ENCODE{ $m->{struct} };
-            $FRAME{$name} = eval "sub { my \$b = \$enc->(\$_[0]); $head, 0, $hi) . \$b }" or die $@;
-            my $dec = $DECODE{ $m->{struct} };
-            $DECODE_MEMBER[$tag] = sub {
-                # A null event struct reads as all defaults.
-                return $dec->($_[0], $_[1], $_[2], $_[1], 0xfffffffc, 0, $_[6]) unless $_[4] || $_[5];
-                return $dec->(@_);
+            $FRAME{$name} = sub {
+                my ($tl, $head, @t) = $enc->($_[1]);
+                ${ $_[0] } .= pack('V2 V2 Q<v x6 V2', 0, 4 + ((length($head) + $tl) >> 3), 0, 65538,
+                                   $_[1]{scope} // 0, $tag, 0, $hi) . $head;
+                ${ $_[0] } .= $_ for @t;
+                return;
             };
+            $DECODE_MEMBER[$tag] = $DECODE{ $m->{struct} };
         }
         elsif ($k eq 'text' || $k eq 'data') {
             my $blob = $k eq 'text' ? \&_text_blob : \&_data_blob;
             $FRAME{$name} = sub {
-                my ($hi, $b) = $blob->($_[0]{text} // '', 'text');
+                my ($hi, $b) = $blob->($_[1]{text} // '', 'text');
                 $b //= '';
-                return pack('V2 V2 Q<v x6 V2', 0, 4 + (length($b) >> 3), 0, 65538, $_[0]{scope} // 0, $tag,
+                ${ $_[0] } .= pack('V2 V2 Q<v x6 V2', 0, 4 + (length($b) >> 3), 0, 65538, $_[1]{scope} // 0, $tag,
                     (defined $hi ? (1, $hi) : (0, 0))) . $b;
+                return;
             };
             my $is_text = $k eq 'text' ? 1 : 0;
             $DECODE_MEMBER[$tag] = sub {
@@ -400,15 +405,54 @@ sub _struct_blob {
             };
         }
         else {
-            $FRAME{$name} = sub { pack('V2 V2 Q<v x6 V2', 0, 4, 0, 65538, $_[0]{scope} // 0, $tag, 0, 0) };
+            $FRAME{$name} = sub { ${ $_[0] } .= pack('V2 V2 Q<v x6 V2', 0, 4, 0, 65538, $_[1]{scope} // 0, $tag, 0, 0); return };
             $DECODE_MEMBER[$tag] = sub { $_[6] };
         }
     }
+    _fast_response_body();
+}
+
+# The streaming hot path: a plain body event (no file, offset or length)
+# written without the generic machinery; the body is copied once.
+my $BODY_TAG = $TAG{httpResponseBody};
+
+sub _fast_response_body {
+    my $s = $L->{ResponseBody};
+    my %f = map { $_->{name} => $_ } @{ $s->{fields} };
+    _fail('ResponseBody layout changed')
+        unless $s->{data_words} == 3 && $s->{ptr_count} == 2 && $f{more}{byte} == 0 && $f{more}{bit} == 0
+            && $f{body}{ptr} == 0 && $f{file}{ptr} == 1 && $f{offset}{byte} == 8 && $f{length}{byte} == 16;
+    my $generic = $FRAME{httpResponseBody};
+    $FRAME{httpResponseBody} = sub {
+        my $m = $_[1];
+        return &$generic if defined $m->{file} || $m->{offset} || $m->{length};
+        encode_body_into($_[0], $m->{scope} // 0, $m->{body} // '', $m->{more});
+    };
+}
+
+# encode_body_into(\$buf, $scope_id, $body, $more): appends an
+# httpResponseBody frame; the same bytes as encode_into with such a message.
+sub encode_body_into {
+    my $n = length $_[2];
+    my $pad = (8 - ($n & 7)) & 7;
+    if ($n && utf8::is_utf8($_[2])) {
+        my $body = $_[2];
+        utf8::downgrade($body, 1) or _fail('wide character in body');
+        return encode_body_into($_[0], $_[1], $body, $_[3]);
+    }
+    ${ $_[0] } .= pack('V2 V2 Q<v x6 V2 C x23 V4', 0, 9 + (($n + $pad) >> 3), 0, 65538, $_[1], $BODY_TAG,
+        0, 3 | (2 << 16), $_[3] ? 1 : 0, ($n ? (5, ($n << 3) | 2) : (0, 0)), 0, 0);
+    if ($n) {
+        ${ $_[0] } .= $_[2];
+        ${ $_[0] } .= "\0" x $pad if $pad;
+    }
+    return;
 }
 
 # --- decoding -------------------------------------------------------------------
 
-# Decodes the Envelope whose segment 0 spans [$seg_start, $seg_end) of $_[0].
+# Decodes the Envelope whose segment 0 spans [$seg_start, $seg_end) of $_[0]
+# (any layout; decode_frames reads the canonical one itself).
 sub _decode_envelope {
     my ($seg_start, $seg_end) = @_[1, 2];
     _fail('empty segment') if $seg_end - $seg_start < 8;
@@ -420,7 +464,7 @@ sub _decode_envelope {
     my $dec = $DECODE_MEMBER[$tag] or _fail("unknown union tag $tag");
     my $ppos = $start + $dw * 8;
     my ($lo, $hi) = $pc ? unpack('V2', substr($_[0], $ppos, 8)) : (0, 0);
-    return $dec->($_[0], $seg_start, $seg_end, $ppos, $lo, $hi, { scope => $scope, type => $MEMBER[$tag]{name} });
+    return $dec->($_[0], $seg_start, $seg_end, $ppos, $lo, $hi, { scope => $scope, type => $MEMBER_NAME[$tag] });
 }
 
 # Takes complete frames off the front of $$bufref, decodes them and returns
@@ -433,7 +477,7 @@ sub decode_frames {
     my $pos = 0;
     my @msgs;
     while ($len - $pos >= 8) {
-        my ($n, $size0) = unpack('V2', substr($$bufref, $pos, 8));
+        my ($n, $size0) = unpack("\@$pos V2", $$bufref);
         my ($table, $total);
         if ($n == 0) {
             ($table, $total) = (8, $size0 * 8);
@@ -451,8 +495,18 @@ sub decode_frames {
         _fail("frame of " . ($table + $total) . " bytes over the limit of $max_bytes")
             if $table + $total > $max_bytes;
         last if $len - $pos < $table + $total;
-        my $seg_start = $pos + $table;
-        push @msgs, _decode_envelope($$bufref, $seg_start, $seg_start + $size0 * 8);
+        my $ss = $pos + $table;
+        my ($rlo, $rhi, $scope, $tag, $lo, $hi) = $size0 >= 4 ? unpack("\@$ss V2 Q<v x6 V2", $$bufref) : ();
+        if (defined $rlo && $rlo == 0 && $rhi == 65538) {
+            # What every Cap'n Proto writer produces: the root pointer points
+            # at the next word, an Envelope of 2 data words and 1 pointer.
+            my $dec = $DECODE_MEMBER[$tag] or _fail("unknown union tag $tag");
+            push @msgs, $dec->($$bufref, $ss, $ss + $size0 * 8, $ss + 24, $lo, $hi,
+                               { scope => $scope, type => $MEMBER_NAME[$tag] });
+        }
+        else {
+            push @msgs, _decode_envelope($$bufref, $ss, $ss + $size0 * 8);
+        }
         $pos += $table + $total;
     }
     substr($$bufref, 0, $pos, '') if $pos;
@@ -470,11 +524,22 @@ sub decode {
 
 # --- encoding -------------------------------------------------------------------
 
+# Appends one message hashref, as a single-segment frame, to $$bufref: the
+# worker's output buffer, so a body is copied once on its way out.
+sub encode_into {
+    my $f = $FRAME{ $_[1]{type} // '' }
+        or _fail('unknown message type ' . ($_[1]{type} // '(undef)'));
+    $f->($_[0], $_[1]);
+    return;
+}
+
 # Encodes one message hashref into a single-segment frame.
 sub encode {
     my $f = $FRAME{ $_[0]{type} // '' }
         or _fail('unknown message type ' . ($_[0]{type} // '(undef)'));
-    return $f->($_[0]);
+    my $out = '';
+    $f->(\$out, $_[0]);
+    return $out;
 }
 
 1;

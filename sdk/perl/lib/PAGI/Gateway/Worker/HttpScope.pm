@@ -7,6 +7,8 @@ package PAGI::Gateway::Worker::HttpScope;
 # The worker (PAGI::Gateway::Worker) gives it:
 #   ->{id}, and a context hashref `ctx` with
 #     send     => sub ($wire_msg)  queue a frame
+#     send_body => sub ($id, $body, $more)  optional: queue a plain
+#                                  httpResponseBody without building the hash
 #     settings => welcome (sendWindow, receiveWindow, maxMessageBytes)
 #     finished => sub ($id)        forget this scope
 #     log      => sub ($text)
@@ -28,6 +30,9 @@ my %SEND = (
 # Which scope->{extensions} key an extension event needs.
 my %NEEDS_EXT = ('http.fullflush' => 'fullflush', 'http.response.early_hint' => 'http.response.early_hint');
 my $DISCONNECT = { type => 'http.disconnect' };
+# What $send returns when the event went out at once. Every caller may share
+# it: a done Future has nothing left to change (on_ready/then run at once).
+my $DONE = Future->done;
 
 sub new {
     my ($class, %args) = @_;
@@ -69,12 +74,14 @@ sub run {
     my $weak = $self;
     Scalar::Util::weaken($weak);
     my $receive = sub { $weak ? $weak->_receive : Future->done({%$DISCONNECT}) };
-    my $send = sub { $weak ? $weak->_send($_[0]) : Future->done };
+    my $send = sub { $weak ? $weak->_send($_[0]) : $DONE };
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (!(blessed $f && $f->isa('Future'))) { $f = Future->done }
     $self->{app_future} = $f;
-    $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak });
+    # Most apps finish within the call (everything they sent fit the window).
+    if ($f->is_ready) { $self->_app_finished($f) }
+    else { $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak }) }
     return;
 }
 
@@ -158,9 +165,15 @@ sub _account {
 
 sub _send {
     my ($self, $ev) = @_;
-    my $conn = $self->{conn};
     # After the client left (or the response finished) sends are no-ops.
-    return Future->done if $conn->{finished};
+    return $DONE if $self->{conn}{finished};
+    # The hot path: a plain byte-string body chunk of a started response. It
+    # passes every check below by construction, so it goes straight out.
+    if (ref $ev eq 'HASH' && ($ev->{type} // '') eq 'http.response.body' && $self->{started} && !$self->{complete}
+        && !defined $ev->{file} && !defined $ev->{fh} && !defined $ev->{offset} && !defined $ev->{length}) {
+        my $body = $ev->{body} // '';
+        return $self->_send_body($body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
+    }
     my ($wire, $bytes) = eval {
         die "pagi-worker-perl: \$send expects an event hash reference\n" unless ref $ev eq 'HASH';
         my $type = $ev->{type};
@@ -238,7 +251,29 @@ sub _emit_or_wait {
         return $f;
     }
     $self->_emit($wire, $bytes);
-    return Future->done;
+    return $DONE;
+}
+
+# A validated plain body chunk (see _send); the same state changes as
+# _check_order and _emit_or_wait make for it.
+sub _send_body {
+    my ($self, $body, $more) = @_;
+    if (!$more) {
+        $self->{body_done} = 1;
+        $self->_set_complete unless $self->{trailers};
+    }
+    my $n = length $body;
+    return $self->_emit_or_wait({ type => 'httpResponseBody', body => $body, more => $more }, $n)
+        if $n > $self->{max_chunk} || @{ $self->{pending} }
+            || ($self->{in_flight} && $self->{in_flight} + $n > $self->{window});
+    if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $body, $more) }
+    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $body, more => $more }) }
+    if ($n) {
+        my $t = $self->{transport};
+        $n = $t->{buffered} = $self->{in_flight} += $n;
+        $t->_set_buffered($n) unless $t->{above} || $n < $t->{high};
+    }
+    return $DONE;
 }
 
 sub _emit {

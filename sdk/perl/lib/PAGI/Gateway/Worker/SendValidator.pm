@@ -15,6 +15,8 @@ use File::Spec;
 our $TOKEN = qr/\A[!#\$%&'*+\-.^_`|~0-9A-Za-z]+\z/;
 our $BAD_VALUE = qr/[\x00-\x08\x0a-\x1f\x7f]/;
 our $TOKENS = qr/\A[!#\$%&'*+\-.^_`|~0-9A-Za-z]+(?:\0[!#\$%&'*+\-.^_`|~0-9A-Za-z]+)*\z/;
+# name LF value LF, repeated: a whole valid header list joined with LF.
+our $PAIRS = qr/\A(?:[!#\$%&'*+\-.^_`|~0-9A-Za-z]+\n[^\x00-\x08\x0a-\x1f\x7f]*\n)*\z/;
 
 sub _err { die "pagi-worker-perl: invalid $_[0] event: $_[1]\n" }
 
@@ -39,20 +41,13 @@ sub headers {
     my ($type, $headers) = @_;
     return [] unless defined $headers;
     _err($type, 'headers must be an array reference') unless ref $headers eq 'ARRAY';
-    # Fast path: well-formed pairs of plain byte strings are checked with
-    # one regex over all names and one over all values (TAB, allowed in
-    # values, joins them). Anything unusual goes the slow way for a precise error.
+    # Fast path: well-formed pairs of plain byte strings are checked with one
+    # regex over all of them (LF separates: neither a valid name nor a valid
+    # value contains one). Anything unusual goes the slow way for a precise error.
     my @flat = map { ref $_ eq 'ARRAY' && @$_ == 2 ? @$_ : (undef, undef) } @$headers;
-    my $i = 0;
-    my @names = grep { $i++ % 2 == 0 } @flat;
-    $i = 1;
-    my @values = grep { $i++ % 2 == 0 } @flat;
-    if (!grep({ !defined || ref } @flat)) {
-        my $names = join "\0", @names;
-        my $values = join "\t", @values;
-        return \@flat
-            if !utf8::is_utf8($names) && !utf8::is_utf8($values)
-            && $names =~ $TOKENS && $values !~ $BAD_VALUE;
+    if (!grep { !defined || ref } @flat) {
+        my $all = join "\n", @flat, '';
+        return \@flat if !utf8::is_utf8($all) && $all =~ $PAIRS;
     }
     @flat = ();
     for my $h (@$headers) {

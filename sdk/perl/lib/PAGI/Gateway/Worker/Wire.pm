@@ -34,25 +34,43 @@ sub new {
         on_write_ready => sub { $weak->_flush if $weak },
         want_writeready => 0,
     );
+    $self->{flush_cb} = sub { $weak->_flush if $weak };
     $self->{loop}->add($self->{handle});
     return $self;
 }
 
 # Queues one message; it is written on the next tick with everything else.
 sub send {
-    my ($self, $msg) = @_;
-    $self->{out} .= PAGI::Gateway::Worker::Codec::encode($msg);
-    $self->_schedule;
+    PAGI::Gateway::Worker::Codec::encode_into(\$_[0]{out}, $_[1]);
+    $_[0]->_schedule unless $_[0]{flush_queued};
     return;
+}
+
+# The same as closures for the scopes' context: send($msg), and
+# send_body($scope_id, $body, $more) for plain response body chunks.
+sub sender {
+    my ($self) = @_;
+    return sub {
+        PAGI::Gateway::Worker::Codec::encode_into(\$self->{out}, $_[0]);
+        $self->_schedule unless $self->{flush_queued};
+        return;
+    };
+}
+
+sub body_sender {
+    my ($self) = @_;
+    return sub {
+        PAGI::Gateway::Worker::Codec::encode_body_into(\$self->{out}, @_);
+        $self->_schedule unless $self->{flush_queued};
+        return;
+    };
 }
 
 sub _schedule {
     my ($self) = @_;
     return if $self->{flush_queued};
     $self->{flush_queued} = 1;
-    my $weak = $self;
-    Scalar::Util::weaken($weak);
-    $self->{loop}->later(sub { $weak->_flush if $weak });
+    $self->{loop}->later($self->{flush_cb});
 }
 
 sub pending_bytes { length $_[0]{out} }
@@ -83,6 +101,8 @@ sub _flush {
             }
             return $self->_fail("write to gateway failed: $!");
         }
+        # All written (the usual case): keep the buffer's memory for the next batch.
+        if ($n == length $self->{out}) { $self->{out} = ''; last }
         substr($self->{out}, 0, $n, '');
     }
     $self->{handle}->want_writeready(0) if $self->{handle}->want_writeready;

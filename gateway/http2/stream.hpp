@@ -1,0 +1,113 @@
+// One HTTP/2 stream: the workers::Downstream the pool talks to, exactly as
+// the HTTP/1 exchange is. It keeps the request's header block, feeds the
+// request body to the app within its credit (reopening the HTTP/2 window
+// only for bytes the app took), and holds the response body until the
+// session pulls it into DATA frames.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/http1/connection.hpp"
+#include "gateway/http2/session.hpp"
+#include "protocol/disconnect_reason.hpp"
+#include "workers/downstream.hpp"
+#include "workers/upstream.hpp"
+
+namespace pagi::gateway::http2 {
+
+// What a stream needs from its connection.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual Session& session() = 0;
+  // Frames may be pending: write them soon (coalesced per loop turn).
+  virtual void schedule_write() = 0;
+  virtual const HttpSettings& settings() const = 0;
+};
+
+class Stream final : public workers::Downstream {
+ public:
+  enum class Phase : std::uint8_t {
+    headers,    // request header block still arriving
+    waiting,    // scope open, no response yet
+    streaming,  // response head submitted, body flowing
+    complete,   // END_STREAM sent
+    failed,     // reset, or answered by the gateway
+  };
+  using Clock = std::chrono::steady_clock;
+
+  Stream(StreamSink& sink, StreamId id);
+  ~Stream() override;
+
+  // ---- request side, driven by the connection ----
+  void add_header(std::string_view name, std::string_view value);
+  // The header block is complete: open the scope (or answer 4xx).
+  void open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras, const http1::PeerInfo& peer,
+            bool end_stream, std::weak_ptr<workers::Downstream> self);
+  void deliver_data(std::string_view data);
+  void request_end();
+  // The stream is gone (`error_code` 0: completed).
+  void closed(std::uint32_t error_code, DisconnectReason reason);
+  void response_complete();
+  BodyPull pull(std::span<std::uint8_t> buffer);
+  void touch() { last_activity_ = Clock::now(); }
+  // Reset for h2_stream_timeout: the app hears client_timeout.
+  void mark_stalled() { stalled_ = true; }
+  Clock::time_point last_activity() const { return last_activity_; }
+  Phase phase() const { return phase_; }
+  StreamId id() const { return id_; }
+  // The connection is ending: no more sink calls.
+  void detach() { sink_ = nullptr; }
+
+  // ---- workers::Downstream ----
+  void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) override;
+  void on_response_body(std::string_view body, bool more) override;
+  void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) override;
+  void on_response_trailers(std::span<const workers::HeaderView> trailers) override;
+  void on_response_early_hint(std::span<const workers::HeaderView> headers) override;
+  void on_request_credit() override;
+  void on_app_done(bool failed) override;
+  void on_upstream_error(workers::UpstreamError error) override;
+
+ private:
+  void pump_request();
+  void gateway_response(std::uint16_t status, std::uint32_t retry_after);
+  void fail(std::uint32_t h2_error);
+  void wake();
+
+  StreamSink* sink_;
+  StreamId id_;
+  Phase phase_ = Phase::headers;
+  Clock::time_point last_activity_ = Clock::now();
+  std::unique_ptr<workers::Upstream> upstream_;
+
+  // Request.
+  std::vector<std::pair<std::string, std::string>> fields_;
+  std::size_t header_bytes_ = 0;
+  bool headers_too_large_ = false;
+  bool head_method_ = false;
+  std::string request_body_;     // received, not yet taken by the app
+  std::size_t request_taken_ = 0;  // prefix of request_body_ already sent on
+  bool request_ended_ = false;
+  bool request_end_sent_ = false;
+
+  // Response.
+  std::string body_;            // app bytes not yet pulled into DATA frames
+  std::size_t body_sent_ = 0;   // prefix of body_ already pulled
+  bool body_done_ = false;      // the app sent its last body event
+  bool trailers_expected_ = false;
+  bool trailers_ready_ = false;
+  std::vector<std::pair<std::string, std::string>> trailers_;
+  int file_fd_ = -1;
+  std::uint64_t file_offset_ = 0;
+  std::uint64_t file_left_ = 0;
+  bool disconnected_ = false;
+  bool stalled_ = false;
+};
+
+}  // namespace pagi::gateway::http2

@@ -1,0 +1,587 @@
+// The WebSocket session driver (session.hpp). One protocol: the handshake
+// answer, the frame loop, the close handshake and the timers. The frame
+// rules are in frame_codec, the handshake bytes in handshake.
+#include "gateway/websocket/session.hpp"
+
+#include <array>
+#include <ctime>
+#include <list>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "gateway/websocket/frame_codec.hpp"
+#include "gateway/websocket/handshake.hpp"
+#include "workers/downstream.hpp"
+
+namespace pagi::gateway::websocket {
+namespace asio = boost::asio;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+std::string_view to_string(SessionState s) noexcept {
+  switch (s) {
+    case SessionState::handshake: return "handshake";
+    case SessionState::denying: return "denying";
+    case SessionState::open: return "open";
+    case SessionState::closing: return "closing";
+    case SessionState::closed: return "closed";
+  }
+  return "?";
+}
+
+bool is_legal_transition(SessionState from, SessionState to) noexcept {
+  using S = SessionState;
+  if (to == S::closed) return from != S::closed;
+  switch (from) {
+    case S::handshake: return to == S::denying || to == S::open || to == S::closing;
+    case S::open: return to == S::closing;
+    case S::denying:
+    case S::closing:
+    case S::closed: return false;
+  }
+  return false;
+}
+
+namespace {
+
+Clock::duration to_duration(Seconds s) { return std::chrono::duration_cast<Clock::duration>(s); }
+Clock::duration millis(std::uint32_t ms) { return std::chrono::milliseconds(ms); }
+
+// Reads go through one buffer per thread, so an idle session holds no read
+// buffer at all (the 10k-idle-connections budget). Its size is I/O
+// granularity, not a limit.
+constexpr std::size_t read_chunk = 64 * 1024;
+std::array<char, read_chunk>& read_scratch() {
+  thread_local std::array<char, read_chunk> scratch;
+  return scratch;
+}
+
+struct QueuedMessage {
+  bool text;
+  std::string payload;
+};
+
+class Session final : public http1::Connection,
+                      public workers::Downstream,
+                      public std::enable_shared_from_this<Session> {
+ public:
+  Session(SessionStart start, const HttpSettings& settings)
+      : socket_(std::move(start.socket)),
+        timer_(socket_.get_executor()),
+        settings_(settings),
+        decoder_(FrameLimits{settings.max_ws_message_size, settings.max_ws_frame_size}),
+        carry_(std::move(start.buffered)),
+        client_key_(std::move(start.client_key)),
+        on_closed_(std::move(start.on_closed)) {}
+
+  void open(workers::ScopeOpener& opener, const workers::ScopeRequest& request) {
+    hold_ = shared_from_this();  // until the app answers (nothing else may be pending)
+    error_code ec;
+    socket_.non_blocking(true, ec);  // read_some below must not block
+    upstream_ = opener.open_scope(request, std::weak_ptr<workers::Downstream>(shared_from_this()));
+    wait_read();
+  }
+
+  // ---- http1::Connection (the listener's handle) ----
+  void start() override {}
+  void shutdown_gracefully() override { guarded([&] { server_close(close_code::going_away); }); }
+  void close_now() override {
+    guarded([&] {
+      tell_app(close_code::abnormal, to_string(DisconnectReason::server_shutdown));
+      close_socket();
+    });
+  }
+  http1::ConnectionState state() const override {
+    return state_ == SessionState::closed ? http1::ConnectionState::closed : http1::ConnectionState::exchange;
+  }
+
+  // ---- workers::Downstream: the handshake answer ----
+  void on_websocket_accept(std::string_view subprotocol, std::span<const workers::HeaderView> headers) override {
+    guarded([&] {
+      if (state_ != SessionState::handshake) return;
+      std::string head;
+      write_accept_response(head, client_key_, subprotocol, headers, date(), settings_.server_header);
+      set_state(SessionState::open);
+      hold_.reset();
+      queue(head, 0);
+      touch_idle();
+      if (ping_interval_ms_ > 0) ping_deadline_ = Clock::now() + millis(ping_interval_ms_);
+      process_input();
+    });
+  }
+  void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool) override {
+    guarded([&] {
+      if (state_ != SessionState::handshake) return;  // ignored after accept (spec)
+      set_state(SessionState::denying);
+      denial_status_ = status;
+      for (const auto& h : headers) denial_headers_.emplace_back(std::string(h.name), std::string(h.value));
+    });
+  }
+  void on_response_body(std::string_view body, bool more) override {
+    guarded([&] {
+      if (state_ != SessionState::denying || denial_sent_) return;
+      denial_body_.append(body);
+      if (upstream_) upstream_->response_written(body.size());  // buffered here: the window moves on
+      if (more) return;
+      std::vector<workers::HeaderView> views;
+      for (const auto& [n, v] : denial_headers_) views.push_back({n, v});
+      deny(denial_status_, views, denial_body_);
+    });
+  }
+  void on_response_file(std::string_view, std::uint64_t, std::int64_t) override {}
+  void on_response_trailers(std::span<const workers::HeaderView>) override {}
+  void on_request_credit() override {
+    guarded([&] { pump_messages(); });
+  }
+
+  // ---- workers::Downstream: the open connection ----
+  void on_websocket_send(bool text, std::string_view payload) override {
+    guarded([&] {
+      if (state_ != SessionState::open) {
+        if (upstream_) upstream_->response_written(payload.size());  // never sent: no credit owed
+        return;
+      }
+      std::string frame;
+      append_frame(frame, text ? Opcode::text : Opcode::binary, payload);
+      queue(frame, payload.size());
+      touch_idle();
+    });
+  }
+  void on_websocket_close(std::uint16_t code, std::string_view reason) override {
+    guarded([&] {
+      if (state_ == SessionState::handshake) return deny(403, {}, "");
+      if (state_ != SessionState::open) return;
+      begin_close(code, reason);
+    });
+  }
+  void on_websocket_keepalive(std::uint32_t interval_ms, std::uint32_t timeout_ms) override {
+    guarded([&] {
+      ping_interval_ms_ = interval_ms;
+      pong_timeout_ms_ = timeout_ms;
+      pong_deadline_.reset();
+      ping_deadline_.reset();
+      if (state_ == SessionState::open && interval_ms > 0) ping_deadline_ = Clock::now() + millis(interval_ms);
+      rearm_timer();
+    });
+  }
+  void on_app_done(bool failed) override {
+    guarded([&] {
+      app_done_ = true;
+      if (state_ == SessionState::handshake) return deny(failed ? 500 : 403, {}, "");
+      if (state_ == SessionState::open) begin_close(failed ? close_code::internal_error : close_code::normal, "");
+    });
+  }
+  void on_upstream_error(workers::UpstreamError error) override {
+    guarded([&] {
+      app_done_ = true;
+      disconnect_sent_ = true;  // the pool is done with this scope
+      using E = workers::UpstreamError;
+      if (state_ == SessionState::handshake) {
+        const std::uint16_t status = error == E::worker_lost ? 502 : error == E::request_timeout ? 504 : 503;
+        return deny(status, {}, "");
+      }
+      if (state_ != SessionState::open) return;
+      begin_close(error == E::shutting_down ? close_code::going_away : close_code::internal_error, "");
+    });
+  }
+  void on_server_close(bool restart) override {
+    guarded([&] { server_close(restart ? close_code::service_restart : close_code::going_away); });
+  }
+
+ private:
+  template <class F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      spdlog::error("websocket session: {}", e.what());
+      tell_app(close_code::abnormal, to_string(DisconnectReason::server_error));
+      close_socket();
+    }
+  }
+
+  void set_state(SessionState to) {
+    if (to == state_) return;
+    if (!is_legal_transition(state_, to)) {
+      spdlog::error("websocket session: illegal transition {} -> {}", to_string(state_), to_string(to));
+      return;
+    }
+    state_ = to;
+  }
+
+  std::string_view date() {
+    date_ = http_date(static_cast<long long>(std::time(nullptr)));
+    return date_;
+  }
+
+  // websocket.disconnect, once.
+  void tell_app(std::uint16_t code, std::string_view reason) {
+    if (disconnect_sent_ || !upstream_) return;
+    disconnect_sent_ = true;
+    upstream_->websocket_closed(code, reason);
+  }
+
+  // ---- ending ----
+  void deny(std::uint16_t status, std::span<const workers::HeaderView> headers, std::string_view body) {
+    if (state_ == SessionState::handshake) set_state(SessionState::denying);
+    if (denial_sent_) return;
+    denial_sent_ = true;
+    hold_.reset();
+    std::string bytes;
+    write_final_response(bytes, status, headers, body, date(), settings_.server_header);
+    queue(bytes, 0);
+    finish_after_flush_ = true;
+  }
+
+  // A Close frame from us; the socket closes once the peer's Close came
+  // (or close_deadline_ passed) and our bytes are out.
+  void begin_close(std::uint16_t code, std::string_view reason) {
+    if (state_ != SessionState::open) return;
+    set_state(SessionState::closing);
+    std::string frame;
+    append_close(frame, code, reason);
+    queue(frame, 0);
+    close_deadline_ = Clock::now() + to_duration(settings_.write_timeout);
+    ping_deadline_.reset();
+    pong_deadline_.reset();
+    idle_deadline_.reset();
+    rearm_timer();
+  }
+
+  void server_close(std::uint16_t code) {
+    if (state_ == SessionState::handshake) {
+      tell_app(close_code::abnormal, to_string(DisconnectReason::server_shutdown));
+      return deny(503, {}, "");
+    }
+    if (state_ != SessionState::open) return;
+    tell_app(close_code::abnormal, to_string(DisconnectReason::server_shutdown));
+    begin_close(code, "");
+  }
+
+  // The connection failed on our side of the rules: Close with the code,
+  // then close once it is written.
+  void fail(std::uint16_t code, std::string_view reason_token) {
+    tell_app(code, reason_token);
+    if (state_ == SessionState::open) begin_close(code, "");
+    finish_after_flush_ = true;
+    flush();
+  }
+
+  void close_socket() {
+    if (state_ == SessionState::closed) return;
+    const auto self = shared_from_this();
+    hold_.reset();
+    if (!disconnect_sent_ && state_ != SessionState::denying) tell_app(close_code::abnormal, "client_closed");
+    set_state(SessionState::closed);
+    error_code ec;
+    timer_.cancel();
+    socket_.close(ec);
+    pending_.clear();
+    out_.clear();
+    upstream_.reset();
+    auto cb = std::move(on_closed_);
+    on_closed_ = nullptr;
+    if (cb) cb();
+  }
+
+  // Our last bytes are out: half-close and drain until the client closes.
+  void linger() {
+    if (lingering_) return;
+    lingering_ = true;
+    if (state_ == SessionState::denying && upstream_) upstream_->response_done();
+    error_code ec;
+    socket_.shutdown(asio::socket_base::shutdown_send, ec);
+    linger_deadline_ = Clock::now() + to_duration(settings_.write_timeout);
+    rearm_timer();
+  }
+
+  // ---- reading ----
+  void wait_read() {
+    if (reading_ || state_ == SessionState::closed) return;
+    reading_ = true;
+    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
+      self->reading_ = false;
+      if (ec || self->state_ == SessionState::closed) return;
+      self->guarded([&] { self->on_readable(); });
+    });
+  }
+
+  void on_readable() {
+    auto& scratch = read_scratch();
+    for (;;) {
+      error_code ec;
+      const std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) {
+        if (lingering_) return close_socket();
+        tell_app(close_code::abnormal, to_string(ec == asio::error::eof ? DisconnectReason::client_closed
+                                                                        : DisconnectReason::read_error));
+        return close_socket();
+      }
+      if (lingering_ || state_ == SessionState::denying) continue;  // draining
+      if (state_ != SessionState::handshake) {
+        feed(std::string_view(scratch.data(), n));
+        if (state_ == SessionState::closed) return;
+        if (n < scratch.size()) break;
+        continue;
+      }
+      carry_.append(scratch.data(), n);
+      if (carry_.size() > settings_.max_header_bytes) {
+        // Frames before the 101 are not allowed; do not buffer them forever.
+        tell_app(close_code::abnormal, to_string(DisconnectReason::protocol_error));
+        return close_socket();
+      }
+      if (n < scratch.size()) break;
+    }
+    decoder_.release_buffers();
+    wait_read();
+  }
+
+  // Decodes straight from the read buffer; only an incomplete frame header
+  // is kept (carry_), so an idle session holds no input bytes.
+  void feed(std::string_view input) {
+    if (!carry_.empty()) {
+      carry_.append(input);
+      const std::string pending = std::move(carry_);
+      carry_.clear();
+      input = pending;
+      const std::size_t used = decode(input);
+      if (used < input.size() && !lingering_ && state_ != SessionState::closed) carry_.assign(input.substr(used));
+      return;
+    }
+    const std::size_t used = decode(input);
+    if (used < input.size() && !lingering_ && state_ != SessionState::closed) carry_.assign(input.substr(used));
+  }
+
+  // Bytes buffered before the 101 (a client that did not wait).
+  void process_input() {
+    if (carry_.empty()) return;
+    const std::string pending = std::move(carry_);
+    carry_.clear();
+    feed(pending);
+  }
+
+  // Returns the bytes of `input` used; stops at an incomplete frame or
+  // when the connection stops reading frames.
+  std::size_t decode(std::string_view input) {
+    std::size_t used = 0;
+    while ((state_ == SessionState::open || state_ == SessionState::closing) && !lingering_ && used < input.size()) {
+      const auto ev = decoder_.feed(input.substr(used));
+      used += ev.consumed;
+      using K = FrameDecoder::Kind;
+      switch (ev.kind) {
+        case K::need_more: return used;
+        case K::message:
+          touch_idle();
+          if (state_ == SessionState::open) deliver(ev.text, ev.payload);
+          break;
+        case K::ping:
+          if (state_ == SessionState::open) {
+            std::string frame;
+            append_frame(frame, Opcode::pong, ev.payload);
+            queue(frame, 0);
+          }
+          break;
+        case K::pong: pong_deadline_.reset(); rearm_timer(); break;
+        case K::close: on_peer_close(ev.code, ev.reason); return input.size();
+        case K::error:
+          spdlog::debug("websocket session: {}", websocket::to_string(ev.error));
+          fail(close_code_for(ev.error), to_string(DisconnectReason::protocol_error));
+          return input.size();
+      }
+    }
+    return used;
+  }
+
+  void on_peer_close(std::uint16_t code, std::string_view reason) {
+    carry_.clear();
+    tell_app(code, reason);
+    if (state_ == SessionState::open) {
+      set_state(SessionState::closing);
+      std::string frame;
+      append_close(frame, code == close_code::no_status ? 0 : code, "");
+      queue(frame, 0);
+    }
+    finish_after_flush_ = true;
+    flush();
+  }
+
+  void deliver(bool text, std::string_view payload) {
+    if (!pending_.empty() || !upstream_ || upstream_->request_window() == 0) {
+      if (pending_.size() >= settings_.ws_max_queue) {
+        return fail(close_code::policy_violation, to_string(DisconnectReason::queue_overflow));
+      }
+      pending_.push_back({text, std::string(payload)});
+      return;
+    }
+    upstream_->send_message(text, payload);
+  }
+
+  void pump_messages() {
+    while (!pending_.empty() && upstream_ && state_ == SessionState::open && upstream_->request_window() > 0) {
+      QueuedMessage m = std::move(pending_.front());
+      pending_.pop_front();
+      upstream_->send_message(m.text, m.payload);
+    }
+  }
+
+  // ---- writing ----
+  void queue(std::string_view bytes, std::size_t credit) {
+    if (state_ == SessionState::closed) return;
+    out_.append(bytes);
+    out_credit_ += credit;
+    flush();
+  }
+
+  void flush() {
+    if (writing_ || state_ == SessionState::closed) return;
+    if (out_.empty()) {
+      write_deadline_.reset();
+      if (finish_after_flush_ && (state_ == SessionState::denying || state_ == SessionState::closing)) linger();
+      rearm_timer();
+      return;
+    }
+    writing_ = true;
+    wire_.swap(out_);
+    out_.clear();
+    wire_credit_ = out_credit_;
+    out_credit_ = 0;
+    write_deadline_ = Clock::now() + to_duration(settings_.write_timeout);
+    rearm_timer();
+    asio::async_write(socket_, asio::buffer(wire_), [self = shared_from_this()](error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (self->state_ == SessionState::closed) return;
+      self->guarded([&] { self->on_written(ec); });
+    });
+  }
+
+  void on_written(error_code ec) {
+    if (ec) {
+      tell_app(close_code::abnormal, to_string(DisconnectReason::write_error));
+      return close_socket();
+    }
+    const std::size_t credit = wire_credit_;
+    wire_credit_ = 0;
+    // An idle session keeps no write buffer.
+    std::string().swap(wire_);
+    if (credit > 0 && upstream_) upstream_->response_written(credit);
+    flush();
+  }
+
+  // ---- the one timer ----
+  void touch_idle() {
+    if (settings_.ws_idle_timeout.count() > 0 && state_ == SessionState::open) {
+      idle_deadline_ = Clock::now() + to_duration(settings_.ws_idle_timeout);
+      rearm_timer();
+    }
+  }
+
+  void rearm_timer() {
+    if (state_ == SessionState::closed) return;
+    std::optional<Clock::time_point> next;
+    for (const auto* d : {&write_deadline_, &close_deadline_, &linger_deadline_, &ping_deadline_, &pong_deadline_,
+                          &idle_deadline_})
+      if (*d && (!next || **d < *next)) next = **d;
+    if (next == armed_) return;
+    armed_ = next;
+    ++timer_generation_;
+    if (!next) {
+      timer_.cancel();
+      return;
+    }
+    timer_.expires_at(*next);
+    timer_.async_wait([self = shared_from_this(), gen = timer_generation_](error_code ec) {
+      if (ec || gen != self->timer_generation_) return;
+      self->armed_.reset();
+      self->guarded([&] { self->on_timer(); });
+    });
+  }
+
+  void on_timer() {
+    if (state_ == SessionState::closed) return;
+    const auto now = Clock::now();
+    auto passed = [&](std::optional<Clock::time_point>& d) {
+      if (!d || *d > now) return false;
+      d.reset();
+      return true;
+    };
+    if (passed(write_deadline_)) {
+      tell_app(close_code::abnormal, to_string(DisconnectReason::write_timeout));
+      return close_socket();
+    }
+    if (passed(linger_deadline_)) return close_socket();
+    if (passed(close_deadline_)) {  // the peer never answered our Close
+      tell_app(close_code::abnormal, to_string(DisconnectReason::client_closed));
+      return close_socket();
+    }
+    if (passed(pong_deadline_)) {
+      tell_app(close_code::abnormal, to_string(DisconnectReason::keepalive_timeout));
+      return close_socket();
+    }
+    if (passed(idle_deadline_) && state_ == SessionState::open) {
+      tell_app(close_code::abnormal, to_string(DisconnectReason::idle_timeout));
+      begin_close(close_code::going_away, "");
+    }
+    if (passed(ping_deadline_) && state_ == SessionState::open && ping_interval_ms_ > 0) {
+      std::string frame;
+      append_frame(frame, Opcode::ping, {});
+      queue(frame, 0);
+      ping_deadline_ = now + millis(ping_interval_ms_);
+      if (pong_timeout_ms_ > 0 && !pong_deadline_) pong_deadline_ = now + millis(pong_timeout_ms_);
+    }
+    rearm_timer();
+  }
+
+  http1::StreamSocket socket_;
+  asio::steady_timer timer_;
+  HttpSettings settings_;
+  FrameDecoder decoder_;
+  std::string carry_;  // an incomplete frame header (or bytes sent before the 101)
+  std::string client_key_;
+  std::function<void()> on_closed_;
+  std::unique_ptr<workers::Upstream> upstream_;
+  std::shared_ptr<Session> hold_;
+  SessionState state_ = SessionState::handshake;
+  std::string date_;
+
+  std::list<QueuedMessage> pending_;  // waiting for the app's credit; a list: no allocation while empty
+  std::string out_;                   // queued, not yet handed to a write
+  std::size_t out_credit_ = 0;
+  std::string wire_;                  // the write in flight
+  std::size_t wire_credit_ = 0;
+
+  std::uint16_t denial_status_ = 403;
+  std::vector<std::pair<std::string, std::string>> denial_headers_;
+  std::string denial_body_;
+  bool denial_sent_ = false;
+
+  std::uint32_t ping_interval_ms_ = 0;
+  std::uint32_t pong_timeout_ms_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool finish_after_flush_ = false;
+  bool lingering_ = false;
+  bool disconnect_sent_ = false;
+  bool app_done_ = false;
+
+  std::optional<Clock::time_point> write_deadline_, close_deadline_, linger_deadline_, ping_deadline_,
+      pong_deadline_, idle_deadline_, armed_;
+  std::uint64_t timer_generation_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<http1::Connection> start_session(SessionStart start, const HttpSettings& settings,
+                                                 workers::ScopeOpener& opener,
+                                                 const workers::ScopeRequest& request) {
+  auto session = std::make_shared<Session>(std::move(start), settings);
+  session->open(opener, request);
+  return session;
+}
+
+}  // namespace pagi::gateway::websocket
