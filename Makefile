@@ -3,6 +3,8 @@
 # (ccache), and build; then run the gateway or the whole test suite.
 
 BUILD_DIR ?= build
+# Relative paths in ccache's keys: a fresh clone elsewhere (CI) reuses the cache.
+export CCACHE_BASEDIR := $(CURDIR)
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 

@@ -83,7 +83,8 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   void accept_edge(GenericProtocol::socket socket, const Acceptor& a) {
     // A response head written before a sendfile body must not wait for the
     // client's delayed ACK (Nagle): ~40 ms per static file otherwise.
-    if (a.acceptor.local_endpoint().data()->sa_family != AF_UNIX) {
+    error_code ec;
+    if (const auto local = a.acceptor.local_endpoint(ec); !ec && local.data()->sa_family != AF_UNIX) {
       const int one = 1;
       ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }

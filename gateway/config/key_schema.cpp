@@ -338,8 +338,11 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(string_key("request_id_header", &H::request_id_header, "Echo the request id (x-request-id kept when valid, else generated; the app sees it in the scope) in this response header. Empty = not echoed."));
 
   keys.push_back(integer_key("h2_max_concurrent_streams", &H::h2_max_concurrent_streams, 1, 1u << 20, "HTTP/2: streams a client may have open at once; more are refused."));
+  // HTTP/2 windows are at most 2^31-1 (RFC 9113 6.9.1).
   keys.push_back(size_key("h2_stream_window", &H::h2_stream_window, 1024, "HTTP/2: request-body window per stream, reopened only as the app takes the bytes."));
+  keys.back().max = 0x7fffffff;
   keys.push_back(size_key("h2_connection_window", &H::h2_connection_window, 65535, "HTTP/2: request-body window of a whole connection."));
+  keys.back().max = 0x7fffffff;
   keys.push_back(seconds_key("h2_stream_timeout", &H::h2_stream_timeout, true, "HTTP/2: reset a stream with no frame either way for this long (one sweep timer per connection). 0 = off."));
   keys.push_back(integer_key("h2_reset_burst", &H::h2_reset_burst, 1, unbounded, "HTTP/2 Rapid Reset defence: client stream resets allowed in a burst."));
   keys.push_back(integer_key("h2_resets_per_second", &H::h2_resets_per_second, 1, unbounded, "HTTP/2 Rapid Reset defence: sustained client stream resets per second; beyond that GOAWAY."));

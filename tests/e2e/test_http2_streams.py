@@ -185,3 +185,21 @@ def test_upgrade_h2c_then_more_streams(gw):
                           stdout=subprocess.PIPE, timeout=EVENT_TIMEOUT, check=True)
     lines = [l for l in proc.stdout.decode().splitlines() if " 200 " in l]
     assert len(lines) == 2
+
+
+def test_file_response_over_http2(gw, channel, tmp_path):
+    data = bytes(range(256)) * 1000  # 256000 bytes: many DATA frames, several windows
+    (tmp_path / "blob.bin").write_bytes(data)
+    out = subprocess.run(["curl", "-s", "--http2-prior-knowledge", url(gw, "/file?name=blob.bin")],
+                         stdout=subprocess.PIPE, timeout=EVENT_TIMEOUT, check=True).stdout
+    assert out == data
+    part = subprocess.run(["curl", "-s", "--http2-prior-knowledge",
+                           url(gw, "/file?name=blob.bin&offset=1000&length=500")],
+                          stdout=subprocess.PIPE, timeout=EVENT_TIMEOUT, check=True).stdout
+    assert part == data[1000:1500]
+
+
+def test_head_request_has_no_body(gw):
+    out = curl("-I", "--http2-prior-knowledge", url(gw, "/hello")).stdout.decode()
+    assert out.startswith("HTTP/2 200")
+    assert "content-length: 14" in out
