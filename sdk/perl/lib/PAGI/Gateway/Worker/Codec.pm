@@ -1,7 +1,8 @@
 package PAGI::Gateway::Worker::Codec;
 # Pure-Perl Cap'n Proto for exactly protocol/pagi.capnp: stream framing,
 # decoding of a frame into a flat hashref, and encoding of a hashref into a
-# single-segment frame.
+# single-segment frame. A little over 500 lines: the hot-path decoders and
+# encoders are unrolled per struct for speed (docs/benchmarks.md).
 #
 # Speed matters (it runs for every event), so at load time this module turns
 # the generated offset tables (Layout.pm) into one specialised Perl sub per
