@@ -187,7 +187,11 @@ sub retire {
 sub wait_for {
     my ($self, $f) = @_;
     my $loop = $self->loop or return 0;
-    $loop->loop_once until $f->is_ready || $self->{finished}->is_ready;
+    until ($f->is_ready || $self->{finished}->is_ready) {
+        $self->{wire}->deliver_queued if $self->{wire};
+        last if $f->is_ready || $self->{finished}->is_ready;
+        $loop->loop_once;
+    }
     return $f->is_ready;
 }
 

@@ -125,14 +125,22 @@ sub _read {
     # One queue, shifted in order: a handler that runs the loop re-entrantly
     # (a blocking PSGI app waiting for its body) reads more messages, and
     # those must still be handled after the ones decoded here.
-    my $q = $self->{inq} //= [];
-    push @$q, @msgs;
+    push @{ $self->{inq} //= [] }, @msgs;
+    $self->deliver_queued;
+    # Messages before a malformed frame are still delivered, in order.
+    $self->_fail("protocol error: $err") if $err && !$self->{closed};
+}
+
+# Handles the messages decoded but not delivered yet. Also called by a
+# handler that blocks re-entrantly (Worker::wait_for): messages that arrived
+# in the same read as the one it is handling would otherwise wait for it.
+sub deliver_queued {
+    my ($self) = @_;
+    my $q = $self->{inq} or return;
     while (@$q) {
         last if $self->{closed};
         $self->{on_message}->(shift @$q);
     }
-    # Messages before a malformed frame are still delivered, in order.
-    $self->_fail("protocol error: $err") if $err && !$self->{closed};
 }
 
 sub _fail {
