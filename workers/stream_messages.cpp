@@ -6,34 +6,10 @@
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"
+#include "workers/message_builder.hpp"
 
 namespace pagi::workers::messages {
-namespace {
-
-constexpr std::size_t words_for(std::size_t bytes) { return (bytes + 8) / 8 + 1; }
-constexpr std::size_t envelope_words = 16;
-
-capnp::Data::Reader as_data(std::string_view s) {
-  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
-}
-
-template <typename SetText>
-void copy_text(std::string_view s, SetText init) {
-  auto text = init(static_cast<unsigned>(s.size()));
-  if (!s.empty()) std::memcpy(text.begin(), s.data(), s.size());
-}
-
-template <typename Fill>
-void build(std::string& out, std::uint64_t scope, std::size_t payload_words, Fill fill) {
-  capnp::MallocMessageBuilder message(static_cast<unsigned>(envelope_words + payload_words),
-                                      capnp::AllocationStrategy::FIXED_SIZE);
-  auto envelope = message.initRoot<wire::Envelope>();
-  envelope.setScope(scope);
-  fill(envelope);
-  protocol::append_frame(message, out);
-}
-
-}  // namespace
+using namespace detail;
 
 void append_websocket_connect(std::string& out, std::uint64_t scope) {
   build(out, scope, 0, [](wire::Envelope::Builder env) { env.setWebsocketConnect(); });
