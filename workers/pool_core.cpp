@@ -275,7 +275,16 @@ void PoolCore::expire_drain(Worker& worker) {
 void PoolCore::maybe_finish_stop() {
   if (state_ != PoolState::stopping && state_ != PoolState::failed && state_ != PoolState::stopped) return;
   if (!workers_.empty() || stop_done_.empty()) return;
+  // Nothing of a stopped pool stays pending: an embedding program's
+  // io_context.run() returns once the gateway has stopped.
   timers_->stop.cancel();
+  timers_->check.cancel();
+  timers_->request.cancel();
+  timers_->cancel.cancel();
+  timers_->queue.cancel();
+  check_timer_armed_ = request_timer_armed_ = cancel_timer_armed_ = false;
+  request_deadlines_.clear();
+  queue_timer_deadline_.reset();
   if (state_ == PoolState::stopping) set_state(PoolState::stopped);
   auto callbacks = std::move(stop_done_);
   stop_done_.clear();
