@@ -18,6 +18,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/deadline_timer.hpp"
 #include "gateway/http1/date_cache.hpp"
 #include "gateway/http1/exchange.hpp"
 #include "gateway/http1/output_queue.hpp"
@@ -623,23 +624,9 @@ class Http1Connection final : public Connection,
   // ---- the one timer ----
   void rearm_timer() {
     if (!open()) return;
-    std::optional<Clock::time_point> next;
-    for (const auto* d : {&head_deadline_, &idle_deadline_, &body_deadline_, &request_deadline_,
-                          &write_deadline_, &linger_deadline_})
-      if (*d && (!next || **d < *next)) next = **d;
-    if (next == armed_) return;
-    armed_ = next;
-    ++timer_generation_;
-    if (!next) {
-      timer_.cancel();
-      return;
-    }
-    timer_.expires_at(*next);
-    timer_.async_wait([self = shared_from_this(), gen = timer_generation_](error_code ec) {
-      if (ec || gen != self->timer_generation_) return;
-      self->armed_.reset();
-      self->guarded([&] { self->on_timer(); });
-    });
+    timer_.rearm({&head_deadline_, &idle_deadline_, &body_deadline_, &request_deadline_,
+                  &write_deadline_, &linger_deadline_},
+                 [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
   }
 
   void on_timer() {
@@ -678,7 +665,7 @@ class Http1Connection final : public Connection,
   workers::ScopeRequest id_scope_;  // the built scope plus its request id
   HandoverCallback on_handover_;
   StreamSocket socket_;
-  asio::steady_timer timer_;
+  DeadlineTimer timer_;
   HttpSettings settings_;
   workers::ScopeOpener& opener_;
   std::function<void()> on_closed_;
@@ -706,8 +693,7 @@ class Http1Connection final : public Connection,
   bool reprocess_ = false;
 
   std::optional<Clock::time_point> head_deadline_, idle_deadline_, body_deadline_, request_deadline_,
-      write_deadline_, linger_deadline_, armed_;
-  std::uint64_t timer_generation_ = 0;
+      write_deadline_, linger_deadline_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/deadline_timer.hpp"
 #include "gateway/websocket/frame_codec.hpp"
 #include "gateway/websocket/handshake.hpp"
 #include "workers/downstream.hpp"
@@ -485,23 +486,9 @@ class Session final : public http1::Connection,
 
   void rearm_timer() {
     if (state_ == SessionState::closed) return;
-    std::optional<Clock::time_point> next;
-    for (const auto* d : {&write_deadline_, &close_deadline_, &linger_deadline_, &ping_deadline_, &pong_deadline_,
-                          &idle_deadline_})
-      if (*d && (!next || **d < *next)) next = **d;
-    if (next == armed_) return;
-    armed_ = next;
-    ++timer_generation_;
-    if (!next) {
-      timer_.cancel();
-      return;
-    }
-    timer_.expires_at(*next);
-    timer_.async_wait([self = shared_from_this(), gen = timer_generation_](error_code ec) {
-      if (ec || gen != self->timer_generation_) return;
-      self->armed_.reset();
-      self->guarded([&] { self->on_timer(); });
-    });
+    timer_.rearm({&write_deadline_, &close_deadline_, &linger_deadline_, &ping_deadline_, &pong_deadline_,
+                  &idle_deadline_},
+                 [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
   }
 
   void on_timer() {
@@ -540,7 +527,7 @@ class Session final : public http1::Connection,
   }
 
   http1::StreamSocket socket_;
-  asio::steady_timer timer_;
+  DeadlineTimer timer_;
   HttpSettings settings_;
   FrameDecoder decoder_;
   std::string carry_;  // an incomplete frame header (or bytes sent before the 101)
@@ -572,8 +559,7 @@ class Session final : public http1::Connection,
   bool app_done_ = false;
 
   std::optional<Clock::time_point> write_deadline_, close_deadline_, linger_deadline_, ping_deadline_,
-      pong_deadline_, idle_deadline_, armed_;
-  std::uint64_t timer_generation_ = 0;
+      pong_deadline_, idle_deadline_;
 };
 
 }  // namespace
