@@ -119,3 +119,9 @@ def test_missing_module_fails_startup_with_the_reason(start_gateway, tmp_path):
     gw = start_gateway(config=python_config(tmp_path, "no_such_module:app", pool={"workers": 1}), ready=False)
     assert gw.wait_exit() != 0
     assert "no_such_module" in gw.output(), gw.output()
+
+
+def test_request_id_reaches_the_scope(gateway):
+    assert get(gateway, "/request-id", headers=[("X-Request-Id", "abc-123")]).body == b"abc-123"
+    made = get(gateway, "/request-id").body
+    assert made and made != b"abc-123"

@@ -91,3 +91,10 @@ def test_stop_without_lifespan_is_clean(start_gateway, tmp_path):
     gw.stop()
     assert gw.proc.returncode == 0, gw.output()
     assert "[error]" not in gw.output(), gw.output()
+
+
+def test_request_id_reaches_the_environ(gateway):
+    # A valid x-request-id is kept; without one the gateway makes one up.
+    assert get(gateway, "/request-id", headers=[("X-Request-Id", "abc-123")]).body == b"abc-123"
+    made = get(gateway, "/request-id").body
+    assert made and made != b"abc-123"

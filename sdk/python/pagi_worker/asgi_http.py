@@ -112,7 +112,9 @@ class HttpScope:
     def __init__(self, worker, sid, m):
         self.w = worker
         self.id = sid
-        self.scope = build_scope(m, worker.state)
+        self.scope = scope = self.build_scope(m, worker.state)
+        # The gateway's request id and drain future (docs/python.md).
+        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
         self.events = deque()
         self.waiter = None
         if m['hasBody']:
@@ -132,6 +134,8 @@ class HttpScope:
         self.trailer_headers = None
         self.disconnected = False
         self.task = None
+
+    build_scope = staticmethod(build_scope)
 
     def start(self, app):
         self.task = self.w.loop.create_task(self.run(app))

@@ -97,7 +97,8 @@ class WebSocketScope:
     def __init__(self, worker, sid, m):
         self.w = worker
         self.id = sid
-        self.scope = build_scope(m, worker.state)
+        self.scope = scope = self.build_scope(m, worker.state)
+        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
         self.events = deque()      # (event, credit bytes)
         self.waiter = None
         self.uncredited = 0
@@ -107,6 +108,8 @@ class WebSocketScope:
         self.gone = False
         self.end_event = None      # what receive() answers once nothing more can come
         self.task = None
+
+    build_scope = staticmethod(build_scope)
 
     def start(self, app):
         self.task = self.w.loop.create_task(self.run(app))

@@ -52,6 +52,9 @@ class Worker(asyncio.Protocol):
         self.lifespan = None
         self.welcome = None
         self.draining = False
+        # Done with the seconds the gateway leaves long-lived scopes once it
+        # drains this worker (reload, recycle); in every scope (docs/python.md).
+        self.drain = loop.create_future()
         self.send_window = 0
         self.receive_window = 0
         self.max_chunk = 0
@@ -142,6 +145,8 @@ class Worker(asyncio.Protocol):
             self._on_welcome(payload)
         elif tag == T_DRAIN:
             self.draining = True
+            if not self.drain.done():
+                self.drain.set_result(payload['timeoutMs'] / 1000)
         elif tag == T_SHUTDOWN:
             self._on_shutdown()
         elif sid:

@@ -65,6 +65,8 @@ def build_environ(scope, body):
         'wsgi.multiprocess': True,
         'wsgi.run_once': False,
         'wsgi.file_wrapper': FileWrapper,
+        # request_id and the drain future, as in the ASGI scope's extensions.
+        'pagi.gateway': scope['extensions']['pagi.gateway'],
     }
     client = scope['client']
     if client:

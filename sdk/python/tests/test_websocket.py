@@ -89,6 +89,7 @@ def test_accept_echo_scope_close(gw):
     assert s['scheme'] == 'ws' and s['http_version'] == '1.1' and s['path'] == '/echo'
     assert s['subprotocols'] == ['chat', 'superchat']
     assert s['extensions'] == {'websocket.http.response': {}}
+    assert s['request_id'] == ''
     gw.send(sid, 'websocketReceive', {'isText': True, 'text': 'close'})
     assert next_for(gw, sid, credit) == ('websocketClose', {'code': 4000, 'reason': 'bye \u2713'})
     gw.send(sid, 'websocketDisconnect', {'code': 4000, 'reason': ''})

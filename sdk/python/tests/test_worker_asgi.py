@@ -34,7 +34,8 @@ def test_hello_welcome_lifespan_state_and_shutdown(gw):
 
 def test_get_round_trip_and_scope_shape(gw):
     gw.handshake()
-    sid = gw.open_http(path='/scope', query=b'a=1', headers=[(b'host', b'example.com'), (b'x-one', b'1')])
+    sid = gw.open_http(path='/scope', query=b'a=1', headers=[(b'host', b'example.com'), (b'x-one', b'1')],
+                       requestId='rid-42')
     status, headers, body, end = gw.response(sid)
     assert status == 200
     assert headers == [(b'content-type', b'text/plain')]
@@ -56,6 +57,20 @@ def test_get_round_trip_and_scope_shape(gw):
     assert s['state'] == {}
     assert s['extensions'] == {'http.response.trailers': {}, 'http.response.pathsend': {}}
     assert s['types']['raw_path'] == 'bytes' and s['types']['query_string'] == 'bytes'
+    assert s['request_id'] == 'rid-42'
+    assert s['drain_type'] == 'Future'
+    gw.shutdown()
+
+
+def test_drain_future_resolves_with_the_seconds_left(gw):
+    gw.handshake()
+    sid = gw.open_http(path='/drain')
+    gw.send(0, 'drain', {'timeoutMs': 2500})
+    status, headers, body, end = gw.response(sid)
+    assert (status, body) == (200, b'drain 2.5')
+    # A scope opened after the drain sees the future already done.
+    sid = gw.open_http(path='/drain')
+    assert gw.response(sid)[2] == b'drain 2.5'
     gw.shutdown()
 
 

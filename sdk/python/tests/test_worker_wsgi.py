@@ -22,13 +22,14 @@ def test_wsgi_hello_says_concurrency_one(gw):
 
 def test_wsgi_environ(gw):
     gw.handshake()
-    sid = gw.open_http('GET', '/env', query=b'q=1', headers=[(b'x-test', b'yes'), (b'content-type', b'text/x')])
+    sid = gw.open_http('GET', '/env', query=b'q=1', headers=[(b'x-test', b'yes'), (b'content-type', b'text/x')],
+                       requestId='rid-7')
     status, headers, body, end = gw.response(sid)
     assert status == 200
     lines = dict(line.split('=', 1) for line in body.decode().split('\n'))
     assert lines == {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/env', 'QUERY_STRING': 'q=1',
                      'SERVER_PROTOCOL': 'HTTP/1.1', 'HTTP_X_TEST': 'yes', 'CONTENT_TYPE': 'text/x',
-                     'REMOTE_ADDR': '127.0.0.1', 'wsgi.url_scheme': 'http'}
+                     'REMOTE_ADDR': '127.0.0.1', 'wsgi.url_scheme': 'http', 'request_id': 'rid-7'}
     assert end['failed'] is False
     gw.shutdown()
 

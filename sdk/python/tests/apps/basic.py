@@ -52,7 +52,17 @@ async def show_scope(scope, receive, send):
     s['state'] = scope['state']
     s['types'] = {k: type(v).__name__ for k, v in scope.items()}
     s['header_types'] = sorted({type(x).__name__ for pair in scope['headers'] for x in pair})
+    ext = s['extensions'] = dict(scope['extensions'])
+    gw = ext.pop('pagi.gateway')
+    s['request_id'] = gw['request_id']
+    s['drain_type'] = type(gw['drain']).__name__
     await text(send, 200, json.dumps(s).encode())
+
+
+async def drain(scope, receive, send):
+    # Answers once the gateway drains this worker, with the seconds it gives.
+    seconds = await scope['extensions']['pagi.gateway']['drain']
+    await text(send, 200, ('drain %s' % seconds).encode())
 
 
 async def boom(scope, receive, send):
@@ -116,5 +126,5 @@ async def half(scope, receive, send):
 ROUTES = {
     '/': hello, '/echo': echo, '/scope': show_scope, '/boom': boom, '/nothing': nothing,
     '/wait-disconnect': wait_disconnect, '/stream': stream, '/fill': fill, '/bad-header': bad_header,
-    '/trailers': trailers, '/pathsend': pathsend, '/half': half,
+    '/trailers': trailers, '/pathsend': pathsend, '/half': half, '/drain': drain,
 }

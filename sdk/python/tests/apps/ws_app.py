@@ -41,6 +41,8 @@ async def echo(scope, receive, send):
             return
         elif ev['text'] == 'scope':
             s = {k: v for k, v in scope.items() if k not in ('headers', 'raw_path', 'query_string', 'state')}
+            ext = s['extensions'] = dict(scope['extensions'])
+            s['request_id'] = ext.pop('pagi.gateway')['request_id']
             await send({'type': 'websocket.send', 'text': json.dumps(s)})
         else:
             t = ev['text']

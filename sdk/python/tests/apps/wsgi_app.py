@@ -11,6 +11,7 @@ def app(environ, start_response):
         keys = ['REQUEST_METHOD', 'PATH_INFO', 'QUERY_STRING', 'SERVER_PROTOCOL',
                 'HTTP_X_TEST', 'CONTENT_TYPE', 'REMOTE_ADDR', 'wsgi.url_scheme']
         out = '\n'.join('%s=%s' % (k, environ.get(k)) for k in keys)
+        out += '\nrequest_id=%s' % environ['pagi.gateway']['request_id']
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [out.encode()]
     if path == '/gen':

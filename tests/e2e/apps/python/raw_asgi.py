@@ -71,6 +71,10 @@ async def app(scope, receive, send):
             "client_host": scope["client"][0] if scope.get("client") else None,
         }
         return await respond(send, 200, json.dumps(seen, sort_keys=True).encode(), b"application/json")
+    if path == "/request-id":
+        # The gateway's request id (pagi_worker extension; not under uvicorn).
+        rid = scope["extensions"]["pagi.gateway"]["request_id"]
+        return await respond(send, 200, rid.encode())
     if path == "/echo":
         body = await read_body(receive)
         return await respond(send, 200, body or b"", b"application/octet-stream",

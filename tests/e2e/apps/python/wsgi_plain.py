@@ -39,6 +39,11 @@ def app(environ, start_response):
         body = json.dumps(seen, sort_keys=True).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+    if path == "/request-id":
+        # The gateway's request id (pagi_worker's environ key; not under gunicorn).
+        body = environ["pagi.gateway"]["request_id"].encode()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body]
     if path == "/echo":
         stream = environ["wsgi.input"]
         chunks = []
