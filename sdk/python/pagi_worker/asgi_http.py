@@ -112,9 +112,7 @@ class HttpScope:
     def __init__(self, worker, sid, m):
         self.w = worker
         self.id = sid
-        self.scope = scope = self.build_scope(m, worker.state)
-        # The gateway's request id and drain future (docs/python.md).
-        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
+        self.scope = self._make_scope(m, worker)
         self.events = deque()
         self.waiter = None
         if m['hasBody']:
@@ -135,7 +133,11 @@ class HttpScope:
         self.disconnected = False
         self.task = None
 
-    build_scope = staticmethod(build_scope)
+    def _make_scope(self, m, worker):
+        scope = build_scope(m, worker.state)
+        # The gateway's request id and drain future (docs/python.md).
+        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
+        return scope
 
     def start(self, app):
         self.task = self.w.loop.create_task(self.run(app))
@@ -170,7 +172,10 @@ class HttpScope:
         w.send_frame(encode(self.id, T_SCOPE_END, {'failed': failed, 'message': message}))
         self.disconnected = True
         self._wake_receiver(_DISCONNECT)
-        w.scope_done(self.id)
+        self._forget()
+
+    def _forget(self):
+        self.w.scope_done(self.id)
 
     # --- messages from the gateway -------------------------------------------
 
@@ -256,25 +261,7 @@ class HttpScope:
                     self.complete = True
             await self._send_body(body, more)
         elif t == 'http.response.start':
-            if self.started:
-                raise SendError("'http.response.start' sent twice")
-            trailers = bool(message.get('trailers', False))
-            status = message['status']
-            headers = message.get('headers', ())
-            try:
-                key = (status, trailers, tuple(headers))
-                block = _START_CACHE.get(key)
-            except TypeError:           # unhashable header pairs (lists)
-                key = block = None
-            if block is None:
-                block = start_block(validate.status(status), validate.flat_headers(headers), trailers)
-                if key is not None and type(status) is int:
-                    if len(_START_CACHE) >= _START_CACHE_MAX:
-                        _START_CACHE.clear()
-                    _START_CACHE[key] = block
-            self.started = True
-            self.trailers = trailers
-            self.w.send_frame(encode_start_block(self.id, block))
+            self.send_start(message)
         elif t == 'http.response.trailers':
             self._send_trailers(message)
         elif t == 'http.response.pathsend':
@@ -292,6 +279,27 @@ class HttpScope:
             self.w.send_frame(encode(self.id, T_EARLY_HINT, {'headers': flat}))
         else:
             raise SendError('unexpected ASGI message %r for an http scope' % (t,))
+
+    def send_start(self, message):
+        if self.started:
+            raise SendError("'http.response.start' sent twice")
+        trailers = bool(message.get('trailers', False))
+        status = message['status']
+        headers = message.get('headers', ())
+        try:
+            key = (status, trailers, tuple(headers))
+            block = _START_CACHE.get(key)
+        except TypeError:           # unhashable header pairs (lists)
+            key = block = None
+        if block is None:
+            block = start_block(validate.status(status), validate.flat_headers(headers), trailers)
+            if key is not None and type(status) is int:
+                if len(_START_CACHE) >= _START_CACHE_MAX:
+                    _START_CACHE.clear()
+                _START_CACHE[key] = block
+        self.started = True
+        self.trailers = trailers
+        self.w.send_frame(encode_start_block(self.id, block))
 
     async def _send_body(self, body, more):
         w = self.w

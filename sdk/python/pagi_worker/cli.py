@@ -58,11 +58,16 @@ def main(argv=None):
     except LoadError as exc:
         log(str(exc))
         return 2
-    if interface == 'pagi':
-        log('PAGI-native Python apps (--interface pagi) are not supported yet; use ASGI or WSGI')
-        return 2
+    classes = {}
     if interface == 'wsgi':
         scope_class, lifespan_app, default_conc = WsgiScope, False, 1
+    elif interface == 'pagi':
+        from .pagi_http import PagiHttpScope
+        from .pagi_sse import SseScope
+        from .pagi_ws import PagiWebSocketScope
+        app = _wrap_awaitable_app(app)
+        scope_class, lifespan_app, default_conc = PagiHttpScope, True, 100
+        classes = {'websocket_class': PagiWebSocketScope, 'sse_class': SseScope}
     else:
         app = _wrap_awaitable_app(app)
         scope_class, lifespan_app, default_conc = HttpScope, True, 100
@@ -70,7 +75,7 @@ def main(argv=None):
 
     def make_worker(loop):
         return Worker(app, loop=loop, concurrency=concurrency, scope_class=scope_class,
-                      pool=args.pool, app_name=args.app, lifespan_app=lifespan_app)
+                      pool=args.pool, app_name=args.app, lifespan_app=lifespan_app, **classes)
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:

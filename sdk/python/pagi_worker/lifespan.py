@@ -23,12 +23,13 @@ _ANSWER = {
 
 
 class Lifespan:
-    def __init__(self, worker, sid, mode, state, asgi_version):
+    def __init__(self, worker, sid, mode, state, asgi_version, key='asgi'):
         self.w = worker
         self.id = sid
         self.mode = mode                # 'auto' or 'on'
         self.state = state
         self.asgi = asgi_version
+        self.key = key                  # 'pagi' for PAGI-native apps
         self.events = deque()
         self.waiter = None
         self.requested = set()
@@ -40,7 +41,7 @@ class Lifespan:
         self.shutdown_done = worker.loop.create_future()
 
     def start(self, app):
-        scope = {'type': 'lifespan', 'asgi': self.asgi, 'state': self.state}
+        scope = {'type': 'lifespan', self.key: self.asgi, 'state': self.state}
         self.task = self.w.loop.create_task(self._run(app, scope))
 
     async def _run(self, app, scope):

@@ -97,8 +97,7 @@ class WebSocketScope:
     def __init__(self, worker, sid, m):
         self.w = worker
         self.id = sid
-        self.scope = scope = self.build_scope(m, worker.state)
-        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
+        self.scope = self._make_scope(m, worker)
         self.events = deque()      # (event, credit bytes)
         self.waiter = None
         self.uncredited = 0
@@ -109,7 +108,10 @@ class WebSocketScope:
         self.end_event = None      # what receive() answers once nothing more can come
         self.task = None
 
-    build_scope = staticmethod(build_scope)
+    def _make_scope(self, m, worker):
+        scope = build_scope(m, worker.state)
+        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
+        return scope
 
     def start(self, app):
         self.task = self.w.loop.create_task(self.run(app))

@@ -33,16 +33,21 @@ _FRAME_OVERHEAD = 4096
 
 
 class Worker(asyncio.Protocol):
-    """app: an ASGI 3 callable; scope_class: HttpScope or WsgiScope."""
+    """app: an ASGI 3 or PAGI callable; scope_class: HttpScope, WsgiScope or
+    PagiHttpScope; websocket_class and sse_class: the classes of those scopes
+    (None: not advertised in hello)."""
 
     def __init__(self, app, *, loop, concurrency, scope_class=HttpScope,
-                 pool='', app_name='', lifespan_app=True):
+                 pool='', app_name='', lifespan_app=True, websocket_class=None, sse_class=None):
         self.app = app
         self.loop = loop
         self.concurrency = concurrency
         self.scope_class = scope_class
         # ASGI apps take websocket scopes too; WSGI has none.
-        self.websocket_class = WebSocketScope if scope_class is HttpScope else None
+        if websocket_class is None and scope_class is HttpScope:
+            websocket_class = WebSocketScope
+        self.websocket_class = websocket_class
+        self.sse_class = sse_class
         self.pool = pool
         self.app_name = app_name
         self.lifespan_app = lifespan_app
@@ -92,6 +97,8 @@ class Worker(asyncio.Protocol):
         scope_bits = C['scopeBitHttp']
         if self.websocket_class is not None:
             scope_bits |= C['scopeBitWebsocket']
+        if self.sse_class is not None:
+            scope_bits |= C['scopeBitSse']
         self.send_frame(codec.encode(0, T_HELLO, {
             'protocolVersion': C['protocolVersion'], 'pid': os.getpid(),
             'concurrency': self.concurrency, 'scopeTypes': scope_bits,
@@ -181,9 +188,18 @@ class Worker(asyncio.Protocol):
         elif t == 'websocket' and self.websocket_class is not None:
             s = self.scopes[sid] = self.websocket_class(self, sid, p)
             s.start(self.app)
+        elif t == 'sse' and self.sse_class is not None:
+            s = self.scopes[sid] = self.sse_class(self, sid, p)
+            s.start(self.app)
         elif t == 'lifespan':
             mode = self.welcome['lifespan']
-            lf = self.lifespan = self.scopes[sid] = Lifespan(self, sid, mode, self.state, self.asgi_lifespan)
+            if self.sse_class is not None:      # PAGI-native
+                version = {'version': '0.3', 'spec_version': '0.3', 'is_worker': True,
+                           'worker_num': self.welcome['workerId']}
+                lf = Lifespan(self, sid, mode, self.state, version, 'pagi')
+            else:
+                lf = Lifespan(self, sid, mode, self.state, self.asgi_lifespan)
+            self.lifespan = self.scopes[sid] = lf
             if self.lifespan_app:
                 lf.start(self.app)
             else:
