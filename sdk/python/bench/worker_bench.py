@@ -72,6 +72,7 @@ def main():
         return codec.encode(sid, T['open'], OPEN)
 
     mine.sendall(b''.join(open_frame() for _ in range(a.depth)))
+    cpu0 = _cpu_ticks(proc.pid)
     done = 0
     end = time.perf_counter() + a.seconds
     start = time.perf_counter()
@@ -84,11 +85,20 @@ def main():
         if new:
             mine.sendall(b''.join(open_frame() for _ in range(new)))
     elapsed = time.perf_counter() - start
+    cpu = (_cpu_ticks(proc.pid) - cpu0) / os.sysconf('SC_CLK_TCK')
     mine.sendall(codec.encode(0, T['shutdown']))
     mine.close()
     proc.wait()
-    print('%s: %.0f round trips/s (depth %d, %.1fs)' % (a.app, done / elapsed, a.depth, elapsed))
+    print('%s: %.0f round trips/s (depth %d, %.1fs), worker CPU %.1f us per round trip'
+          % (a.app, done / elapsed, a.depth, elapsed, cpu * 1e6 / max(done, 1)))
     _ = frames
+
+
+def _cpu_ticks(pid):
+    """utime + stime of the worker, in clock ticks (the CPU it used)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 if __name__ == '__main__':

@@ -46,6 +46,7 @@ encode_body = codec.encode_body
 encode_start = codec.encode_start
 encode_credit = codec.encode_credit
 encode = codec.encode
+encode_scope_end = codec.encode_scope_end
 
 
 def build_scope(m, state):
@@ -169,7 +170,7 @@ class HttpScope:
             w.send_frame(encode_body(self.id, BACKSTOP_BODY, False))
         elif not self.complete and not self.disconnected and not failed:
             log('%s: application returned without completing the response' % request_line(self.scope))
-        w.send_frame(encode(self.id, T_SCOPE_END, {'failed': failed, 'message': message}))
+        w.send_frame(encode_scope_end(self.id, failed, message))
         self.disconnected = True
         self._wake_receiver(_DISCONNECT)
         self._forget()

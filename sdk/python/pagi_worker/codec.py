@@ -80,7 +80,10 @@ def _blob_list(b, ss, se, pos, lo, hi, text):
             if lo2 & 3 != 1 or hi2 & 7 != 2 or st < ss or st + c > se:
                 _bad('list element: not a byte list, or out of bounds')
             if text:
-                append(str(b[st:st + c - 1], 'utf-8', 'replace') if c else '')
+                try:
+                    append(b[st:st + c - 1].decode())
+                except UnicodeDecodeError:
+                    append(str(b[st:st + c - 1], 'utf-8', 'replace'))
             else:
                 append(b[st:st + c])
         else:
@@ -209,8 +212,6 @@ def _gen_decoder(name, s, g):
             pos = 'pe + %d' % (8 * i)
             if k in ('text', 'data'):
                 empty = "''" if k == 'text' else "b''"
-                value = ("str(b[s:s + c - 1], 'utf-8', 'replace') if c else ''"
-                         if k == 'text' else 'b[s:s + c]')
                 lines += [
                     '    l = p[%d]' % (2 * i),
                     '    if l:',
@@ -219,7 +220,19 @@ def _gen_decoder(name, s, g):
                     '        c = h >> 3',
                     '        if l & 3 != 1 or h & 7 != 2 or s < ss or s + c > se:',
                     "            _bad('%s.%s: not a byte list, or out of bounds')" % (name, f['name']),
-                    '        %s = %s' % (var, value),
+                ]
+                if k == 'text':
+                    # Strict UTF-8 is the fast path (no error handler lookup);
+                    # invalid bytes still decode, with U+FFFD.
+                    lines += [
+                        '        try:',
+                        '            %s = b[s:s + c - 1].decode()' % var,
+                        '        except UnicodeDecodeError:',
+                        "            %s = str(b[s:s + c - 1], 'utf-8', 'replace')" % var,
+                    ]
+                else:
+                    lines.append('        %s = b[s:s + c]' % var)
+                lines += [
                     '    else:',
                     '        %s = %s' % (var, empty),
                 ]
@@ -471,6 +484,19 @@ _CREDIT_FRAME = struct.Struct('<IIQQHxxxxxxQI4x')
 _CREDIT_EPTR = 1 << 32
 _enc_ResponseStart = _GENERATED['_enc_ResponseStart']
 _BODY_HEAD = struct.Struct('<IIQQHxxxxxxQB7xQqQQ')
+
+
+_SE_ENC, _SE_DW, _SE_PC = _ENCODERS[_T_SCOPE_END][1:]
+_SE_OK_BLOCK = _SE_ENC({'failed': False, 'message': ''})
+_SE_EPTR = (_SE_DW << 32) | (_SE_PC << 48)
+_SE_OK_WORDS = 4 + (len(_SE_OK_BLOCK) >> 3)
+
+
+def encode_scope_end(scope, failed, message):
+    """scopeEnd {failed, message}; the common clean end is a fixed block."""
+    if failed or message:
+        return encode(scope, _T_SCOPE_END, {'failed': failed, 'message': message})
+    return _FRAME_HEAD.pack(0, _SE_OK_WORDS, _ROOT_PTR, scope, _T_SCOPE_END, _SE_EPTR) + _SE_OK_BLOCK
 
 
 def encode_credit(scope, nbytes):

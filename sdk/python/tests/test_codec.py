@@ -124,6 +124,16 @@ def test_hot_path_encoders_match_generic():
     for body, more in ((b'', False), (b'x', True), (b'12345678', False), (b'y' * 1000, True)):
         assert codec.encode_body(9, body, more) == \
             codec.encode(9, T['httpResponseBody'], {'body': body, 'more': more})
+    for failed, message in ((False, ''), (True, ''), (True, 'boom'), (False, 'odd')):
+        assert codec.encode_scope_end(9, failed, message) == \
+            codec.encode(9, T['scopeEnd'], {'failed': failed, 'message': message})
+
+
+def test_invalid_utf8_text_decodes_with_replacement():
+    frame = codec.encode(3, T['open'], {'type': 'http', 'path': b'/caf\xe9', 'headers': [], 'subprotocols': [b'a\xff']})
+    p = codec.split_frames(frame)[0][0][2]
+    assert p['path'] == '/caf\ufffd'
+    assert p['subprotocols'] == ['a\ufffd']
 
 
 def test_split_frames_across_reads_and_partial_header():
