@@ -260,7 +260,15 @@ class HttpScope:
                 self.body_done = True
                 if not self.trailers:
                     self.complete = True
-            await self._send_body(body, more)
+            w = self.w
+            f = self.in_flight
+            n = len(body)
+            if n <= w.max_chunk and (not f or (f + n <= w.send_window and f < w.send_window)):
+                # Fits the window and one frame: out now, without another coroutine.
+                self.in_flight = f + n
+                w.send_frame(encode_body(self.id, body, more))
+            else:
+                await self._send_body(body, more)
         elif t == 'http.response.start':
             self.send_start(message)
         elif t == 'http.response.trailers':

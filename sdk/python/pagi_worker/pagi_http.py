@@ -111,6 +111,7 @@ class PagiHttpScope(HttpScope):
             else:
                 await HttpScope.send(self, {'type': t, 'body': message.get('body', b''),
                                             'more_body': _flag(message, 'more')})
+                self.transport._set_buffered(self.in_flight)
             if self.complete:
                 self.conn._complete = True
         elif t == 'http.response.start':
