@@ -190,10 +190,7 @@ class ProcessLauncher final : public WorkerLauncher {
 
 std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& error) {
   if (!settings.command.empty()) return settings.command;
-  if (ends_with(settings.app, ".pl")) {
-    const std::string sdk = perl_sdk_dir();
-    return {"perl", "-I" + sdk + "/lib", sdk + "/bin/pagi-worker-perl", settings.app};
-  }
+  // Adapters first: `interface: psgi` may name a PSGI app in a *.pl file.
   if (is_perl_adapter_app(settings)) {
     // PSGI and CGI: the Perl worker picks its adapter from the name or --interface.
     const std::string sdk = perl_sdk_dir();
@@ -207,6 +204,10 @@ std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& 
     }
     argv.insert(argv.end(), {"--", settings.app});
     return argv;
+  }
+  if (ends_with(settings.app, ".pl")) {
+    const std::string sdk = perl_sdk_dir();
+    return {"perl", "-I" + sdk + "/lib", sdk + "/bin/pagi-worker-perl", settings.app};
   }
   if (is_python_app(settings.app)) {
     std::vector<std::string> argv = {settings.python, python_sdk_dir() + "/bin/pagi-worker-python",

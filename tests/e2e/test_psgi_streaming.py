@@ -57,3 +57,31 @@ def test_psgi_worker_says_concurrency_one(start_gateway):
         a.send(chunked([b"done"]))
         r = b.read_response()
         assert r.body.startswith(b"len=10 ")
+
+
+def test_config_can_raise_concurrency_for_a_psgi_pool(start_gateway):
+    # concurrency 2: a second request runs inside the first one's wait on
+    # psgi.input, in the same (single) worker, instead of queueing.
+    gw = start_gateway(STREAM_APP, pool={"workers": 1, "concurrency": 2})
+    with Conn.to(gw) as a, Conn.to(gw) as b:
+        a.send(request("POST", "/stream", [("Transfer-Encoding", "chunked")]))
+        assert a.read_line().startswith(b"HTTP/1.1 200")
+        while a.read_line() != b"":
+            pass
+        size = int(a.read_line(), 16)
+        assert a.read_exact(size) == b"first\n"
+        a.read_exact(2)
+        # a's app is still blocked: b is answered all the same.
+        b.send(request("POST", "/echo", [], b"x" * 10))
+        assert b.read_response().body.startswith(b"len=10 ")
+        a.send(chunked([b"done"]))
+        size = int(a.read_line(), 16)
+        assert a.read_exact(size) == b"second:done\n"
+
+
+def test_interface_psgi_serves_a_psgi_app_from_a_pl_file(start_gateway):
+    gw = start_gateway(os.path.join(APPS, "psgi", "psgi_app.pl"), pool={"workers": 1, "interface": "psgi"})
+    with Conn.to(gw) as c:
+        c.send(request("GET", "/x"))
+        r = c.read_response()
+    assert (r.status, r.body) == (200, b"psgi by interface at /x\n")

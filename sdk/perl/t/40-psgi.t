@@ -1,7 +1,7 @@
 # PSGI apps in the worker, through a fake gateway (t/lib/FakeGateway.pm):
 # the env, blocking psgi.input reads across body frames, every response
 # form, the streaming writer reaching the gateway before the app goes on,
-# cleanup handlers and harakiri.
+# psgix.logger, cleanup handlers and harakiri.
 use strict;
 use warnings;
 use Test2::V0;
@@ -61,6 +61,8 @@ subtest 'env' => sub {
         field 'psgix.cleanup' => 1;
         field input_can_read => 1;
         field errors_is_stderr => 1;
+        field has_psgix_io => 0;    # the client socket is the gateway's
+        field logger_is_code => 1;
         etc;
     };
     finish($id);
@@ -135,7 +137,10 @@ subtest 'an app that dies gets the 500 backstop' => sub {
 };
 
 subtest 'cleanup handlers, then harakiri' => sub {
-    my $id = $g->open_http(path => '/cleanup');
+    my $id = $g->open_http(path => '/logger');
+    is body_of($g->until_end($id)), 'CODE', 'psgix.logger is a code reference';
+    finish($id);
+    $id = $g->open_http(path => '/cleanup');
     $g->until_end($id);
     finish($id);
     $id = $g->open_http(path => '/harakiri');
@@ -145,6 +150,9 @@ subtest 'cleanup handlers, then harakiri' => sub {
     is $g->wait_exit, 0, 'the worker exits cleanly after psgix.harakiri.commit';
     my $err = $g->stderr_text;
     like $err, qr{CLEANUP RAN /cleanup}, 'cleanup handler ran';
+    like $err, qr{^\[warn\] LOGGED one$}m, 'psgix.logger writes the level and message to STDERR';
+    like $err, qr{^\[error\] LOGGED two\n  second line$}m, 'a multi-line message stays one entry';
+    like $err, qr{^\[info\] LOGGED three$}m, 'an unknown level is logged as info';
     like $err, qr{WARNED: .*write after close ignored}, 'write after close warns';
 };
 

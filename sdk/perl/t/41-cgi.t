@@ -1,6 +1,7 @@
 # CGI scripts in the worker, through a fake gateway: the RFC 3875 env, the
 # POST body on stdin, output streamed as produced, Status/Location, the
-# timeout (504, TERM/KILL) while other requests go on, 404/502 cases.
+# timeout (504, TERM/KILL) while other requests go on, the script's clean
+# signal state, 404/502 cases.
 use strict;
 use warnings;
 use Test2::V0;
@@ -107,6 +108,22 @@ subtest 'timeout: 504 and the script killed, while another request is served' =>
     is $by{$slow}{msgs}[0]{status}, 504, 'timed-out script answers 504';
     finish($_) for $fast, $slow;
     like $g->stderr_text, qr{sleep\.cgi: timed out after 0\.5s; killed}, 'logged';
+};
+
+subtest 'timeout: a script that ignores SIGTERM is killed after the grace period' => sub {
+    my $id = $g->open_http(path => '/stubborn.cgi');
+    my $got = $g->until_end($id);
+    is $got->[0]{status}, 504, 'timed-out script answers 504';
+    finish($id);
+    my $err = $g->stderr_text;
+    like $err, qr{stubborn\.cgi: SigBlk:\s+0+$}m, 'the script starts with no signal blocked';
+    my ($ignored) = $err =~ /stubborn\.cgi: SigIgn:\s+([0-9a-f]+)$/m;
+    ok defined $ignored && !(hex($ignored) & (1 << 12)), 'SIGPIPE (13) is not ignored (perl itself ignores SIGFPE)';
+    like $err, qr{STUBBORN GOT TERM}, 'SIGTERM came first';
+    my ($pid) = $err =~ /STUBBORN PID (\d+)/;
+    ok $pid, 'the script said its pid';
+    ok !kill(0, $pid), 'SIGKILL ended it before the 504 went out';
+    like $err, qr{stubborn\.cgi: timed out after 0\.5s; killed}, 'logged';
 };
 
 $g->send({ scope => 0, type => 'shutdown' });

@@ -73,6 +73,18 @@ TEST(WorkerArgv, PerlAppUsesThePerlSdk) {
                                               "/srv/app.pl"}));
 }
 
+TEST(WorkerArgv, PerlFileWithInterfacePsgiGoesToThePsgiAdapter) {
+  PoolSettings s;
+  s.app = "/srv/app.pl";
+  s.interface = "psgi";
+  ::setenv("PAGI_PERL_SDK", "/opt/sdk", 1);
+  std::string error;
+  const auto argv = worker_argv(s, error);
+  ::unsetenv("PAGI_PERL_SDK");
+  EXPECT_EQ(argv, (std::vector<std::string>{"perl", "-I/opt/sdk/lib", "/opt/sdk/bin/pagi-worker-perl",
+                                            "--interface", "psgi", "--", "/srv/app.pl"}));
+}
+
 TEST(WorkerArgv, PythonAppUsesThePythonSdk) {
   PoolSettings s;
   s.app = "myproject.asgi:application";

@@ -12,6 +12,8 @@ my $app = sub {
         $e{'psgi.version'} = $env->{'psgi.version'};
         $e{input_can_read} = $env->{'psgi.input'}->can('read') ? 1 : 0;
         $e{errors_is_stderr} = fileno($env->{'psgi.errors'}) == 2 ? 1 : 0;
+        $e{has_psgix_io} = exists $env->{'psgix.io'} ? 1 : 0;
+        $e{logger_is_code} = ref $env->{'psgix.logger'} eq 'CODE' ? 1 : 0;
         return [ 200, [ 'Content-Type' => 'application/json' ], [ JSON::PP->new->canonical->encode(\%e) ] ];
     }
     if ($p eq '/echo') {
@@ -50,6 +52,13 @@ my $app = sub {
     if ($p eq '/file') {
         open my $fh, '<', $file or die;
         return [ 200, [ 'Content-Type' => 'text/plain' ], $fh ];
+    }
+    if ($p eq '/logger') {
+        my $log = $env->{'psgix.logger'};
+        $log->({ level => 'warn', message => "LOGGED one" });
+        $log->({ level => 'error', message => "LOGGED two\nsecond line\n" });
+        $log->({ level => 'bogus', message => "LOGGED three" });
+        return [ 200, [], [ ref $log ] ];
     }
     if ($p eq '/cleanup') {
         push @{ $env->{'psgix.cleanup.handlers'} }, sub { print STDERR "CLEANUP RAN $_[0]{PATH_INFO}\n" };

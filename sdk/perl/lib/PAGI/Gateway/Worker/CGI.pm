@@ -19,6 +19,8 @@ use warnings;
 use Future;
 use Future::AsyncAwait;
 use IO::Async::Process;
+use Config ();
+use POSIX ();
 use File::Basename qw(dirname);
 use PAGI::Gateway::Worker::CGI::ResponseHead;
 
@@ -185,7 +187,7 @@ async sub _serve {
     my $sending = Future->done;
     my $label = "CGI $script_name";
     my $proc = IO::Async::Process->new(
-        command => [$script],
+        code    => sub { _exec_clean($script) },
         setup   => [ env => $env, chdir => dirname($script) ],
         stdin   => { via => 'pipe_write' },
         stdout  => {
@@ -261,6 +263,21 @@ async sub _serve {
         return await _plain($send, 502, "Bad Gateway\n");
     }
     await $send->({ type => 'http.response.body', body => '', more => 0 });
+}
+
+# In the forked child: the script starts with the signal state of a fresh
+# process. The worker's loop (IO::Async's epoll) blocks the signals it
+# watches (TERM, INT, CHLD) and the gateway ignores SIGPIPE; exec keeps both,
+# and a script with SIGTERM blocked never sees the timeout's TERM.
+sub _exec_clean {
+    my ($script) = @_;
+    for my $name (split ' ', $Config::Config{sig_name}) {
+        next if $name =~ /^(?:ZERO|KILL|STOP|NUM\d+|RTMIN|RTMAX)$/;
+        $SIG{$name} = 'DEFAULT';
+    }
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new);
+    exec { $script } $script;
+    die "cannot run $script: $!\n";
 }
 
 # TERM, then KILL after kill_grace; resolves once the process is gone.

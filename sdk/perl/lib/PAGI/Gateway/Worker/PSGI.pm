@@ -13,7 +13,8 @@ package PAGI::Gateway::Worker::PSGI;
 # object with getline/close (a real file on disk goes by path to the
 # gateway's sendfile), or a coderef taking the responder (delayed response,
 # streaming writer). psgix.cleanup handlers run after the response;
-# psgix.harakiri.commit makes the worker exit once the request is done.
+# psgix.harakiri.commit makes the worker exit once the request is done;
+# psgix.logger writes to the worker's STDERR.
 use strict;
 use warnings;
 use Future;
@@ -100,6 +101,25 @@ sub _bytes {
     return $s;
 }
 
+# psgix.logger: ->({ level => 'debug'|'info'|'warn'|'error'|'fatal', message => STR })
+# writes one line "[level] message" to the worker's STDERR, which the
+# gateway logs. A message of several lines stays one entry (continuation
+# lines indented), so an app cannot forge log lines. psgix.io is absent: the
+# client's socket belongs to the gateway, the worker never has it.
+my %LOG_LEVELS = map { $_ => 1 } qw(debug info warn error fatal);
+
+sub _logger {
+    my ($args) = @_;
+    $args = { message => $args } if ref $args ne 'HASH';
+    my $level = $args->{level} // 'info';
+    $level = 'info' unless $LOG_LEVELS{$level};
+    my $message = _bytes($args->{message} // '');
+    $message =~ s/\r?\n\z//;
+    $message =~ s/\r?\n/\n  /g;
+    print STDERR "[$level] $message\n";
+    return;
+}
+
 sub env {
     my ($self, $scope, $receive) = @_;
     my $root = _bytes($scope->{root_path});
@@ -134,6 +154,7 @@ sub env {
         'psgix.harakiri'       => 1,
         'psgix.cleanup'        => 1,
         'psgix.cleanup.handlers' => [],
+        'psgix.logger'         => \&_logger,
         'pagi.scope'           => $scope,
     );
     for my $h (@{ $scope->{headers} || [] }) {
