@@ -133,6 +133,7 @@ sub start {
     $self->{ctx} = {
         send     => $send,
         send_body => $self->{wire}->body_sender,
+        send_raw => $self->{wire}->raw_sender,
         log      => sub { $weak->_log($_[0]) if $weak },
         finished => sub { $weak->_scope_finished($_[0]) if $weak },
         settings => {},

@@ -66,6 +66,16 @@ sub body_sender {
     };
 }
 
+# send_raw($frame): an already encoded frame (FastFrames).
+sub raw_sender {
+    my ($self) = @_;
+    return sub {
+        $self->{out} .= $_[0];
+        $self->_schedule unless $self->{flush_queued};
+        return;
+    };
+}
+
 sub _schedule {
     my ($self) = @_;
     return if $self->{flush_queued};
