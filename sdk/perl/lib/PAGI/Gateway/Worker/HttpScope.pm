@@ -82,7 +82,7 @@ sub run {
     my $send = sub { $weak ? $weak->_send($_[0]) : $DONE };
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
-    elsif (!(blessed $f && $f->isa('Future'))) { $f = Future->done }
+    elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
     $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
     if ($f->is_ready) { $self->_app_finished($f) }
@@ -360,7 +360,8 @@ sub _app_finished {
     my $conn = $self->{conn};
     my $scope = $self->{scope};
     my ($failed, $error) = (0, '');
-    if ($f->is_failed) {
+    if ($f->is_done) { }
+    elsif ($f->is_failed) {
         ($error) = $f->failure;
         $error = "$error";
         $failed = 1;
@@ -388,7 +389,8 @@ sub _app_finished {
         # Started but never finished: the gateway aborts the exchange.
         $self->_client_gone('server_error');
     }
-    $self->{end_msg} = { scope => $self->{id}, type => 'scopeEnd', failed => $failed, message => $error };
+    # A plain 1 for the usual successful end: the frame is built when it goes out.
+    $self->{end_msg} = $failed ? { scope => $self->{id}, type => 'scopeEnd', failed => 1, message => $error } : 1;
     # Frames still waiting for credit must reach the gateway before scopeEnd.
     $self->_send_scope_end unless @{ $self->{pending} };
 }
@@ -396,8 +398,9 @@ sub _app_finished {
 sub _send_scope_end {
     my ($self) = @_;
     my $msg = delete $self->{end_msg} or return;
-    if ($self->{raw} && !$msg->{failed}) { $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id})) }
-    else { $self->{ctx}{send}->($msg) }
+    if (ref $msg) { $self->{ctx}{send}->($msg) }
+    elsif ($self->{raw}) { $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id})) }
+    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => 0, message => '' }) }
     $self->{ended} = 1;
     $self->_maybe_forget;
 }
