@@ -133,6 +133,7 @@ sub start {
     $self->{ctx} = {
         send     => $send,
         send_body => $self->{wire}->body_sender,
+        send_raw => $self->{wire}->raw_sender,
         log      => sub { $weak->_log($_[0]) if $weak },
         finished => sub { $weak->_scope_finished($_[0]) if $weak },
         settings => {},
@@ -254,6 +255,12 @@ sub _on_welcome {
     $self->{started}->done($self) unless $self->{started}->is_ready;
 }
 
+my %SCOPE_CLASS = (
+    http      => 'PAGI::Gateway::Worker::HttpScope',
+    websocket => 'PAGI::Gateway::Worker::WebSocketScope',
+    sse       => 'PAGI::Gateway::Worker::SseScope',
+);
+
 sub _on_open {
     my ($self, $m) = @_;
     my $id = $m->{scope};
@@ -279,11 +286,8 @@ sub _on_open {
     # The gateway drains this worker (reload, recycle): a Future done with
     # the seconds left before it closes what is still open (server_shutdown).
     # Long-lived streams can await it to wind down on their own.
-    $scope->{'pagi.gateway'}{drain} = $self->_drain_future;
-    my $class = $type eq 'http' ? 'PAGI::Gateway::Worker::HttpScope'
-              : $type eq 'websocket' ? 'PAGI::Gateway::Worker::WebSocketScope'
-              : $type eq 'sse' ? 'PAGI::Gateway::Worker::SseScope'
-              : 'PAGI::Gateway::Worker::StreamScope';
+    $scope->{'pagi.gateway'}{drain} = $self->{drain_future} //= Future->new;
+    my $class = $SCOPE_CLASS{$type} // 'PAGI::Gateway::Worker::StreamScope';
     my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
     $s->run($self->{app});
 }

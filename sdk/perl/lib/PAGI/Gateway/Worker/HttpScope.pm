@@ -9,6 +9,8 @@ package PAGI::Gateway::Worker::HttpScope;
 #     send     => sub ($wire_msg)  queue a frame
 #     send_body => sub ($id, $body, $more)  optional: queue a plain
 #                                  httpResponseBody without building the hash
+#     send_raw => sub ($frame)     optional: queue an encoded frame (the
+#                                  FastFrames response start and scopeEnd)
 #     settings => welcome (sendWindow, receiveWindow, maxMessageBytes)
 #     finished => sub ($id)        forget this scope
 #     log      => sub ($text)
@@ -19,6 +21,7 @@ use Scalar::Util qw(blessed);
 use PAGI::Gateway::Worker::ConnectionState;
 use PAGI::Gateway::Worker::Transport;
 use PAGI::Gateway::Worker::SendValidator;
+use PAGI::Gateway::Worker::FastFrames;
 
 my %SEND = (
     'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
@@ -33,6 +36,7 @@ my $DISCONNECT = { type => 'http.disconnect' };
 # What $send returns when the event went out at once. Every caller may share
 # it: a done Future has nothing left to change (on_ready/then run at once).
 my $DONE = Future->done;
+my $FAST = PAGI::Gateway::Worker::FastFrames::available();
 
 sub new {
     my ($class, %args) = @_;
@@ -42,9 +46,10 @@ sub new {
     my $self = bless {
         id        => $m->{scope},
         ctx       => $ctx,
+        raw       => $FAST && $ctx->{send_raw},
         scope     => $args{scope},
         conn      => PAGI::Gateway::Worker::ConnectionState->new,
-        transport => PAGI::Gateway::Worker::Transport->new(high_water_mark => $w->{sendWindow}),
+        transport => PAGI::Gateway::Worker::Transport::_new($w->{sendWindow}),
         window    => $w->{sendWindow},
         rwindow   => $w->{receiveWindow},
         # Largest body per frame: the gateway rejects frames over maxMessageBytes.
@@ -77,7 +82,7 @@ sub run {
     my $send = sub { $weak ? $weak->_send($_[0]) : $DONE };
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
-    elsif (!(blessed $f && $f->isa('Future'))) { $f = Future->done }
+    elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
     $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
     if ($f->is_ready) { $self->_app_finished($f) }
@@ -96,7 +101,8 @@ sub on_message {
         $self->_deliver({ type => 'http.request', body => $m->{body}, more => $m->{more} });
     }
     elsif ($t eq 'responseDone') {
-        $self->_deliver({%$DISCONNECT}) if $self->{conn}->_complete;
+        # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
+        $self->_deliver({%$DISCONNECT}) if $self->{conn}->_complete && !$self->{ended};
         $self->_maybe_forget;
     }
     elsif ($t eq 'httpDisconnect') {
@@ -167,12 +173,28 @@ sub _send {
     my ($self, $ev) = @_;
     # After the client left (or the response finished) sends are no-ops.
     return $DONE if $self->{conn}{finished};
-    # The hot path: a plain byte-string body chunk of a started response. It
-    # passes every check below by construction, so it goes straight out.
-    if (ref $ev eq 'HASH' && ($ev->{type} // '') eq 'http.response.body' && $self->{started} && !$self->{complete}
-        && !defined $ev->{file} && !defined $ev->{fh} && !defined $ev->{offset} && !defined $ev->{length}) {
-        my $body = $ev->{body} // '';
-        return $self->_send_body($body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
+    # The hot paths: a plain byte-string body chunk of a started response,
+    # and a response start with a canonical status and a valid header list.
+    # They pass every check below by construction, so they go straight out.
+    if (ref $ev eq 'HASH' && defined(my $type = $ev->{type})) {
+        if ($type eq 'http.response.body') {
+            if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
+                && !defined $ev->{offset} && !defined $ev->{length}) {
+                my $body = $ev->{body} // '';
+                return $self->_send_body($body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
+            }
+        }
+        elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
+            my ($status, $h) = $ev->{status};
+            if (defined $status && !ref $status && $status =~ /\A[2-5][0-9][0-9]\z/
+                && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
+                && !@{ $self->{pending} }) {
+                $self->{started} = $self->{conn}{started} = 1;
+                $self->{trailers} = $ev->{trailers} ? 1 : 0;
+                $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $self->{trailers}, $h));
+                return $DONE;
+            }
+        }
     }
     my ($wire, $bytes) = eval {
         die "pagi-worker-perl: \$send expects an event hash reference\n" unless ref $ev eq 'HASH';
@@ -338,7 +360,8 @@ sub _app_finished {
     my $conn = $self->{conn};
     my $scope = $self->{scope};
     my ($failed, $error) = (0, '');
-    if ($f->is_failed) {
+    if ($f->is_done) { }
+    elsif ($f->is_failed) {
         ($error) = $f->failure;
         $error = "$error";
         $failed = 1;
@@ -366,7 +389,8 @@ sub _app_finished {
         # Started but never finished: the gateway aborts the exchange.
         $self->_client_gone('server_error');
     }
-    $self->{end_msg} = { scope => $self->{id}, type => 'scopeEnd', failed => $failed, message => $error };
+    # A plain 1 for the usual successful end: the frame is built when it goes out.
+    $self->{end_msg} = $failed ? { scope => $self->{id}, type => 'scopeEnd', failed => 1, message => $error } : 1;
     # Frames still waiting for credit must reach the gateway before scopeEnd.
     $self->_send_scope_end unless @{ $self->{pending} };
 }
@@ -374,7 +398,9 @@ sub _app_finished {
 sub _send_scope_end {
     my ($self) = @_;
     my $msg = delete $self->{end_msg} or return;
-    $self->{ctx}{send}->($msg);
+    if (ref $msg) { $self->{ctx}{send}->($msg) }
+    elsif ($self->{raw}) { $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id})) }
+    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => 0, message => '' }) }
     $self->{ended} = 1;
     $self->_maybe_forget;
 }

@@ -47,7 +47,9 @@ sub headers {
     my @flat = map { ref $_ eq 'ARRAY' && @$_ == 2 ? @$_ : (undef, undef) } @$headers;
     if (!grep { !defined || ref } @flat) {
         my $all = join "\n", @flat, '';
-        return \@flat if !utf8::is_utf8($all) && $all =~ $PAIRS;
+        # As many LFs as elements: none inside a name or value (that would
+        # shift the pairs and still match).
+        return \@flat if !utf8::is_utf8($all) && ($all =~ tr/\n//) == @flat && $all =~ $PAIRS;
     }
     @flat = ();
     for my $h (@$headers) {

@@ -17,6 +17,11 @@ sub new {
     }, $class;
 }
 
+# new(high_water_mark => N) without the argument list: the hot path's.
+sub _new {
+    return bless { buffered => 0, high => $_[0], low => int($_[0] / 2), above => 0 }, __PACKAGE__;
+}
+
 sub buffered_amount { $_[0]{buffered} }
 sub high_water_mark { $_[0]{high} }
 sub low_water_mark  { $_[0]{low} }

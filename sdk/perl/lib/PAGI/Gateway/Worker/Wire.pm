@@ -23,6 +23,7 @@ sub new {
         max_frame  => $args{max_frame_bytes},
         in         => '',
         out        => '',
+        out_pos    => 0,     # bytes at the front of out already written
         flush_queued => 0,
     }, $class;
     $args{fh}->blocking(0);
@@ -66,6 +67,16 @@ sub body_sender {
     };
 }
 
+# send_raw($frame): an already encoded frame (FastFrames).
+sub raw_sender {
+    my ($self) = @_;
+    return sub {
+        $self->{out} .= $_[0];
+        $self->_schedule unless $self->{flush_queued};
+        return;
+    };
+}
+
 sub _schedule {
     my ($self) = @_;
     return if $self->{flush_queued};
@@ -73,12 +84,12 @@ sub _schedule {
     $self->{loop}->later($self->{flush_cb});
 }
 
-sub pending_bytes { length $_[0]{out} }
+sub pending_bytes { length($_[0]{out}) - $_[0]{out_pos} }
 
 # Calls $cb once everything queued so far has been written.
 sub when_flushed {
     my ($self, $cb) = @_;
-    return $cb->() if $self->{out} eq '' || $self->{closed};
+    return $cb->() if $self->pending_bytes == 0 || $self->{closed};
     push @{ $self->{flush_waiters} }, $cb;
     $self->_schedule;
 }
@@ -91,20 +102,29 @@ sub _flush {
     my ($self) = @_;
     $self->{flush_queued} = 0;
     return if $self->{closed};
-    while (length $self->{out}) {
-        my $n = syswrite($self->{fh}, $self->{out});
+    # A partial write moves an offset instead of cutting the front off the
+    # buffer: a streamed response fills it with hundreds of KiB, and cutting
+    # would copy the rest once per write.
+    my $pos = $self->{out_pos};
+    while ((my $left = length($self->{out}) - $pos) > 0) {
+        my $n = syswrite($self->{fh}, $self->{out}, $left, $pos);
         if (!defined $n) {
             next if $! == EINTR;
             if ($! == EAGAIN || $! == EWOULDBLOCK) {
+                # Drop the written front once it is the larger part (amortised).
+                if ($pos * 2 >= length $self->{out}) { substr($self->{out}, 0, $pos, ''); $pos = 0 }
+                $self->{out_pos} = $pos;
                 $self->{handle}->want_writeready(1);
                 return;
             }
+            $self->{out_pos} = $pos;
             return $self->_fail("write to gateway failed: $!");
         }
-        # All written (the usual case): keep the buffer's memory for the next batch.
-        if ($n == length $self->{out}) { $self->{out} = ''; last }
-        substr($self->{out}, 0, $n, '');
+        $pos += $n;
     }
+    # All written: keep the buffer's memory for the next batch.
+    $self->{out} = '';
+    $self->{out_pos} = 0;
     $self->{handle}->want_writeready(0) if $self->{handle}->want_writeready;
     if (my $w = delete $self->{flush_waiters}) { $_->() for @$w }
 }
