@@ -351,7 +351,7 @@ class Http2Connection final : public http1::Connection,
       const auto limit = to_duration(settings_.h2_stream_timeout);
       std::vector<StreamId> stalled;
       for (auto& [id, s] : streams_)
-        if (now - s->last_activity() >= limit) stalled.push_back(id);
+        if (!s->tunnelled() && now - s->last_activity() >= limit) stalled.push_back(id);
       for (StreamId id : stalled) {
         spdlog::debug("http2: stream {} stalled; reset", id);
         streams_[id]->mark_stalled();

@@ -180,6 +180,8 @@ std::vector<nghttp2_settings_entry> our_settings(const HttpSettings& s) {
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
        static_cast<uint32_t>(std::min<std::size_t>(s.max_header_bytes, UINT32_MAX))},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      // RFC 8441: WebSocket over Extended CONNECT.
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
 }
 }  // namespace

@@ -13,6 +13,7 @@
 #include "gateway/observability/request_id.hpp"
 #include "gateway/sse/detection.hpp"
 #include "gateway/sse/stream.hpp"
+#include "gateway/websocket/handshake.hpp"
 
 namespace pagi::gateway::http2 {
 namespace {
@@ -34,6 +35,7 @@ Stream::Stream(StreamSink& sink, StreamId id) : sink_(&sink), id_(id) {}
 
 Stream::~Stream() {
   if (file_fd_ >= 0) ::close(file_fd_);
+  if (tunnel_) tunnel_->close();
   // Destroying an Upstream that neither finished nor disconnected tells the
   // app server_error; say client_closed explicitly when the client left.
 }
@@ -56,7 +58,7 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   request_ended_ = end_stream;
   if (headers_too_large_) return gateway_response(431, 0);
 
-  std::string_view method, path_target, authority;
+  std::string_view method, path_target, authority, protocol;
   std::vector<workers::HeaderView> headers;
   headers.reserve(fields_.size() + 1);
   std::string cookies;
@@ -70,6 +72,8 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
         path_target = value;
       else if (name == ":authority")
         authority = value;
+      else if (name == ":protocol")
+        protocol = value;
       continue;  // pseudo-headers are not app headers
     }
     if (name == "cookie") {  // RFC 9113 8.2.3: fold with "; "
@@ -115,6 +119,7 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   std::string request_id;
   observability::choose_request_id(r.headers, observability::process_request_ids(), request_id);
   r.request_id = request_id;
+  if (method == "CONNECT") return open_websocket(opener, r, protocol);
   // An event-stream request to a pool that takes sse scopes (an ASGI pool
   // does not: it gets plain http, as on HTTP/1).
   if (sse::accepts_event_stream(r.headers)) {
@@ -140,6 +145,7 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
 
 void Stream::deliver_data(std::string_view data) {
   touch();
+  if (tunnel_) return tunnel_->client_bytes(data);
   if (!upstream_ || phase_ == Phase::failed) {
     if (sink_) sink_->session().consume_connection(data.size());
     return;
@@ -150,6 +156,7 @@ void Stream::deliver_data(std::string_view data) {
 
 void Stream::request_end() {
   request_ended_ = true;
+  if (tunnel_) return tunnel_->client_end();
   pump_request();
 }
 
@@ -182,6 +189,7 @@ void Stream::pump_request() {
 
 void Stream::closed(std::uint32_t error_code, DisconnectReason reason) {
   if (sse_) sse_->end();
+  if (tunnel_) tunnel_->close();
   if (sink_) sink_->session().consume_connection(request_body_.size() - request_taken_);
   request_body_.clear();
   request_taken_ = 0;
@@ -220,6 +228,7 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
     else if (upstream_ && !disconnected_)
       upstream_->response_written(n);
     compact(body_, body_sent_);
+    if (tunnel_) tunnel_->resume();
   } else if (file_fd_ >= 0 && file_left_ > 0) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, buffer.size()));
@@ -338,6 +347,61 @@ void Stream::on_upstream_error(workers::UpstreamError error) {
   }
 }
 
+// ---- WebSocket over HTTP/2 (RFC 8441) ----
+
+void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r,
+                            std::string_view protocol) {
+  // A plain CONNECT (no :protocol) asks for a TCP tunnel: not served here.
+  if (protocol != "websocket") return gateway_response(501, 0);
+  std::string_view version;
+  for (const auto& h : r.headers)
+    if (h.name == "sec-websocket-version") version = h.value;
+  if (version != "13") return gateway_response(426, 0);
+  r.type = wire::ScopeType::WEBSOCKET;
+  r.method = "GET";  // the scope looks as on HTTP/1.1
+  const bool secure = (r.extensions & wire::EXT_TLS) != 0;
+  r.scheme = secure ? "wss" : "ws";
+  r.extensions = wire::EXT_WEBSOCKET_HTTP_RESPONSE | (r.extensions & wire::EXT_TLS);
+  r.has_body = false;
+  std::vector<std::string_view> subprotocols;
+  websocket::parse_subprotocols(r.headers, subprotocols);
+  r.subprotocols = subprotocols;
+  // A pool whose apps take no websocket scopes cannot serve a tunnel.
+  if (!opener.supports(r)) return gateway_response(501, 0);
+  tunnel_ = WsTunnel::start(sink_->executor(), *this, sink_->settings(), opener, r);
+  fields_.clear();
+  fields_.shrink_to_fit();
+  if (!tunnel_) return gateway_response(503, sink_->settings().retry_after_seconds);
+  if (request_ended_) tunnel_->client_end();
+}
+
+void Stream::tunnel_head(std::uint16_t status, std::span<const workers::HeaderView> headers) {
+  if (phase_ != Phase::waiting || !sink_) return;
+  phase_ = Phase::streaming;
+  trailers_expected_ = false;
+  if (!sink_->session().submit_response(id_, status, headers, true))
+    return fail(NGHTTP2_INTERNAL_ERROR);
+  wake();
+}
+
+void Stream::tunnel_bytes(std::string_view bytes) {
+  if (phase_ != Phase::streaming || body_done_) return;
+  body_.append(bytes);
+  touch();
+  wake();
+}
+
+void Stream::tunnel_ended(bool answered) {
+  if (!sink_) return;
+  if (phase_ == Phase::waiting && !answered) return gateway_response(502, 0);
+  body_done_ = true;
+  wake();
+}
+
+void Stream::tunnel_consumed(std::size_t n) {
+  if (sink_) sink_->session().consume(id_, n);
+}
+
 // ---- SSE response mode ----
 
 bool Stream::sse_streaming() const {
@@ -388,6 +452,7 @@ void Stream::on_sse_close(std::string_view /*reason: logged by the pool*/) {
 }
 
 void Stream::on_server_close(bool /*restart*/) {
+  if (tunnel_) return tunnel_->server_close();
   if (!sink_ || !sse_streaming()) return;
   end_sse(DisconnectReason::server_shutdown);
 }

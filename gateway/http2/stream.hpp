@@ -16,6 +16,7 @@
 
 #include "gateway/http1/connection.hpp"
 #include "gateway/http2/session.hpp"
+#include "gateway/http2/ws_tunnel.hpp"
 #include "gateway/sse/stream_output.hpp"
 #include "protocol/disconnect_reason.hpp"
 #include "workers/downstream.hpp"
@@ -43,7 +44,10 @@ class StreamSink {
 // served like HTTP/1's: on sse.start the stream owns an sse::Stream whose
 // encoded events become DATA; its end (sse.close, the app returning, idle)
 // is END_STREAM.
-class Stream final : public workers::Downstream, public sse::StreamOutput {
+//
+// An Extended CONNECT with :protocol websocket (RFC 8441) is handed to a
+// WsTunnel, which runs the HTTP/1 WebSocket session over the stream's DATA.
+class Stream final : public workers::Downstream, public sse::StreamOutput, public TunnelOwner {
  public:
   enum class Phase : std::uint8_t {
     headers,    // request header block still arriving
@@ -94,11 +98,23 @@ class Stream final : public workers::Downstream, public sse::StreamOutput {
   void on_sse_close(std::string_view reason) override;
   void on_server_close(bool restart) override;
 
+  // ---- TunnelOwner ----
+  void tunnel_head(std::uint16_t status, std::span<const workers::HeaderView> headers) override;
+  void tunnel_bytes(std::string_view bytes) override;
+  void tunnel_ended(bool answered) override;
+  void tunnel_consumed(std::size_t n) override;
+  std::size_t tunnel_backlog() const override { return body_.size() - body_sent_; }
+  // A WebSocket: its session has its own idle and keepalive timers, so the
+  // stall sweep leaves it alone.
+  bool tunnelled() const { return tunnel_ != nullptr; }
+
   // ---- sse::StreamOutput ----
   void write_stream_bytes(std::string_view bytes, std::size_t credit) override;
   void stream_idle() override;
 
  private:
+  void open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r,
+                      std::string_view protocol);
   bool sse_streaming() const;
   // Ends a started SSE stream (END_STREAM once its bytes are out); `reason`
   // none: a normal end the app asked for.
@@ -143,6 +159,8 @@ class Stream final : public workers::Downstream, public sse::StreamOutput {
   std::uint64_t body_total_ = 0;   // bytes ever appended to body_
   std::uint64_t body_pulled_ = 0;  // bytes ever pulled into DATA frames
   std::deque<std::pair<std::uint64_t, std::size_t>> sse_credit_;
+
+  std::shared_ptr<WsTunnel> tunnel_;
 };
 
 }  // namespace pagi::gateway::http2

@@ -51,6 +51,7 @@ class H2Client:
         self.conn.initiate_connection()
         self.streams = {}
         self.goaway = None
+        self.raw = b""
         self.remote_settings_seen = False
         self.flush()
 
@@ -85,6 +86,17 @@ class H2Client:
         return sid
 
     def send_data(self, sid, data, end_stream=False):
+        """In frames of the peer's size, waiting for window when it is shut."""
+        while True:
+            room = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+            if len(data) <= room:
+                break
+            if room > 0:
+                self.conn.send_data(sid, data[:room])
+                data = data[room:]
+                self.flush()
+            elif not self.pump():
+                raise AssertionError("connection closed while waiting for window")
         self.conn.send_data(sid, data, end_stream=end_stream)
         self.flush()
 
@@ -100,10 +112,33 @@ class H2Client:
             data = b""
         if not data:
             return False
-        for ev in self.conn.receive_data(data):
-            self._on(ev)
-        self.flush()
+        # Whole frames one at a time: python3-h2 refuses every frame after a
+        # GOAWAY, so from then on DATA and RST_STREAM are read here.
+        self.raw += data
+        while len(self.raw) >= 9:
+            n = int.from_bytes(self.raw[:3], "big")
+            if len(self.raw) < 9 + n:
+                break
+            frame, self.raw = self.raw[:9 + n], self.raw[9 + n:]
+            if self.goaway is None:
+                for ev in self.conn.receive_data(frame):
+                    self._on(ev)
+            else:
+                self._after_goaway(frame)
+        if self.goaway is None:
+            self.flush()
         return True
+
+    def _after_goaway(self, frame):
+        ftype, flags, sid = frame[3], frame[4], int.from_bytes(frame[5:9], "big") & 0x7FFFFFFF
+        s = self.streams.get(sid)
+        if s is None:
+            return
+        if ftype == 0:
+            s.data += frame[9:]
+            s.ended = s.ended or bool(flags & 1)
+        elif ftype == 3:
+            s.reset = int.from_bytes(frame[9:13], "big")
 
     def _on(self, ev):
         s = self.streams.get(getattr(ev, "stream_id", None))
