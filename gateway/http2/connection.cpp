@@ -76,8 +76,9 @@ class Http2Connection final : public http1::Connection,
  public:
   Http2Connection(Io io, const HttpSettings& settings, workers::ScopeOpener& opener,
                   std::shared_ptr<const http1::ConnectionExtras> extras,
-                  std::function<void()> on_closed)
+                  std::function<void()> on_closed, observability::ExchangeObserver* observer)
       : io_(std::move(io)),
+        observer_(observer),
         timer_(io_.raw().get_executor()),
         settings_(settings),
         opener_(opener),
@@ -94,6 +95,7 @@ class Http2Connection final : public http1::Connection,
   void begin(std::string received) {
     guarded([&] {
       peer_ = extras_ && extras_->peer ? *extras_->peer : http1::peer_info_of(io_.raw());
+      if (observer_) observer_->on_connection_opened("http2");
       error_code ec;
       io_.raw().native_non_blocking(true, ec);
       session_.start();
@@ -114,6 +116,7 @@ class Http2Connection final : public http1::Connection,
     bool ok = false;
     guarded([&] {
       peer_ = http1::peer_info_of(io_.raw());
+      if (observer_) observer_->on_connection_opened("http2");
       error_code ec;
       io_.raw().native_non_blocking(true, ec);
       if (!session_.start_upgraded(settings_payload, request.method == "HEAD")) return;
@@ -172,6 +175,7 @@ class Http2Connection final : public http1::Connection,
   Session& session() override { return session_; }
   const HttpSettings& settings() const override { return settings_; }
   asio::any_io_executor executor() override { return io_.raw().get_executor(); }
+  observability::ExchangeObserver* observer() const override { return observer_; }
   void schedule_write() override {
     if (write_posted_ || state_ == ConnectionState::closed) return;
     write_posted_ = true;
@@ -373,10 +377,12 @@ class Http2Connection final : public http1::Connection,
     auto streams = std::move(streams_);
     streams_.clear();
     for (auto& [id, s] : streams) s->closed(NGHTTP2_CANCEL, reason);
+    if (observer_) observer_->on_connection_closed("http2");
     if (auto cb = std::move(on_closed_)) cb();
   }
 
   Io io_;
+  observability::ExchangeObserver* observer_;
   asio::steady_timer timer_;
   const HttpSettings& settings_;
   workers::ScopeOpener& opener_;
@@ -404,9 +410,10 @@ class Http2Connection final : public http1::Connection,
 std::shared_ptr<http1::Connection> start_tls_connection(
     std::unique_ptr<tls::TlsStream> stream, const HttpSettings& settings,
     workers::ScopeOpener& opener, std::shared_ptr<const http1::ConnectionExtras> extras,
-    std::function<void()> on_closed, observability::ExchangeObserver*) {
-  auto conn = std::make_shared<Http2Connection<TlsIo>>(TlsIo{std::move(stream)}, settings, opener,
-                                                       std::move(extras), std::move(on_closed));
+    std::function<void()> on_closed, observability::ExchangeObserver* observer) {
+  auto conn =
+      std::make_shared<Http2Connection<TlsIo>>(TlsIo{std::move(stream)}, settings, opener,
+                                               std::move(extras), std::move(on_closed), observer);
   conn->begin({});
   return conn;
 }
@@ -447,10 +454,10 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 std::shared_ptr<http1::Connection> start_upgraded_connection(
     http1::StreamSocket socket, std::string rest, const workers::ScopeRequest& request,
     std::string_view http2_settings, const HttpSettings& settings, workers::ScopeOpener& opener,
-    std::function<void()> on_closed) {
+    std::function<void()> on_closed, observability::ExchangeObserver* observer) {
   auto payload = base64url_decode(http2_settings);
-  auto conn = std::make_shared<Http2Connection<PlainIo>>(PlainIo{std::move(socket)}, settings,
-                                                         opener, nullptr, std::move(on_closed));
+  auto conn = std::make_shared<Http2Connection<PlainIo>>(
+      PlainIo{std::move(socket)}, settings, opener, nullptr, std::move(on_closed), observer);
   if (!payload || !conn->begin_upgraded(std::move(rest), request, *payload)) {
     conn->close_now();
     return nullptr;
@@ -458,14 +465,12 @@ std::shared_ptr<http1::Connection> start_upgraded_connection(
   return conn;
 }
 
-std::shared_ptr<http1::Connection> start_cleartext_connection(http1::StreamSocket socket,
-                                                              std::string received,
-                                                              const HttpSettings& settings,
-                                                              workers::ScopeOpener& opener,
-                                                              std::function<void()> on_closed,
-                                                              observability::ExchangeObserver*) {
-  auto conn = std::make_shared<Http2Connection<PlainIo>>(PlainIo{std::move(socket)}, settings,
-                                                         opener, nullptr, std::move(on_closed));
+std::shared_ptr<http1::Connection> start_cleartext_connection(
+    http1::StreamSocket socket, std::string received, const HttpSettings& settings,
+    workers::ScopeOpener& opener, std::function<void()> on_closed,
+    observability::ExchangeObserver* observer) {
+  auto conn = std::make_shared<Http2Connection<PlainIo>>(
+      PlainIo{std::move(socket)}, settings, opener, nullptr, std::move(on_closed), observer);
   conn->begin(std::move(received));
   return conn;
 }

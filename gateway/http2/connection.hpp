@@ -52,7 +52,7 @@ std::shared_ptr<http1::Connection> start_cleartext_connection(
 std::shared_ptr<http1::Connection> start_upgraded_connection(
     http1::StreamSocket socket, std::string rest, const workers::ScopeRequest& request,
     std::string_view http2_settings, const HttpSettings& settings, workers::ScopeOpener& opener,
-    std::function<void()> on_closed);
+    std::function<void()> on_closed, observability::ExchangeObserver* observer = nullptr);
 
 // A cleartext listener's connection: looks at the first bytes (without
 // consuming them) and starts HTTP/2 on the client preface, HTTP/1 otherwise.

@@ -87,12 +87,13 @@ class PrefaceDetector final : public http1::Connection,
     auto extras = std::make_shared<http1::ConnectionExtras>();
     const HttpSettings* settings = &settings_;
     workers::ScopeOpener* opener = &opener_;
-    extras->h2c_upgrade = [settings, opener](http1::StreamSocket socket, std::string rest,
-                                             const workers::ScopeRequest& request,
-                                             std::string_view http2_settings,
-                                             std::function<void()> on_closed) {
+    auto* observer = observer_;
+    extras->h2c_upgrade = [settings, opener, observer](http1::StreamSocket socket, std::string rest,
+                                                       const workers::ScopeRequest& request,
+                                                       std::string_view http2_settings,
+                                                       std::function<void()> on_closed) {
       return start_upgraded_connection(std::move(socket), std::move(rest), request, http2_settings,
-                                       *settings, *opener, std::move(on_closed));
+                                       *settings, *opener, std::move(on_closed), observer);
     };
     auto conn =
         http1::make_connection(std::move(socket_), settings_, opener_, std::move(on_closed_),

@@ -31,9 +31,14 @@ void compact(std::string& buffer, std::size_t& consumed) {
 
 }  // namespace
 
-Stream::Stream(StreamSink& sink, StreamId id) : sink_(&sink), id_(id) {}
+Stream::Stream(StreamSink& sink, StreamId id) : sink_(&sink), id_(id) {
+  if (auto* observer = sink.observer())
+    recorder_ = std::make_unique<observability::ExchangeRecorder>(observer, "http2");
+}
 
 Stream::~Stream() {
+  if (recorder_)
+    recorder_->finish(DisconnectReason::server_error);  // no-op once closed() recorded it
   if (file_fd_ >= 0) ::close(file_fd_);
   if (tunnel_) tunnel_->close();
   // Destroying an Upstream that neither finished nor disconnected tells the
@@ -56,7 +61,10 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
                   std::weak_ptr<workers::Downstream> self) {
   phase_ = Phase::waiting;
   request_ended_ = end_stream;
-  if (headers_too_large_) return gateway_response(431, 0);
+  if (headers_too_large_) {
+    if (recorder_) recorder_->begin_rejected(peer.client_host, peer.client_port, {});
+    return gateway_response(431, 0);
+  }
 
   std::string_view method, path_target, authority, protocol;
   std::vector<workers::HeaderView> headers;
@@ -135,6 +143,7 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
     r.more = false;
     request_end_sent_ = true;
   }
+  if (recorder_) recorder_->begin(r);
   auto upstream = opener.open_scope(r, std::move(self));
   fields_.clear();
   fields_.shrink_to_fit();
@@ -145,6 +154,7 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
 
 void Stream::deliver_data(std::string_view data) {
   touch();
+  if (recorder_) recorder_->bytes_in(data.size());
   if (tunnel_) return tunnel_->client_bytes(data);
   if (!upstream_ || phase_ == Phase::failed) {
     if (sink_) sink_->session().consume_connection(data.size());
@@ -188,6 +198,13 @@ void Stream::pump_request() {
 }
 
 void Stream::closed(std::uint32_t error_code, DisconnectReason reason) {
+  if (recorder_) {
+    if (upstream_) recorder_->upstream(upstream_->pool_name(), upstream_->worker_pid());
+    const bool done = phase_ == Phase::complete;
+    recorder_->finish(done       ? DisconnectReason::none
+                      : stalled_ ? DisconnectReason::client_timeout
+                                 : reason);
+  }
   if (sse_) sse_->end();
   if (tunnel_) tunnel_->close();
   if (sink_) sink_->session().consume_connection(request_body_.size() - request_taken_);
@@ -241,6 +258,7 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
     file_left_ -= static_cast<std::uint64_t>(n);
     p.bytes = static_cast<std::size_t>(n);
   }
+  if (recorder_) recorder_->bytes_out(p.bytes);
   const bool drained = body_sent_ == body_.size() && (file_fd_ < 0 || file_left_ == 0);
   if (drained && body_done_) {
     if (trailers_expected_ && !trailers_ready_) {
@@ -265,6 +283,7 @@ void Stream::on_response_start(std::uint16_t status, std::span<const workers::He
   if (phase_ != Phase::waiting || !sink_) return;
   phase_ = Phase::streaming;
   trailers_expected_ = trailers;
+  record_head(status, headers, false);
   if (!sink_->session().submit_response(id_, status, headers, true))
     return fail(NGHTTP2_INTERNAL_ERROR);
   wake();
@@ -351,6 +370,7 @@ void Stream::on_upstream_error(workers::UpstreamError error) {
 
 void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r,
                             std::string_view protocol) {
+  if (recorder_) recorder_->begin(r);
   // A plain CONNECT (no :protocol) asks for a TCP tunnel: not served here.
   if (protocol != "websocket") return gateway_response(501, 0);
   std::string_view version;
@@ -368,6 +388,7 @@ void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest&
   r.subprotocols = subprotocols;
   // A pool whose apps take no websocket scopes cannot serve a tunnel.
   if (!opener.supports(r)) return gateway_response(501, 0);
+  if (recorder_) recorder_->begin(r);
   tunnel_ = WsTunnel::start(sink_->executor(), *this, sink_->settings(), opener, r);
   fields_.clear();
   fields_.shrink_to_fit();
@@ -379,6 +400,7 @@ void Stream::tunnel_head(std::uint16_t status, std::span<const workers::HeaderVi
   if (phase_ != Phase::waiting || !sink_) return;
   phase_ = Phase::streaming;
   trailers_expected_ = false;
+  record_head(status, headers, false);
   if (!sink_->session().submit_response(id_, status, headers, true))
     return fail(NGHTTP2_INTERNAL_ERROR);
   wake();
@@ -425,6 +447,7 @@ void Stream::on_sse_start(std::uint16_t status, std::span<const workers::HeaderV
   phase_ = Phase::streaming;
   head_method_ = false;  // a stream has a body whatever the method
   trailers_expected_ = false;
+  record_head(status, all, false);
   if (!sink_->session().submit_response(id_, status, all, true))
     return fail(NGHTTP2_INTERNAL_ERROR);
   sse_->start();
@@ -498,6 +521,11 @@ void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after) {
   std::vector<workers::HeaderView> headers = {{"content-type", "text/plain; charset=utf-8"},
                                               {"content-length", length}};
   if (retry_after) headers.push_back({"retry-after", retry});
+  if (recorder_) {
+    if (!recorder_->in_exchange()) recorder_->begin_rejected({}, 0, {});
+    if (upstream_) recorder_->upstream(upstream_->pool_name(), upstream_->worker_pid());
+  }
+  record_head(status, headers, true);
   phase_ = Phase::streaming;
   body_ = head_method_ ? std::string() : text;
   body_sent_ = 0;
@@ -515,6 +543,11 @@ void Stream::fail(std::uint32_t h2_error) {
   phase_ = Phase::failed;
   if (sink_) sink_->session().reset_stream(id_, h2_error);
   wake();
+}
+
+void Stream::record_head(std::uint16_t status, std::span<const workers::HeaderView> headers,
+                         bool gateway) {
+  if (recorder_) recorder_->response_head(status, headers, 0, gateway);
 }
 
 void Stream::wake() {

@@ -17,6 +17,7 @@
 #include "gateway/http1/connection.hpp"
 #include "gateway/http2/session.hpp"
 #include "gateway/http2/ws_tunnel.hpp"
+#include "gateway/observability/exchange_recorder.hpp"
 #include "gateway/sse/stream_output.hpp"
 #include "protocol/disconnect_reason.hpp"
 #include "workers/downstream.hpp"
@@ -38,6 +39,8 @@ class StreamSink {
   virtual const HttpSettings& settings() const = 0;
   // The connection's executor (an SSE stream's timer runs on it).
   virtual boost::asio::any_io_executor executor() = 0;
+  // The access log / metrics hook; null when nothing observes.
+  virtual observability::ExchangeObserver* observer() const { return nullptr; }
 };
 
 // An `sse` scope (Accept lists text/event-stream, the pool takes sse) is
@@ -124,6 +127,10 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   void gateway_response(std::uint16_t status, std::uint32_t retry_after);
   void fail(std::uint32_t h2_error);
   void wake();
+  // Access log: the response head went out (HPACK-encoded head bytes are
+  // not counted: the record's head_bytes_out is 0 on HTTP/2).
+  void record_head(std::uint16_t status, std::span<const workers::HeaderView> headers,
+                   bool gateway);
 
   StreamSink* sink_;
   StreamId id_;
@@ -161,6 +168,8 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   std::deque<std::pair<std::uint64_t, std::size_t>> sse_credit_;
 
   std::shared_ptr<WsTunnel> tunnel_;
+  // One record per stream, only when something observes (else null).
+  std::unique_ptr<observability::ExchangeRecorder> recorder_;
 };
 
 }  // namespace pagi::gateway::http2
