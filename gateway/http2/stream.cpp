@@ -11,6 +11,9 @@
 #include "gateway/http1/path_decoding.hpp"
 #include "gateway/http1/response_head.hpp"
 #include "gateway/observability/request_id.hpp"
+#include "gateway/sse/detection.hpp"
+#include "gateway/sse/stream.hpp"
+#include "gateway/websocket/handshake.hpp"
 
 namespace pagi::gateway::http2 {
 namespace {
@@ -28,10 +31,16 @@ void compact(std::string& buffer, std::size_t& consumed) {
 
 }  // namespace
 
-Stream::Stream(StreamSink& sink, StreamId id) : sink_(&sink), id_(id) {}
+Stream::Stream(StreamSink& sink, StreamId id) : sink_(&sink), id_(id) {
+  if (auto* observer = sink.observer())
+    recorder_ = std::make_unique<observability::ExchangeRecorder>(observer, "http2");
+}
 
 Stream::~Stream() {
+  if (recorder_)
+    recorder_->finish(DisconnectReason::server_error);  // no-op once closed() recorded it
   if (file_fd_ >= 0) ::close(file_fd_);
+  if (tunnel_) tunnel_->close();
   // Destroying an Upstream that neither finished nor disconnected tells the
   // app server_error; say client_closed explicitly when the client left.
 }
@@ -39,20 +48,25 @@ Stream::~Stream() {
 void Stream::add_header(std::string_view name, std::string_view value) {
   // RFC 9113 6.5.2: a field costs its name, value and 32 octets.
   header_bytes_ += name.size() + value.size() + 32;
-  if (!sink_ || header_bytes_ > sink_->settings().max_header_bytes || fields_.size() >= sink_->settings().max_headers) {
+  if (!sink_ || header_bytes_ > sink_->settings().max_header_bytes ||
+      fields_.size() >= sink_->settings().max_headers) {
     headers_too_large_ = true;
     return;
   }
   fields_.emplace_back(name, value);
 }
 
-void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras, const http1::PeerInfo& peer,
-                  bool end_stream, std::weak_ptr<workers::Downstream> self) {
+void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras,
+                  const http1::PeerInfo& peer, bool end_stream,
+                  std::weak_ptr<workers::Downstream> self) {
   phase_ = Phase::waiting;
   request_ended_ = end_stream;
-  if (headers_too_large_) return gateway_response(431, 0);
+  if (headers_too_large_) {
+    if (recorder_) recorder_->begin_rejected(peer.client_host, peer.client_port, {});
+    return gateway_response(431, 0);
+  }
 
-  std::string_view method, path_target, authority;
+  std::string_view method, path_target, authority, protocol;
   std::vector<workers::HeaderView> headers;
   headers.reserve(fields_.size() + 1);
   std::string cookies;
@@ -60,9 +74,14 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   bool has_host = false;
   for (const auto& [name, value] : fields_) {
     if (!name.empty() && name[0] == ':') {
-      if (name == ":method") method = value;
-      else if (name == ":path") path_target = value;
-      else if (name == ":authority") authority = value;
+      if (name == ":method")
+        method = value;
+      else if (name == ":path")
+        path_target = value;
+      else if (name == ":authority")
+        authority = value;
+      else if (name == ":protocol")
+        protocol = value;
       continue;  // pseudo-headers are not app headers
     }
     if (name == "cookie") {  // RFC 9113 8.2.3: fold with "; "
@@ -108,12 +127,23 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   std::string request_id;
   observability::choose_request_id(r.headers, observability::process_request_ids(), request_id);
   r.request_id = request_id;
+  if (method == "CONNECT") return open_websocket(opener, r, protocol);
+  // An event-stream request to a pool that takes sse scopes (an ASGI pool
+  // does not: it gets plain http, as on HTTP/1).
+  if (sse::accepts_event_stream(r.headers)) {
+    r.type = wire::ScopeType::SSE;
+    if (opener.supports(r))
+      sse_ = std::make_unique<sse::Stream>(sink_->executor(), sink_->settings(), *this);
+    else
+      r.type = wire::ScopeType::HTTP;
+  }
   if (end_stream) {
     r.has_body = true;
     r.body = "";
     r.more = false;
     request_end_sent_ = true;
   }
+  if (recorder_) recorder_->begin(r);
   auto upstream = opener.open_scope(r, std::move(self));
   fields_.clear();
   fields_.shrink_to_fit();
@@ -124,6 +154,8 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
 
 void Stream::deliver_data(std::string_view data) {
   touch();
+  if (recorder_) recorder_->bytes_in(data.size());
+  if (tunnel_) return tunnel_->client_bytes(data);
   if (!upstream_ || phase_ == Phase::failed) {
     if (sink_) sink_->session().consume_connection(data.size());
     return;
@@ -134,6 +166,7 @@ void Stream::deliver_data(std::string_view data) {
 
 void Stream::request_end() {
   request_ended_ = true;
+  if (tunnel_) return tunnel_->client_end();
   pump_request();
 }
 
@@ -165,6 +198,15 @@ void Stream::pump_request() {
 }
 
 void Stream::closed(std::uint32_t error_code, DisconnectReason reason) {
+  if (recorder_) {
+    if (upstream_) recorder_->upstream(upstream_->pool_name(), upstream_->worker_pid());
+    const bool done = phase_ == Phase::complete;
+    recorder_->finish(done       ? DisconnectReason::none
+                      : stalled_ ? DisconnectReason::client_timeout
+                                 : reason);
+  }
+  if (sse_) sse_->end();
+  if (tunnel_) tunnel_->close();
   if (sink_) sink_->session().consume_connection(request_body_.size() - request_taken_);
   request_body_.clear();
   request_taken_ = 0;
@@ -197,10 +239,16 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
     std::memcpy(buffer.data(), body_.data() + body_sent_, n);
     body_sent_ += n;
     p.bytes = n;
-    if (upstream_ && !disconnected_) upstream_->response_written(n);
+    body_pulled_ += n;
+    if (sse_ && sse_->state() != sse::StreamState::idle)
+      release_sse_credit();
+    else if (upstream_ && !disconnected_)
+      upstream_->response_written(n);
     compact(body_, body_sent_);
+    if (tunnel_) tunnel_->resume();
   } else if (file_fd_ >= 0 && file_left_ > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, buffer.size()));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, buffer.size()));
     const ssize_t n = ::pread(file_fd_, buffer.data(), want, static_cast<off_t>(file_offset_));
     if (n <= 0) {  // error, or the file shrank under us
       p.failed = true;
@@ -210,6 +258,7 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
     file_left_ -= static_cast<std::uint64_t>(n);
     p.bytes = static_cast<std::size_t>(n);
   }
+  if (recorder_) recorder_->bytes_out(p.bytes);
   const bool drained = body_sent_ == body_.size() && (file_fd_ < 0 || file_left_ == 0);
   if (drained && body_done_) {
     if (trailers_expected_ && !trailers_ready_) {
@@ -229,11 +278,14 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
   return p;
 }
 
-void Stream::on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) {
+void Stream::on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers,
+                               bool trailers) {
   if (phase_ != Phase::waiting || !sink_) return;
   phase_ = Phase::streaming;
   trailers_expected_ = trailers;
-  if (!sink_->session().submit_response(id_, status, headers, true)) return fail(NGHTTP2_INTERNAL_ERROR);
+  record_head(status, headers, false);
+  if (!sink_->session().submit_response(id_, status, headers, true))
+    return fail(NGHTTP2_INTERNAL_ERROR);
   wake();
 }
 
@@ -253,7 +305,7 @@ void Stream::on_response_file(std::string_view path, std::uint64_t offset, std::
   if (phase_ != Phase::streaming || body_done_) return;
   const std::string p(path);
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st{};
+  struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < offset) {
     if (fd >= 0) ::close(fd);
     return fail(NGHTTP2_INTERNAL_ERROR);
@@ -261,7 +313,8 @@ void Stream::on_response_file(std::string_view path, std::uint64_t offset, std::
   const std::uint64_t available = static_cast<std::uint64_t>(st.st_size) - offset;
   file_fd_ = fd;
   file_offset_ = offset;
-  file_left_ = length < 0 ? available : std::min<std::uint64_t>(available, static_cast<std::uint64_t>(length));
+  file_left_ = length < 0 ? available
+                          : std::min<std::uint64_t>(available, static_cast<std::uint64_t>(length));
   if (head_method_) file_left_ = 0;
   body_done_ = true;
   wake();
@@ -284,6 +337,8 @@ void Stream::on_response_early_hint(std::span<const workers::HeaderView> headers
 void Stream::on_request_credit() { pump_request(); }
 
 void Stream::on_app_done(bool failed) {
+  // An SSE stream ends when the app returns: that is its normal end.
+  if (sse_streaming()) return end_sse(DisconnectReason::none);
   if (phase_ == Phase::waiting) return gateway_response(500, 0);
   // The app returned with its body unfinished: the client must not take a
   // truncated body for a whole one.
@@ -292,32 +347,192 @@ void Stream::on_app_done(bool failed) {
 
 void Stream::on_upstream_error(workers::UpstreamError error) {
   using E = workers::UpstreamError;
+  if (sse_streaming() && error == E::shutting_down) {
+    disconnected_ = true;  // the pool is done with this scope
+    return end_sse(DisconnectReason::none);
+  }
   if (phase_ != Phase::waiting) return fail(NGHTTP2_INTERNAL_ERROR);
   const std::uint32_t retry = sink_ ? sink_->settings().retry_after_seconds : 1;
   switch (error) {
-    case E::worker_lost: return gateway_response(502, 0);
-    case E::request_timeout: return gateway_response(504, 0);
+    case E::worker_lost:
+      return gateway_response(502, 0);
+    case E::request_timeout:
+      return gateway_response(504, 0);
     case E::queue_full:
     case E::queue_timeout:
     case E::pool_failed:
-    case E::shutting_down: return gateway_response(503, retry);
+    case E::shutting_down:
+      return gateway_response(503, retry);
+  }
+}
+
+// ---- WebSocket over HTTP/2 (RFC 8441) ----
+
+void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r,
+                            std::string_view protocol) {
+  if (recorder_) recorder_->begin(r);
+  // A plain CONNECT (no :protocol) asks for a TCP tunnel: not served here.
+  if (protocol != "websocket") return gateway_response(501, 0);
+  std::string_view version;
+  for (const auto& h : r.headers)
+    if (h.name == "sec-websocket-version") version = h.value;
+  if (version != "13") return gateway_response(426, 0);
+  r.type = wire::ScopeType::WEBSOCKET;
+  r.method = "GET";  // the scope looks as on HTTP/1.1
+  const bool secure = (r.extensions & wire::EXT_TLS) != 0;
+  r.scheme = secure ? "wss" : "ws";
+  r.extensions = wire::EXT_WEBSOCKET_HTTP_RESPONSE | (r.extensions & wire::EXT_TLS);
+  r.has_body = false;
+  std::vector<std::string_view> subprotocols;
+  websocket::parse_subprotocols(r.headers, subprotocols);
+  r.subprotocols = subprotocols;
+  // A pool whose apps take no websocket scopes cannot serve a tunnel.
+  if (!opener.supports(r)) return gateway_response(501, 0);
+  if (recorder_) recorder_->begin(r);
+  tunnel_ = WsTunnel::start(sink_->executor(), *this, sink_->settings(), opener, r);
+  fields_.clear();
+  fields_.shrink_to_fit();
+  if (!tunnel_) return gateway_response(503, sink_->settings().retry_after_seconds);
+  if (request_ended_) tunnel_->client_end();
+}
+
+void Stream::tunnel_head(std::uint16_t status, std::span<const workers::HeaderView> headers) {
+  if (phase_ != Phase::waiting || !sink_) return;
+  phase_ = Phase::streaming;
+  trailers_expected_ = false;
+  record_head(status, headers, false);
+  if (!sink_->session().submit_response(id_, status, headers, true))
+    return fail(NGHTTP2_INTERNAL_ERROR);
+  wake();
+}
+
+void Stream::tunnel_bytes(std::string_view bytes) {
+  if (phase_ != Phase::streaming || body_done_) return;
+  body_.append(bytes);
+  touch();
+  wake();
+}
+
+void Stream::tunnel_ended(bool answered) {
+  if (!sink_) return;
+  if (phase_ == Phase::waiting && !answered) return gateway_response(502, 0);
+  body_done_ = true;
+  wake();
+}
+
+void Stream::tunnel_consumed(std::size_t n) {
+  if (sink_) sink_->session().consume(id_, n);
+}
+
+// ---- SSE response mode ----
+
+bool Stream::sse_streaming() const {
+  return sse_ && phase_ == Phase::streaming && sse_->state() == sse::StreamState::streaming;
+}
+
+void Stream::on_sse_start(std::uint16_t status, std::span<const workers::HeaderView> headers) {
+  if (!sink_ || !sse_ || phase_ != Phase::waiting) return;
+  // The fields an event stream needs, when the app did not set them; the
+  // body is never sized.
+  std::vector<workers::HeaderView> all;
+  bool has_type = false, has_cache = false;
+  for (const auto& h : headers) {
+    if (h.name == "content-length") continue;
+    has_type = has_type || h.name == "content-type";
+    has_cache = has_cache || h.name == "cache-control";
+    all.push_back(h);
+  }
+  if (!has_type) all.push_back({"content-type", "text/event-stream"});
+  if (!has_cache) all.push_back({"cache-control", "no-cache"});
+  phase_ = Phase::streaming;
+  head_method_ = false;  // a stream has a body whatever the method
+  trailers_expected_ = false;
+  record_head(status, all, false);
+  if (!sink_->session().submit_response(id_, status, all, true))
+    return fail(NGHTTP2_INTERNAL_ERROR);
+  sse_->start();
+  wake();
+}
+
+void Stream::on_sse_send(const workers::SseEventView& event) {
+  if (!sink_ || !sse_streaming()) return;
+  sse_->send(event);  // false only for CR/LF/NUL in event or id, which the pool refused already
+}
+
+void Stream::on_sse_comment(std::string_view comment) {
+  if (!sink_ || !sse_streaming()) return;
+  sse_->comment(comment);
+}
+
+void Stream::on_sse_keepalive(std::uint32_t interval_ms, std::string_view comment) {
+  if (!sink_ || !sse_) return;
+  sse_->keepalive(interval_ms, comment);
+}
+
+void Stream::on_sse_close(std::string_view /*reason: logged by the pool*/) {
+  if (!sink_ || !sse_streaming()) return;
+  end_sse(DisconnectReason::none);
+}
+
+void Stream::on_server_close(bool /*restart*/) {
+  if (tunnel_) return tunnel_->server_close();
+  if (!sink_ || !sse_streaming()) return;
+  end_sse(DisconnectReason::server_shutdown);
+}
+
+void Stream::write_stream_bytes(std::string_view bytes, std::size_t credit) {
+  if (!sink_ || phase_ != Phase::streaming || body_done_) return;
+  body_.append(bytes);
+  body_total_ += bytes.size();
+  if (credit) sse_credit_.emplace_back(body_total_, credit);
+  touch();  // keepalive comments keep the stream from counting as stalled
+  wake();
+}
+
+void Stream::stream_idle() {
+  if (!sink_ || phase_ != Phase::streaming) return;
+  end_sse(DisconnectReason::idle_timeout);
+}
+
+void Stream::end_sse(DisconnectReason reason) {
+  sse_->end();
+  if (reason != DisconnectReason::none && upstream_ && !disconnected_) {
+    disconnected_ = true;
+    upstream_->disconnect(reason);
+  }
+  body_done_ = true;
+  wake();
+}
+
+// An event's credit goes back once its last byte is in a DATA frame.
+void Stream::release_sse_credit() {
+  while (!sse_credit_.empty() && sse_credit_.front().first <= body_pulled_) {
+    if (upstream_ && !disconnected_) upstream_->response_written(sse_credit_.front().second);
+    sse_credit_.pop_front();
   }
 }
 
 void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after) {
   if (!sink_) return;
-  const std::string text = std::to_string(status) + " " + std::string(http1::reason_phrase(status)) + "\n";
+  const std::string text =
+      std::to_string(status) + " " + std::string(http1::reason_phrase(status)) + "\n";
   const std::string length = std::to_string(text.size());
   const std::string retry = std::to_string(retry_after);
   std::vector<workers::HeaderView> headers = {{"content-type", "text/plain; charset=utf-8"},
                                               {"content-length", length}};
   if (retry_after) headers.push_back({"retry-after", retry});
+  if (recorder_) {
+    if (!recorder_->in_exchange()) recorder_->begin_rejected({}, 0, {});
+    if (upstream_) recorder_->upstream(upstream_->pool_name(), upstream_->worker_pid());
+  }
+  record_head(status, headers, true);
   phase_ = Phase::streaming;
   body_ = head_method_ ? std::string() : text;
   body_sent_ = 0;
   body_done_ = true;
   trailers_expected_ = false;
-  if (!sink_->session().submit_response(id_, status, headers, true)) return fail(NGHTTP2_INTERNAL_ERROR);
+  if (!sink_->session().submit_response(id_, status, headers, true))
+    return fail(NGHTTP2_INTERNAL_ERROR);
   // The app never answered: what it sends from now on is dropped.
   upstream_.reset();
   wake();
@@ -328,6 +543,11 @@ void Stream::fail(std::uint32_t h2_error) {
   phase_ = Phase::failed;
   if (sink_) sink_->session().reset_stream(id_, h2_error);
   wake();
+}
+
+void Stream::record_head(std::uint16_t status, std::span<const workers::HeaderView> headers,
+                         bool gateway) {
+  if (recorder_) recorder_->response_head(status, headers, 0, gateway);
 }
 
 void Stream::wake() {
