@@ -11,9 +11,12 @@
 //   on SIGTERM: pool.stop(deadline, [] { /* every worker reaped */ });
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +46,22 @@ struct PoolReloadResult {
   std::string message;  // why the new generation failed
 };
 
+// Cumulative counts of waits (seconds) for /metrics, Prometheus' default
+// buckets (the same as the gateway's request duration histograms).
+struct WaitHistogram {
+  static constexpr std::array<double, 11> bounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                     0.5,   1.0,  2.5,   5.0,  10.0};
+  std::array<std::uint64_t, bounds.size()> buckets{};  // cumulative: waits <= bounds[i]
+  std::uint64_t count = 0;
+  double sum = 0;
+  void observe(double seconds) {
+    ++count;
+    sum += seconds;
+    for (std::size_t i = 0; i < bounds.size(); ++i)
+      if (seconds <= bounds[i]) ++buckets[i];
+  }
+};
+
 struct PoolStats {
   std::size_t workers_ready = 0;  // accepting scopes
   std::size_t workers_alive = 0;  // not yet reaped
@@ -54,6 +73,15 @@ struct PoolStats {
   std::size_t workers_target = 0; // `workers`, moved by SIGTTIN/SIGTTOU
   std::uint64_t recycled = 0;     // workers replaced by max_requests/lifetime/rss/timeouts
   std::uint64_t generation = 0;   // reloads applied
+  // For /metrics, counted since the pool was made. Restart reasons: crash,
+  // heartbeat, protocol_error, startup_failed, startup_timeout. Recycle
+  // reasons: max_requests, max_lifetime, max_rss, request_timeout, reload.
+  std::map<std::string, std::uint64_t, std::less<>> restarts_by_reason;
+  std::map<std::string, std::uint64_t, std::less<>> recycles_by_reason;
+  std::uint64_t heartbeat_misses = 0;  // heartbeat ticks that found the previous one unanswered
+  std::uint64_t queue_overflows = 0;   // scopes refused: queue full (503)
+  std::uint64_t queue_timeouts = 0;    // scopes that waited queue_timeout (503)
+  WaitHistogram queue_wait;            // scopes handed to a worker: time spent queued (0 when none)
 };
 
 // One worker as the admin endpoints (/status, /metrics) show it.

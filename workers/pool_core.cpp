@@ -195,6 +195,7 @@ void PoolCore::schedule_replacement(Worker& lost) {
                                               : backoff_.next();
   spdlog::debug("{}: replacing worker {} in {:.3f}s", describe(), lost.id(), delay.count());
   ++restarts_;
+  ++restarts_by_reason_[std::string(lost.loss_kind())];
   restart_after(delay);
 }
 
@@ -323,6 +324,12 @@ PoolStats PoolCore::stats() const {
   s.workers_target = static_cast<std::size_t>(target_workers_);
   s.recycled = recycled_;
   s.generation = generation_;
+  s.restarts_by_reason = restarts_by_reason_;
+  s.recycles_by_reason = recycles_by_reason_;
+  s.heartbeat_misses = heartbeat_misses_;
+  s.queue_overflows = queue_overflows_;
+  s.queue_timeouts = queue_timeouts_;
+  s.queue_wait = queue_wait_;
   return s;
 }
 
@@ -346,9 +353,11 @@ void PoolCore::dispatch_queued() {
   while (!queue_.empty()) {
     Worker* worker = pick_worker();
     if (worker == nullptr) break;
-    const auto id = queue_.pop();
+    Clock::time_point since;
+    const auto id = queue_.pop(&since);
     ScopeRecord* record = scopes_.find(*id);
     if (record == nullptr || record->finished()) continue;
+    queue_wait_.observe(std::chrono::duration<double>(Clock::now() - since).count());
     dispatch(*id, *record, *worker, nullptr);
     // Now that the app can take body bytes, tell the transport.
     if (record->request_body_open && !record->expect_continue && record->flow.request_window() > 0) {
@@ -376,6 +385,7 @@ void PoolCore::on_queue_timer() {
   queue_timer_deadline_.reset();
   for (std::uint64_t id : queue_.take_expired(Clock::now())) {
     spdlog::warn("{}: scope {} waited {:.3g}s for a worker", describe(), id, settings_.queue_timeout.count());
+    ++queue_timeouts_;
     fail_scope(id, UpstreamError::queue_timeout);
   }
   arm_queue_timer();

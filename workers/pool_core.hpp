@@ -69,6 +69,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_worker_lost(Worker& worker, const std::string& message, bool app_failed) override;
   void on_worker_exited(Worker& worker) override;
   void on_worker_drain_expired(Worker& worker) override;
+  void on_heartbeat_missed(Worker&) override { ++heartbeat_misses_; }
 
  private:
   struct Timers;
@@ -89,6 +90,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   bool has_accepting_worker() const;
   void reconcile();
   void begin_recycle(Worker& worker, const std::string& reason);
+  void count_recycle(std::string_view kind) { ++recycles_by_reason_[std::string(kind)]; }
   void retire_now(Worker& worker);
   void drain_one_retiree();
   void expire_drain(Worker& worker);
@@ -153,6 +155,13 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   std::uint64_t generation_ = 0;           // bumped by every reload
   RecyclePolicy recycle_policy_;
   std::uint64_t recycled_ = 0;
+  // For /metrics (PoolStats).
+  std::map<std::string, std::uint64_t, std::less<>> restarts_by_reason_;
+  std::map<std::string, std::uint64_t, std::less<>> recycles_by_reason_;
+  std::uint64_t heartbeat_misses_ = 0;
+  std::uint64_t queue_overflows_ = 0;
+  std::uint64_t queue_timeouts_ = 0;
+  WaitHistogram queue_wait_;
   bool check_timer_armed_ = false;
   struct RequestDeadline {
     Clock::time_point at;

@@ -72,6 +72,7 @@ void PoolCore::begin_recycle(Worker& worker, const std::string& reason) {
   worker.recycle.retiring = true;
   worker.recycle.reason = reason;
   ++recycled_;
+  count_recycle(RecyclePolicy::kind_of(reason));
   spdlog::info("{}: recycling worker {} (pid {}): {}; starting its replacement first", describe(), worker.id(),
                worker.pid(), reason);
   reconcile();
@@ -267,12 +268,14 @@ void PoolCore::advance_reload() {
       // Still starting with the old settings: replace it outright.
       old->recycle.retiring = true;
       old->recycle.reason = "reload";
+      count_recycle("reload");
       old->kill();
       reconcile();
       continue;
     }
     old->recycle.retiring = true;
     old->recycle.reason = "reload";
+    count_recycle("reload");
     spdlog::info("{}: reload: replacing worker {} (pid {})", describe(), old->id(), old->pid());
     reconcile();
     return;

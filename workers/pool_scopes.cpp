@@ -63,12 +63,14 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
   // FIFO: nobody overtakes a waiting scope.
   if (queue_.empty()) {
     if (Worker* worker = pick_worker()) {
+      queue_wait_.observe(0);  // no wait; no clock read either
       dispatch(id, record, *worker, &request);
       return upstream;
     }
   }
   if (!queue_.push(id, Clock::now())) {
     spdlog::warn("{}: queue full ({} scopes waiting)", describe(), queue_.size());
+    ++queue_overflows_;
     post_fail_scope(id, UpstreamError::queue_full);
     return upstream;
   }

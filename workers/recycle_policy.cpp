@@ -45,4 +45,13 @@ std::optional<std::string> RecyclePolicy::on_check(RecycleState& state, const Po
                      settings.max_rss, state.rss_over);
 }
 
+std::string_view RecyclePolicy::kind_of(std::string_view reason) {
+  // The reasons are sentences for the log; each names its limit.
+  if (reason.find("(max_requests)") != std::string_view::npos) return "max_requests";
+  if (reason.find("max_lifetime") != std::string_view::npos) return "max_lifetime";
+  if (reason.find("max_rss") != std::string_view::npos) return "max_rss";
+  if (reason.find("request timeout") != std::string_view::npos) return "request_timeout";
+  return "other";
+}
+
 }  // namespace pagi::workers

@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "workers/pool_settings.hpp"
 
@@ -39,6 +40,9 @@ class RecyclePolicy {
   // A periodic check: age, and a memory sample (nullopt when unknown).
   static std::optional<std::string> on_check(RecycleState& state, const PoolSettings& settings,
                                              Clock::time_point now, std::optional<std::uint64_t> rss);
+  // One word for /metrics from a reason above or the pool's request-timeout
+  // reason: max_requests, max_lifetime, max_rss, request_timeout, other.
+  static std::string_view kind_of(std::string_view reason);
 
  private:
   std::mt19937_64 rng_;

@@ -10,9 +10,10 @@ bool RequestQueue::push(std::uint64_t key, Clock::time_point now) {
   return true;
 }
 
-std::optional<std::uint64_t> RequestQueue::pop() {
+std::optional<std::uint64_t> RequestQueue::pop(Clock::time_point* since) {
   if (entries_.empty()) return std::nullopt;
   const std::uint64_t key = entries_.front().key;
+  if (since) *since = entries_.front().since;
   entries_.pop_front();
   return key;
 }

@@ -21,8 +21,9 @@ class RequestQueue {
 
   // False when full (the caller answers queue_full).
   bool push(std::uint64_t key, Clock::time_point now);
-  // Oldest waiting key, skipping keys removed meanwhile.
-  std::optional<std::uint64_t> pop();
+  // Oldest waiting key, skipping keys removed meanwhile; `since` (when
+  // given) gets its arrival time.
+  std::optional<std::uint64_t> pop(Clock::time_point* since = nullptr);
   // Forget a key (its scope went away while waiting). O(n), rare.
   void remove(std::uint64_t key);
   // Keys whose wait reached the timeout at `now`, oldest first, removed.

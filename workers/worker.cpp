@@ -172,11 +172,13 @@ void Worker::on_lifespan_message(wire::Envelope::Reader message) {
       return;
     case wire::Envelope::LIFESPAN_STARTUP_FAILED:
       if (!starting) break;
+      loss_kind_ = "startup_failed";
       lose(std::string(message.getLifespanStartupFailed().cStr()), true, SIGTERM);
       return;
     case wire::Envelope::LIFESPAN_UNSUPPORTED:
       if (!starting) break;
       if (settings_.lifespan == wire::LifespanMode::ON) {
+        loss_kind_ = "startup_failed";
         lose("lifespan is required (lifespan: on) but the app does not support it: " +
                  std::string(message.getLifespanUnsupported().cStr()),
              true, SIGTERM);
@@ -232,10 +234,12 @@ void Worker::on_connection_closed(std::string_view what, std::error_code ec) {
   const bool bad_frame =
       ec && (ec.category() == protocol::frame_category() || ec.category() == protocol::event_category());
   const bool polite = !bad_frame;
+  if (bad_frame) loss_kind_ = "protocol_error";
   lose(fmt::format("{} while {}", detail, to_string(life_)), false, polite ? SIGTERM : SIGKILL);
 }
 
 void Worker::fail(const std::string& message) {
+  loss_kind_ = "protocol_error";
   lose(fmt::format("protocol error while {}: {}", to_string(life_), message), false, SIGKILL);
 }
 
@@ -341,6 +345,7 @@ void Worker::cancel_step_timer() {
 
 void Worker::on_step_timeout() {
   if (life_ == WorkerLife::handshaking || life_ == WorkerLife::starting) {
+    loss_kind_ = "startup_timeout";
     lose(fmt::format("startup timed out after {:.3g}s waiting for {}", settings_.startup_timeout.count(),
                      life_ == WorkerLife::handshaking ? "hello" : "lifespan startup"),
          false, SIGKILL);
@@ -387,10 +392,12 @@ void Worker::arm_heartbeat() {
 
 void Worker::on_heartbeat_tick() {
   if (life_ != WorkerLife::ready && life_ != WorkerLife::draining) return;
+  if (heartbeat_sent_ > heartbeat_acked_) events_.on_heartbeat_missed(*this);
   if (settings_.heartbeat_misses > 0 &&
       heartbeat_sent_ - heartbeat_acked_ >= static_cast<std::uint64_t>(settings_.heartbeat_misses)) {
     std::string held;
     for (std::uint64_t scope : scopes_) held += (held.empty() ? "" : ",") + std::to_string(scope);
+    loss_kind_ = "heartbeat";
     lose(fmt::format("missed {} heartbeats over {:.3g}s (event loop blocked?); killing it; it held {} "
                      "scope(s){}{}",
                      heartbeat_sent_ - heartbeat_acked_,

@@ -54,6 +54,8 @@ class WorkerEvents {
   virtual void on_worker_exited(Worker& worker) = 0;
   // A draining worker still holds scopes at the end of its drain timeout.
   virtual void on_worker_drain_expired(Worker& worker) = 0;
+  // A heartbeat tick found the previous heartbeat unanswered (for /metrics).
+  virtual void on_heartbeat_missed(Worker& worker) { (void)worker; }
 };
 
 class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnectionListener {
@@ -81,6 +83,9 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   Clock::time_point ready_since() const { return ready_since_; }
   // The last wait status (valid once dead).
   int exit_status() const { return exit_status_; }
+  // Why it was lost, one word for /metrics: crash, heartbeat, protocol_error,
+  // startup_failed, startup_timeout.
+  std::string_view loss_kind() const { return loss_kind_; }
 
   // Scopes. The opening frame is appended by the caller to output().
   std::string& output();
@@ -155,6 +160,7 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   Clock::time_point spawned_at_;
   Clock::time_point ready_since_;
   int exit_status_ = 0;
+  std::string_view loss_kind_ = "crash";
 };
 
 }  // namespace pagi::workers

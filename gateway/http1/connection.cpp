@@ -365,7 +365,8 @@ class Http1Connection final : public Connection,
     body_deadline_.reset();
     set_state(ConnectionState::closed);
     recorder_.connection_closed();  // the websocket session counts itself from here
-    websocket::SessionStart start{std::move(socket_), std::move(rest), std::string(key), std::move(on_closed_)};
+    websocket::SessionStart start{std::move(socket_), std::move(rest), std::string(key), std::move(on_closed_),
+                                  recorder_.observer(), recorder_.take_pending_in()};
     on_closed_ = nullptr;
     auto session = websocket::start_session(std::move(start), settings_, opener_, scope);
     if (on_handover_) on_handover_(session);

@@ -151,6 +151,7 @@ AccessLogFormat AccessLogFormat::compile(std::string_view spec) {
         else if (arg == "upstream_ms") atom = Atom::upstream_ms;
         else if (arg == "upstream_us") atom = Atom::upstream_us;
         else if (arg == "gateway") atom = Atom::gateway;
+        else if (arg == "close_code") atom = Atom::close_code;
         else throw bad();
         break;
       default: throw bad();
@@ -226,6 +227,10 @@ void AccessLogFormat::render(const ExchangeRecord& r, std::string& out) const {
       case Atom::upstream_ms: append_thousandths(out, static_cast<std::uint64_t>(r.upstream_time().count())); break;
       case Atom::upstream_us: append_number(out, static_cast<std::uint64_t>(r.upstream_time().count())); break;
       case Atom::gateway: out += r.gateway_response ? '1' : '0'; break;
+      case Atom::close_code:
+        if (r.close_code) append_number(out, r.close_code);
+        else out += '-';
+        break;
     }
   }
   out += '\n';
@@ -289,6 +294,9 @@ void AccessLogFormat::render_json(const ExchangeRecord& r, std::string& out) con
   header("referer", r.request_headers, "referer");
   header("user_agent", r.request_headers, "user-agent");
   header("traceparent", r.request_headers, "traceparent");
+  key("close_code");
+  if (r.close_code) append_number(out, r.close_code);
+  else out += "null";
   out += "}\n";
 }
 

@@ -11,6 +11,7 @@
 //   %{Name}i request header  %{Name}o response header
 //   %{request_id}x %{pool}x %{worker_pid}x %{scope}x %{disconnect}x
 //   %{upstream_ms}x %{upstream_us}x %{gateway}x (1 when the gateway answered)
+//   %{close_code}x WebSocket close code ("-" for other scopes)
 //   %R request id  %P worker pid  %%  a percent sign
 #pragma once
 
@@ -38,7 +39,7 @@ class AccessLogFormat {
     literal, client, dash, clf_time, iso_time, request_line, method, path, query, protocol, status,
     body_bytes_clf, body_bytes, bytes_out, bytes_in, duration_us, duration_s, duration_ms,
     request_header, response_header, request_id, pool, worker_pid, scope, disconnect, upstream_ms,
-    upstream_us, gateway,
+    upstream_us, gateway, close_code,
   };
   struct Part {
     Atom atom;

@@ -22,6 +22,9 @@ class ExchangeObserver {
   virtual void on_connection_opened(std::string_view protocol) {}
   virtual void on_connection_closed(std::string_view protocol) {}
   virtual void on_exchange_end(const ExchangeRecord& record) = 0;
+  // A WebSocket or SSE scope opened ("websocket" / "sse"); its
+  // on_exchange_end, with the same scope_type, ends it.
+  virtual void on_session_opened(std::string_view scope_type) {}
 };
 
 class ObserverList final : public ExchangeObserver {
@@ -38,6 +41,9 @@ class ObserverList final : public ExchangeObserver {
   }
   void on_exchange_end(const ExchangeRecord& record) override {
     for (auto* o : observers_) o->on_exchange_end(record);
+  }
+  void on_session_opened(std::string_view scope_type) override {
+    for (auto* o : observers_) o->on_session_opened(scope_type);
   }
 
  private:

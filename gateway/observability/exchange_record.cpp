@@ -52,6 +52,7 @@ void ExchangeRecord::clear() {
   pool.clear();
   worker_pid = 0;
   disconnect_reason = {};
+  close_code = 0;
   started_wall = {};
   started = response_started = ended = {};
 }

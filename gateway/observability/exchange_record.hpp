@@ -62,6 +62,7 @@ struct ExchangeRecord {
   std::string pool;                      // "" when no pool took it
   int worker_pid = 0;                    // 0 when no worker ran it
   std::string_view disconnect_reason;    // "" when it completed normally
+  std::uint16_t close_code = 0;          // websocket: first Close frame's code, 1006 none; 0 otherwise
 
   WallClock::time_point started_wall{};
   SteadyClock::time_point started{};

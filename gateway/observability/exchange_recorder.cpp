@@ -31,6 +31,7 @@ void ExchangeRecorder::begin(const workers::ScopeRequest& scope) {
   pending_in_ = 0;
   record_.started_wall = ExchangeRecord::WallClock::now();
   record_.started = record_.response_started = ExchangeRecord::SteadyClock::now();
+  if (scope.type != wire::ScopeType::HTTP) observer_->on_session_opened(record_.scope_type);
 }
 
 void ExchangeRecorder::begin_rejected(std::string_view client_host, std::uint16_t client_port,

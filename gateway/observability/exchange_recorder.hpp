@@ -22,6 +22,7 @@ class ExchangeRecorder {
   }
 
   bool enabled() const { return observer_ != nullptr; }
+  ExchangeObserver* observer() const { return observer_; }
   bool in_exchange() const { return open_; }
 
   void connection_opened() {
@@ -47,6 +48,17 @@ class ExchangeRecorder {
     if (open_) record_.bytes_out += n;
   }
   void upstream(std::string_view pool, int worker_pid);
+  // WebSocket: the first Close frame's code (sent or received) is kept.
+  void close_code(std::uint16_t code) {
+    if (open_ && record_.close_code == 0) record_.close_code = code;
+  }
+  // Bytes read since the last exchange ended, handed to whoever takes the
+  // connection over (a WebSocket session counts its upgrade request).
+  std::uint64_t take_pending_in() {
+    const auto n = pending_in_;
+    pending_in_ = 0;
+    return n;
+  }
   // The exchange ended (reason none: completed). Calls the observer once.
   void finish(DisconnectReason reason);
 

@@ -131,6 +131,17 @@ ProcessFacts read_process_facts() {
   return f;
 }
 
+// One sample per reason; the `known` ones always, so a counter exists (at 0)
+// before its first event and rate() sees the first one.
+void by_reason(std::string& out, std::string_view name, std::string_view pool,
+               const std::map<std::string, std::uint64_t, std::less<>>& counts,
+               std::initializer_list<std::string_view> known) {
+  std::map<std::string, std::uint64_t, std::less<>> all(counts);
+  for (auto k : known) all.try_emplace(std::string(k), 0);
+  for (const auto& [reason, n] : all)
+    sample(out, name, "pool=\"" + label(pool) + "\",reason=\"" + label(reason) + "\"", static_cast<double>(n));
+}
+
 }  // namespace
 
 std::uint64_t process_rss_bytes(int pid) {
@@ -148,14 +159,20 @@ void Histogram::observe(double seconds) {
     if (seconds <= bounds[i]) ++counts_[i];
 }
 
-void Histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
+void render_histogram(std::string& out, std::string_view name, std::string_view labels,
+                      std::span<const double> bounds, std::span<const std::uint64_t> cumulative,
+                      std::uint64_t count, double sum) {
   const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
   const std::string bucket = std::string(name) + "_bucket";
-  for (std::size_t i = 0; i < bounds.size(); ++i)
-    sample(out, bucket, prefix + "le=\"" + num(bounds[i]) + "\"", static_cast<double>(counts_[i]));
-  sample(out, bucket, prefix + "le=\"+Inf\"", static_cast<double>(count_));
-  sample(out, std::string(name) + "_sum", labels, sum_);
-  sample(out, std::string(name) + "_count", labels, static_cast<double>(count_));
+  for (std::size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i)
+    sample(out, bucket, prefix + "le=\"" + num(bounds[i]) + "\"", static_cast<double>(cumulative[i]));
+  sample(out, bucket, prefix + "le=\"+Inf\"", static_cast<double>(count));
+  sample(out, std::string(name) + "_sum", labels, sum);
+  sample(out, std::string(name) + "_count", labels, static_cast<double>(count));
+}
+
+void Histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
+  render_histogram(out, name, labels, bounds, counts_, count_, sum_);
 }
 
 Metrics::PerProtocol& Metrics::protocol(std::string_view name) {
@@ -179,7 +196,17 @@ static auto& slot(Map& map, std::string_view key) {
   return it->second;
 }
 
+void Metrics::on_session_opened(std::string_view scope_type) {
+  auto& s = slot(sessions_, scope_type);
+  ++s.open;
+  ++s.opened;
+}
+
 void Metrics::on_exchange_end(const ExchangeRecord& r) {
+  if (r.scope_type != "http") {
+    --slot(sessions_, r.scope_type).open;
+    slot(session_durations_, r.scope_type).observe(static_cast<double>(r.duration().count()) / 1e6);
+  }
   auto& p = protocol(r.protocol);
   p.bytes_in += r.bytes_in;
   p.bytes_out += r.bytes_out;
@@ -227,6 +254,21 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
   for (const auto& [reason, count] : disconnects_)
     sample(out, "pagi_disconnects_total", "reason=\"" + label(reason) + "\"", static_cast<double>(count));
 
+  help(out, "pagi_sessions_open", "gauge", "Open WebSocket and SSE sessions, by type.");
+  for (std::string_view t : {"sse", "websocket"}) {
+    const auto it = sessions_.find(t);
+    sample(out, "pagi_sessions_open", "type=\"" + std::string(t) + "\"",
+           it == sessions_.end() ? 0.0 : static_cast<double>(it->second.open));
+  }
+  help(out, "pagi_sessions_total", "counter", "WebSocket and SSE sessions opened, by type.");
+  for (std::string_view t : {"sse", "websocket"}) {
+    const auto it = sessions_.find(t);
+    sample(out, "pagi_sessions_total", "type=\"" + std::string(t) + "\"",
+           it == sessions_.end() ? 0.0 : static_cast<double>(it->second.opened));
+  }
+  help(out, "pagi_session_duration_seconds", "histogram", "Duration of finished WebSocket and SSE sessions, by type.");
+  for (const auto& [type, h] : session_durations_)
+    h.render(out, "pagi_session_duration_seconds", "type=\"" + label(type) + "\"");
   help(out, "pagi_connections_open", "gauge", "Open client connections by protocol.");
   for (const auto& [name, s] : protocols_) sample(out, "pagi_connections_open", "protocol=\"" + name + "\"", static_cast<double>(s.open));
   help(out, "pagi_connections_total", "counter", "Client connections accepted, by protocol.");
@@ -251,10 +293,36 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
   }
   help(out, "pagi_workers_target", "gauge", "Configured worker count, by pool (moved by scale).");
   for (const auto& p : pools) sample(out, "pagi_workers_target", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.workers_target));
-  help(out, "pagi_worker_restarts_total", "counter", "Workers replaced after a loss (crash, hang, protocol error), by pool.");
-  for (const auto& p : pools) sample(out, "pagi_worker_restarts_total", "pool=\"" + label(p.name) + "\",reason=\"lost\"", static_cast<double>(p.stats.restarts));
-  help(out, "pagi_worker_recycles_total", "counter", "Workers replaced by max_requests, max_lifetime, max_rss or timeouts, by pool.");
-  for (const auto& p : pools) sample(out, "pagi_worker_recycles_total", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.recycled));
+  help(out, "pagi_worker_restarts_total", "counter",
+       "Workers replaced after a loss, by pool and reason (crash, heartbeat, protocol_error, startup_failed, "
+       "startup_timeout).");
+  for (const auto& p : pools)
+    by_reason(out, "pagi_worker_restarts_total", p.name, p.stats.restarts_by_reason,
+              {"crash", "heartbeat", "protocol_error", "startup_failed", "startup_timeout"});
+  help(out, "pagi_worker_recycles_total", "counter",
+       "Workers replaced on purpose, by pool and reason (max_requests, max_lifetime, max_rss, request_timeout, "
+       "reload).");
+  for (const auto& p : pools)
+    by_reason(out, "pagi_worker_recycles_total", p.name, p.stats.recycles_by_reason,
+              {"max_requests", "max_lifetime", "max_rss", "request_timeout", "reload"});
+  help(out, "pagi_worker_heartbeat_misses_total", "counter",
+       "Heartbeats a worker had not answered by the next one, by pool.");
+  for (const auto& p : pools)
+    sample(out, "pagi_worker_heartbeat_misses_total", "pool=\"" + label(p.name) + "\"",
+           static_cast<double>(p.stats.heartbeat_misses));
+  help(out, "pagi_queue_overflows_total", "counter", "Scopes refused with 503 because the pool's queue was full, by pool.");
+  for (const auto& p : pools)
+    sample(out, "pagi_queue_overflows_total", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queue_overflows));
+  help(out, "pagi_queue_timeouts_total", "counter", "Scopes answered 503 after waiting queue_timeout for a worker, by pool.");
+  for (const auto& p : pools)
+    sample(out, "pagi_queue_timeouts_total", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queue_timeouts));
+  help(out, "pagi_queue_wait_seconds", "histogram",
+       "Time scopes waited for a worker slot before dispatch (0 when none), by pool.");
+  for (const auto& p : pools) {
+    const auto& h = p.stats.queue_wait;
+    render_histogram(out, "pagi_queue_wait_seconds", "pool=\"" + label(p.name) + "\"", h.bounds, h.buckets, h.count,
+                     h.sum);
+  }
   help(out, "pagi_pool_crash_loop", "gauge", "1 while the pool is reported crash-looping.");
   for (const auto& p : pools) sample(out, "pagi_pool_crash_loop", "pool=\"" + label(p.name) + "\"", p.stats.crash_loop ? 1 : 0);
   help(out, "pagi_pool_generation", "gauge", "Reloads applied to the pool.");

@@ -38,6 +38,11 @@ struct PoolSnapshot {
 // Resident memory of a process from /proc/PID/statm (0 when unknown).
 std::uint64_t process_rss_bytes(int pid);
 
+// Prometheus histogram lines from cumulative bucket counts.
+void render_histogram(std::string& out, std::string_view name, std::string_view labels,
+                      std::span<const double> bounds, std::span<const std::uint64_t> cumulative,
+                      std::uint64_t count, double sum);
+
 class Histogram {
  public:
   // Upper bounds in seconds, Prometheus' default buckets: wide enough for a
@@ -58,6 +63,7 @@ class Metrics final : public ExchangeObserver {
   void on_connection_opened(std::string_view protocol) override;
   void on_connection_closed(std::string_view protocol) override;
   void on_exchange_end(const ExchangeRecord& record) override;
+  void on_session_opened(std::string_view scope_type) override;
 
   // The full exposition. `ready` is the /readyz answer; `dropped_log_lines`
   // what the access log could not write.
@@ -80,6 +86,12 @@ class Metrics final : public ExchangeObserver {
   std::map<std::string, Histogram, std::less<>> upstream_durations_; // by pool
   std::map<std::string, std::uint64_t, std::less<>> gateway_responses_;  // by status
   std::map<std::string, std::uint64_t, std::less<>> disconnects_;        // by reason
+  struct Sessions {
+    std::int64_t open = 0;
+    std::uint64_t opened = 0;
+  };
+  std::map<std::string, Sessions, std::less<>> sessions_;            // websocket, sse
+  std::map<std::string, Histogram, std::less<>> session_durations_;  // by scope type
   std::string key_;  // scratch
 };
 

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/deadline_timer.hpp"
+#include "gateway/observability/exchange_recorder.hpp"
 #include "gateway/websocket/frame_codec.hpp"
 #include "gateway/websocket/handshake.hpp"
 #include "workers/downstream.hpp"
@@ -74,7 +75,9 @@ class Session final : public http1::Connection,
                       public std::enable_shared_from_this<Session> {
  public:
   Session(SessionStart start, const HttpSettings& settings)
-      : socket_(std::move(start.socket)),
+      : recorder_(start.observer, "websocket"),
+        initial_bytes_in_(start.bytes_in),
+        socket_(std::move(start.socket)),
         timer_(socket_.get_executor()),
         settings_(settings),
         decoder_(FrameLimits{settings.max_ws_message_size, settings.max_ws_frame_size}),
@@ -86,6 +89,9 @@ class Session final : public http1::Connection,
     hold_ = shared_from_this();  // until the app answers (nothing else may be pending)
     error_code ec;
     socket_.non_blocking(true, ec);  // read_some below must not block
+    recorder_.connection_opened();
+    recorder_.begin(request);
+    recorder_.bytes_in(initial_bytes_in_);
     upstream_ = opener.open_scope(request, std::weak_ptr<workers::Downstream>(shared_from_this()));
     wait_read();
   }
@@ -95,7 +101,7 @@ class Session final : public http1::Connection,
   void shutdown_gracefully() override { guarded([&] { server_close(close_code::going_away); }); }
   void close_now() override {
     guarded([&] {
-      tell_app(close_code::abnormal, to_string(DisconnectReason::server_shutdown));
+      abnormal(DisconnectReason::server_shutdown);
       close_socket();
     });
   }
@@ -109,6 +115,9 @@ class Session final : public http1::Connection,
       if (state_ != SessionState::handshake) return;
       std::string head;
       write_accept_response(head, client_key_, subprotocol, headers, date(), settings_.server_header);
+      recorder_.response_head(101, headers, head.size(), false);
+      accepted_ = true;
+      note_upstream();
       set_state(SessionState::open);
       hold_.reset();
       queue(head, 0);
@@ -133,7 +142,7 @@ class Session final : public http1::Connection,
       if (more) return;
       std::vector<workers::HeaderView> views;
       for (const auto& [n, v] : denial_headers_) views.push_back({n, v});
-      deny(denial_status_, views, denial_body_);
+      deny(denial_status_, views, denial_body_, false);
     });
   }
   void on_response_file(std::string_view, std::uint64_t, std::int64_t) override {}
@@ -157,7 +166,7 @@ class Session final : public http1::Connection,
   }
   void on_websocket_close(std::uint16_t code, std::string_view reason) override {
     guarded([&] {
-      if (state_ == SessionState::handshake) return deny(403, {}, "");
+      if (state_ == SessionState::handshake) return deny(403, {}, "", false);
       if (state_ != SessionState::open) return;
       begin_close(code, reason);
     });
@@ -175,7 +184,7 @@ class Session final : public http1::Connection,
   void on_app_done(bool failed) override {
     guarded([&] {
       app_done_ = true;
-      if (state_ == SessionState::handshake) return deny(failed ? 500 : 403, {}, "");
+      if (state_ == SessionState::handshake) return deny(failed ? 500 : 403, {}, "", failed);
       if (state_ == SessionState::open) begin_close(failed ? close_code::internal_error : close_code::normal, "");
     });
   }
@@ -186,9 +195,10 @@ class Session final : public http1::Connection,
       using E = workers::UpstreamError;
       if (state_ == SessionState::handshake) {
         const std::uint16_t status = error == E::worker_lost ? 502 : error == E::request_timeout ? 504 : 503;
-        return deny(status, {}, "");
+        return deny(status, {}, "", true);
       }
       if (state_ != SessionState::open) return;
+      note_reason(error == E::shutting_down ? DisconnectReason::server_shutdown : DisconnectReason::server_error);
       begin_close(error == E::shutting_down ? close_code::going_away : close_code::internal_error, "");
     });
   }
@@ -203,7 +213,7 @@ class Session final : public http1::Connection,
       f();
     } catch (const std::exception& e) {
       spdlog::error("websocket session: {}", e.what());
-      tell_app(close_code::abnormal, to_string(DisconnectReason::server_error));
+      abnormal(DisconnectReason::server_error);
       close_socket();
     }
   }
@@ -229,14 +239,33 @@ class Session final : public http1::Connection,
     upstream_->websocket_closed(code, reason);
   }
 
+  // The connection ends for `reason`: the app hears it as a 1006 close.
+  void abnormal(DisconnectReason reason) {
+    note_reason(reason);
+    tell_app(close_code::abnormal, to_string(reason));
+  }
+  // The access log's disconnect reason: the first abnormal end seen.
+  void note_reason(DisconnectReason reason) {
+    if (end_reason_ == DisconnectReason::none) end_reason_ = reason;
+  }
+  void note_upstream() {
+    if (upstream_) recorder_.upstream(upstream_->pool_name(), upstream_->worker_pid());
+  }
+
   // ---- ending ----
-  void deny(std::uint16_t status, std::span<const workers::HeaderView> headers, std::string_view body) {
+  // `by_gateway`: the gateway's own answer (an error), not the app's denial.
+  void deny(std::uint16_t status, std::span<const workers::HeaderView> headers, std::string_view body,
+            bool by_gateway) {
     if (state_ == SessionState::handshake) set_state(SessionState::denying);
     if (denial_sent_) return;
     denial_sent_ = true;
     hold_.reset();
     std::string bytes;
     write_final_response(bytes, status, headers, body, date(), settings_.server_header);
+    const auto head_end = bytes.find("\r\n\r\n");
+    recorder_.response_head(status, headers, head_end == std::string::npos ? bytes.size() : head_end + 4,
+                            by_gateway);
+    note_upstream();
     queue(bytes, 0);
     finish_after_flush_ = true;
   }
@@ -246,6 +275,7 @@ class Session final : public http1::Connection,
   void begin_close(std::uint16_t code, std::string_view reason) {
     if (state_ != SessionState::open) return;
     set_state(SessionState::closing);
+    recorder_.close_code(code);
     std::string frame;
     append_close(frame, code, reason);
     queue(frame, 0);
@@ -258,18 +288,19 @@ class Session final : public http1::Connection,
 
   void server_close(std::uint16_t code) {
     if (state_ == SessionState::handshake) {
-      tell_app(close_code::abnormal, to_string(DisconnectReason::server_shutdown));
-      return deny(503, {}, "");
+      abnormal(DisconnectReason::server_shutdown);
+      return deny(503, {}, "", true);
     }
     if (state_ != SessionState::open) return;
-    tell_app(close_code::abnormal, to_string(DisconnectReason::server_shutdown));
+    abnormal(DisconnectReason::server_shutdown);
     begin_close(code, "");
   }
 
   // The connection failed on our side of the rules: Close with the code,
   // then close once it is written.
-  void fail(std::uint16_t code, std::string_view reason_token) {
-    tell_app(code, reason_token);
+  void fail(std::uint16_t code, DisconnectReason reason) {
+    note_reason(reason);
+    tell_app(code, to_string(reason));
     if (state_ == SessionState::open) begin_close(code, "");
     finish_after_flush_ = true;
     flush();
@@ -279,8 +310,12 @@ class Session final : public http1::Connection,
     if (state_ == SessionState::closed) return;
     const auto self = shared_from_this();
     hold_.reset();
-    if (!disconnect_sent_ && state_ != SessionState::denying) tell_app(close_code::abnormal, "client_closed");
+    if (!disconnect_sent_ && state_ != SessionState::denying) abnormal(DisconnectReason::client_closed);
     set_state(SessionState::closed);
+    note_upstream();
+    if (accepted_) recorder_.close_code(close_code::abnormal);  // no Close frame either way
+    recorder_.finish(end_reason_);
+    recorder_.connection_closed();
     error_code ec;
     timer_.cancel();
     socket_.close(ec);
@@ -322,10 +357,10 @@ class Session final : public http1::Connection,
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) {
         if (lingering_) return close_socket();
-        tell_app(close_code::abnormal, to_string(ec == asio::error::eof ? DisconnectReason::client_closed
-                                                                        : DisconnectReason::read_error));
+        abnormal(ec == asio::error::eof ? DisconnectReason::client_closed : DisconnectReason::read_error);
         return close_socket();
       }
+      recorder_.bytes_in(n);
       if (lingering_ || state_ == SessionState::denying) continue;  // draining
       if (state_ != SessionState::handshake) {
         feed(std::string_view(scratch.data(), n));
@@ -336,7 +371,7 @@ class Session final : public http1::Connection,
       carry_.append(scratch.data(), n);
       if (carry_.size() > settings_.max_header_bytes) {
         // Frames before the 101 are not allowed; do not buffer them forever.
-        tell_app(close_code::abnormal, to_string(DisconnectReason::protocol_error));
+        abnormal(DisconnectReason::protocol_error);
         return close_socket();
       }
       if (n < scratch.size()) break;
@@ -394,7 +429,7 @@ class Session final : public http1::Connection,
         case K::close: on_peer_close(ev.code, ev.reason); return input.size();
         case K::error:
           spdlog::debug("websocket session: {}", websocket::to_string(ev.error));
-          fail(close_code_for(ev.error), to_string(DisconnectReason::protocol_error));
+          fail(close_code_for(ev.error), DisconnectReason::protocol_error);
           return input.size();
       }
     }
@@ -403,6 +438,7 @@ class Session final : public http1::Connection,
 
   void on_peer_close(std::uint16_t code, std::string_view reason) {
     carry_.clear();
+    recorder_.close_code(code);
     tell_app(code, reason);
     if (state_ == SessionState::open) {
       set_state(SessionState::closing);
@@ -417,7 +453,7 @@ class Session final : public http1::Connection,
   void deliver(bool text, std::string_view payload) {
     if (!pending_.empty() || !upstream_ || upstream_->request_window() == 0) {
       if (pending_.size() >= settings_.ws_max_queue) {
-        return fail(close_code::policy_violation, to_string(DisconnectReason::queue_overflow));
+        return fail(close_code::policy_violation, DisconnectReason::queue_overflow);
       }
       pending_.push_back({text, std::string(payload)});
       return;
@@ -456,8 +492,9 @@ class Session final : public http1::Connection,
     out_credit_ = 0;
     write_deadline_ = Clock::now() + to_duration(settings_.write_timeout);
     rearm_timer();
-    asio::async_write(socket_, asio::buffer(wire_), [self = shared_from_this()](error_code ec, std::size_t) {
+    asio::async_write(socket_, asio::buffer(wire_), [self = shared_from_this()](error_code ec, std::size_t n) {
       self->writing_ = false;
+      self->recorder_.bytes_out(n);
       if (self->state_ == SessionState::closed) return;
       self->guarded([&] { self->on_written(ec); });
     });
@@ -465,7 +502,7 @@ class Session final : public http1::Connection,
 
   void on_written(error_code ec) {
     if (ec) {
-      tell_app(close_code::abnormal, to_string(DisconnectReason::write_error));
+      abnormal(DisconnectReason::write_error);
       return close_socket();
     }
     const std::size_t credit = wire_credit_;
@@ -500,20 +537,20 @@ class Session final : public http1::Connection,
       return true;
     };
     if (passed(write_deadline_)) {
-      tell_app(close_code::abnormal, to_string(DisconnectReason::write_timeout));
+      abnormal(DisconnectReason::write_timeout);
       return close_socket();
     }
     if (passed(linger_deadline_)) return close_socket();
     if (passed(close_deadline_)) {  // the peer never answered our Close
-      tell_app(close_code::abnormal, to_string(DisconnectReason::client_closed));
+      abnormal(DisconnectReason::client_closed);
       return close_socket();
     }
     if (passed(pong_deadline_)) {
-      tell_app(close_code::abnormal, to_string(DisconnectReason::keepalive_timeout));
+      abnormal(DisconnectReason::keepalive_timeout);
       return close_socket();
     }
     if (passed(idle_deadline_) && state_ == SessionState::open) {
-      tell_app(close_code::abnormal, to_string(DisconnectReason::idle_timeout));
+      abnormal(DisconnectReason::idle_timeout);
       begin_close(close_code::going_away, "");
     }
     if (passed(ping_deadline_) && state_ == SessionState::open && ping_interval_ms_ > 0) {
@@ -526,6 +563,9 @@ class Session final : public http1::Connection,
     rearm_timer();
   }
 
+  observability::ExchangeRecorder recorder_;  // declared first: the members below may report to it
+  std::uint64_t initial_bytes_in_;
+  DisconnectReason end_reason_ = DisconnectReason::none;
   http1::StreamSocket socket_;
   DeadlineTimer timer_;
   HttpSettings settings_;
@@ -557,6 +597,7 @@ class Session final : public http1::Connection,
   bool lingering_ = false;
   bool disconnect_sent_ = false;
   bool app_done_ = false;
+  bool accepted_ = false;
 
   std::optional<Clock::time_point> write_deadline_, close_deadline_, linger_deadline_, ping_deadline_,
       pong_deadline_, idle_deadline_;

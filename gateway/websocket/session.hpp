@@ -19,6 +19,7 @@
 
 #include "gateway/http1/connection.hpp"
 #include "gateway/http_settings.hpp"
+#include "gateway/observability/exchange_observer.hpp"
 #include "workers/scope_request.hpp"
 #include "workers/upstream.hpp"
 
@@ -39,6 +40,9 @@ struct SessionStart {
   std::string buffered;       // client bytes read past the upgrade request
   std::string client_key;     // Sec-WebSocket-Key
   std::function<void()> on_closed;  // runs once, when the socket is closed
+  // Access log / metrics: the session is one exchange, logged at its end.
+  observability::ExchangeObserver* observer = nullptr;
+  std::uint64_t bytes_in = 0;       // of the upgrade request, read by the HTTP/1 connection
 };
 
 // Opens the scope (`request.type` websocket) through `opener` and starts the

@@ -54,6 +54,13 @@ TEST(Metrics, CountersMoveWithExchanges) {
   pool.stats.queued = 1;
   pool.stats.workers_target = 2;
   pool.stats.restarts = 4;
+  pool.stats.restarts_by_reason = {{"crash", 3}, {"heartbeat", 1}};
+  pool.stats.recycles_by_reason = {{"max_requests", 2}};
+  pool.stats.heartbeat_misses = 5;
+  pool.stats.queue_overflows = 6;
+  pool.stats.queue_timeouts = 1;
+  pool.stats.queue_wait.observe(0);
+  pool.stats.queue_wait.observe(0.2);
   WorkerSnapshot w;
   w.pid = 77;
   w.state = "ready";
@@ -86,7 +93,17 @@ TEST(Metrics, CountersMoveWithExchanges) {
   EXPECT_EQ(v.at("pagi_workers{pool=\"app\",state=\"ready\"}"), 1);
   EXPECT_EQ(v.at("pagi_workers{pool=\"app\",state=\"draining\"}"), 1);
   EXPECT_EQ(v.at("pagi_workers{pool=\"app\",state=\"starting\"}"), 0);
-  EXPECT_EQ(v.at("pagi_worker_restarts_total{pool=\"app\",reason=\"lost\"}"), 4);
+  EXPECT_EQ(v.at("pagi_worker_restarts_total{pool=\"app\",reason=\"crash\"}"), 3);
+  EXPECT_EQ(v.at("pagi_worker_restarts_total{pool=\"app\",reason=\"heartbeat\"}"), 1);
+  EXPECT_EQ(v.at("pagi_worker_restarts_total{pool=\"app\",reason=\"protocol_error\"}"), 0);
+  EXPECT_EQ(v.at("pagi_worker_recycles_total{pool=\"app\",reason=\"max_requests\"}"), 2);
+  EXPECT_EQ(v.at("pagi_worker_recycles_total{pool=\"app\",reason=\"reload\"}"), 0);
+  EXPECT_EQ(v.at("pagi_worker_heartbeat_misses_total{pool=\"app\"}"), 5);
+  EXPECT_EQ(v.at("pagi_queue_overflows_total{pool=\"app\"}"), 6);
+  EXPECT_EQ(v.at("pagi_queue_timeouts_total{pool=\"app\"}"), 1);
+  EXPECT_EQ(v.at("pagi_queue_wait_seconds_bucket{pool=\"app\",le=\"0.005\"}"), 1);
+  EXPECT_EQ(v.at("pagi_queue_wait_seconds_bucket{pool=\"app\",le=\"0.25\"}"), 2);
+  EXPECT_EQ(v.at("pagi_queue_wait_seconds_count{pool=\"app\"}"), 2);
   EXPECT_EQ(v.at("pagi_worker_resident_memory_bytes{pool=\"app\",pid=\"78\"}"), 1234);
   EXPECT_EQ(v.at("pagi_worker_scopes_served_total{pool=\"app\",pid=\"77\"}"), 9);
   EXPECT_EQ(v.at("pagi_access_log_dropped_total"), 5);
@@ -94,6 +111,24 @@ TEST(Metrics, CountersMoveWithExchanges) {
   EXPECT_GT(v.at("process_resident_memory_bytes"), 0);
   EXPECT_GT(v.at("process_open_fds"), 0);
   EXPECT_GT(v.at("process_start_time_seconds"), 1.6e9);
+}
+
+TEST(Metrics, SessionsOpenUntilTheirExchangeEnds) {
+  Metrics m;
+  m.on_session_opened("websocket");
+  m.on_session_opened("websocket");
+  m.on_session_opened("sse");
+  auto r = record("GET", 101);
+  r.scope_type = "websocket";
+  m.on_exchange_end(r);
+  m.on_exchange_end(record("GET", 200));  // a plain request changes nothing
+  std::string text;
+  m.render(text, {}, true, 0);
+  const auto v = parse(text);
+  EXPECT_EQ(v.at("pagi_sessions_open{type=\"websocket\"}"), 1);
+  EXPECT_EQ(v.at("pagi_sessions_total{type=\"websocket\"}"), 2);
+  EXPECT_EQ(v.at("pagi_sessions_open{type=\"sse\"}"), 1);
+  EXPECT_EQ(v.at("pagi_session_duration_seconds_count{type=\"websocket\"}"), 1);
 }
 
 TEST(Metrics, EveryFamilyHasHelpAndType) {
