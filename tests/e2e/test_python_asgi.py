@@ -125,3 +125,17 @@ def test_request_id_reaches_the_scope(gateway):
     assert get(gateway, "/request-id", headers=[("X-Request-Id", "abc-123")]).body == b"abc-123"
     made = get(gateway, "/request-id").body
     assert made and made != b"abc-123"
+
+
+def test_drain_future_resolves_on_reload(start_gateway, tmp_path, channel):
+    # A reload (SIGHUP) drains the old workers: a request waiting on the
+    # drain future answers with the pool's drain_timeout.
+    import signal
+    gw = start_gateway(config=python_config(tmp_path, APP, pool={"env": channel.env, "workers": 1,
+                                                                "drain_timeout": 7}))
+    with Conn.to(gw) as c:
+        c.send(request("GET", "/wait-drain"))
+        channel.wait_for("waiting for drain")
+        gw.signal(signal.SIGHUP)
+        r = c.read_response()
+    assert (r.status, r.body) == (200, b"drained 7")

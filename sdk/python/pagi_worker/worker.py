@@ -4,7 +4,10 @@ the app once per scope, concurrently. docs/protocol.md is the conversation.
 
 Frames produced during one loop iteration are joined and written with one
 write() at the start of the next (call_soon), so a GET round trip --
-httpResponseStart, httpResponseBody, scopeEnd -- is one write.
+httpResponseStart, httpResponseBody, scopeEnd -- is one write. A read of
+frames from the gateway schedules that write right away, behind the first
+steps of the tasks it started: apps that answer without waiting are written
+in the same turn.
 """
 
 import asyncio
@@ -68,6 +71,7 @@ class Worker(asyncio.Protocol):
         self.done = loop.create_future()
         self._out = []
         self._flush_scheduled = False
+        self._started_tasks = False     # this read started app tasks
         self._parts = []
         self._have = 0
         self._need = 0
@@ -127,6 +131,13 @@ class Worker(asyncio.Protocol):
         dispatch = self._dispatch
         for m in msgs:
             dispatch(*m)
+        if self._started_tasks:
+            self._started_tasks = False
+            if not self._flush_scheduled:
+                # Queued behind the first steps of the tasks just created, so
+                # what they send leaves in the same loop turn, not the next.
+                self._flush_scheduled = True
+                self.loop.call_soon(self._flush)
 
     def eof_received(self):
         self._stop(0)
@@ -182,6 +193,7 @@ class Worker(asyncio.Protocol):
             log('scope %d opened twice' % sid)
             return self._stop(1)
         t = p['type']
+        self._started_tasks = True
         if t == 'http':
             s = self.scopes[sid] = self.scope_class(self, sid, p)
             s.start(self.app)

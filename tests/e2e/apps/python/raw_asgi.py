@@ -71,6 +71,11 @@ async def app(scope, receive, send):
             "client_host": scope["client"][0] if scope.get("client") else None,
         }
         return await respond(send, 200, json.dumps(seen, sort_keys=True).encode(), b"application/json")
+    if path == "/wait-drain":
+        # Answers once the gateway drains this worker (pagi_worker extension).
+        note("waiting for drain")
+        seconds = await scope["extensions"]["pagi.gateway"]["drain"]
+        return await respond(send, 200, ("drained %g" % seconds).encode())
     if path == "/request-id":
         # The gateway's request id (pagi_worker extension; not under uvicorn).
         rid = scope["extensions"]["pagi.gateway"]["request_id"]
