@@ -1,6 +1,8 @@
 #include "gateway/gateway.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <map>
 
@@ -30,8 +32,16 @@ std::string url_of(const boost::asio::ip::tcp::endpoint& ep) {
 // http.request_timeout is every pool's default; a pool's own overrides it.
 // The pools enforce it (504 plus cancel and, if stuck, replacement), so the
 // HTTP layer's own timer is switched off.
+// The frame limit for a pool's workers is raised, never lowered, to hold
+// the largest WebSocket message a client may send plus the frame's own
+// bytes: an app must be able to send back (echo) what it was allowed to get.
+constexpr std::uint64_t kWsFrameHeadroom = 64 * 1024;
+
 workers::PoolSettings effective_pool_settings(workers::PoolSettings pool, const HttpSettings& http) {
   if (pool.request_timeout <= workers::Seconds::zero()) pool.request_timeout = http.request_timeout;
+  const std::uint64_t ws_frame = std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(http.max_ws_message_size) + kWsFrameHeadroom, UINT32_MAX);
+  if (pool.max_message_bytes < ws_frame) pool.max_message_bytes = static_cast<std::uint32_t>(ws_frame);
   return pool;
 }
 

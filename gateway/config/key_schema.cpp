@@ -380,7 +380,7 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(integer_key("crash_loop_threshold", &P::crash_loop_threshold, 1, unbounded, "Consecutive failed starts after which the pool is reported crash-looping."));
   keys.push_back(size_key("send_window", &P::send_window, 1024, "Response bytes per scope a worker may have in flight (flow control)."));
   keys.push_back(size_key("receive_window", &P::receive_window, 1024, "Request body bytes per scope sent before the app asks for more."));
-  keys.push_back(size_key("max_message_bytes", &P::max_message_bytes, 64 * 1024, "Largest frame accepted from a worker."));
+  keys.push_back(size_key("max_message_bytes", &P::max_message_bytes, 64 * 1024, "Largest frame accepted from a worker; raised to `http.max_ws_message_size` + 64 KiB when below it, so an app can send back the largest message a client may send."));
   keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true, "Heartbeat ping interval to each worker. 0 = off."));
   keys.push_back(integer_key("heartbeat_misses", &P::heartbeat_misses, 1, unbounded, "Unanswered heartbeats after which a worker counts as hung and is killed."));
   keys.push_back(seconds_key("stop_grace", &P::stop_grace, false, "Graceful stop: time a worker gets to exit after shutdown, and again after SIGTERM, before the harder signal."));

@@ -161,3 +161,15 @@ def test_message_over_limit_closes_1009(start_gateway, fragmented):
             ws.send(frame(0x2, b"a" * 2000)[:8])
         assert ws.read_close()[0] == 1009
         assert ws.at_eof()
+
+
+def test_a_message_of_the_largest_allowed_size_can_be_echoed(start_gateway):
+    # The workers' frame limit (pools.*.max_message_bytes, here set lower)
+    # is raised to hold max_ws_message_size plus headroom: the app can send
+    # back what the client was allowed to send (Autobahn 9.1.6/9.2.6 with
+    # the 16m default got 1011 before).
+    gw = start_gateway(APP, http={"max_ws_message_size": "2m"}, pool={"max_message_bytes": "1m"})
+    payload = bytes(range(256)) * (2 * 1024 * 1024 // 256)
+    with RawWebSocket.connect(gw) as ws:
+        ws.send(frame(0x2, payload))
+        assert ws.read_frame() == (0x2, payload)
