@@ -171,6 +171,12 @@ struct Gateway::Impl {
       routes_changed = next.routes[i].prefix != config.routes[i].prefix || next.routes[i].pool != config.routes[i].pool;
     }
     if (routes_changed) spdlog::warn("reload: routes changed: needs a restart; keeping the old routes");
+    // Certificates are re-read from the same files; a bad one keeps the old.
+    const auto tls_errors = listener->reload_tls();
+    for (const auto& e : tls_errors) spdlog::error("reload: TLS certificate not reloaded, the old one stays: {}", e);
+    const bool has_tls =
+        std::any_of(config.listen.begin(), config.listen.end(), [](const auto& l) { return l.tls.has_value(); });
+    if (tls_errors.empty() && has_tls) spdlog::info("reload: TLS certificates re-read");
     if (next.log_level != config.log_level) {
       spdlog::set_level(spdlog::level::from_str(next.log_level));
       spdlog::info("reload: log level {}", next.log_level);

@@ -13,6 +13,7 @@
 #include "gateway/config/command_line.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/ops_runtime.hpp"
+#include "gateway/tls/tls_context.hpp"
 
 namespace {
 
@@ -34,6 +35,16 @@ int main(int argc, char** argv) {
   } catch (const ConfigError& e) {
     std::cerr << "pagi-gateway: " << e.what() << '\n';
     return 2;
+  }
+  if (cl.action == CommandAction::check_config) {
+    // --check-config also loads each listener's certificate, key and client CA.
+    for (const auto& l : cl.config.listen) {
+      if (!l.tls) continue;
+      if (auto error = tls::check_tls_files(*l.tls); !error.empty()) {
+        std::cerr << "pagi-gateway: listen " << l.text() << ": " << error << '\n';
+        return 2;
+      }
+    }
   }
   if (cl.action != CommandAction::run) {
     std::cout << cl.message << '\n';

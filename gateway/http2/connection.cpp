@@ -25,12 +25,9 @@ using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(ConnectionState s) noexcept {
   switch (s) {
-    case ConnectionState::open:
-      return "open";
-    case ConnectionState::draining:
-      return "draining";
-    case ConnectionState::closed:
-      return "closed";
+    case ConnectionState::open: return "open";
+    case ConnectionState::draining: return "draining";
+    case ConnectionState::closed: return "closed";
   }
   return "?";
 }
@@ -63,9 +60,7 @@ struct TlsIo {
   http1::StreamSocket& raw() { return tls->next_layer(); }
   // HTTP/2 frames its own end (GOAWAY); marking the TLS session shut down
   // keeps it resumable from the server's session cache.
-  void quiet_shutdown() {
-    SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-  }
+  void quiet_shutdown() { SSL_set_shutdown(tls->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN); }
 };
 
 template <class Io>
@@ -75,8 +70,8 @@ class Http2Connection final : public http1::Connection,
                               public std::enable_shared_from_this<Http2Connection<Io>> {
  public:
   Http2Connection(Io io, const HttpSettings& settings, workers::ScopeOpener& opener,
-                  std::shared_ptr<const http1::ConnectionExtras> extras,
-                  std::function<void()> on_closed, observability::ExchangeObserver* observer)
+                  std::shared_ptr<const http1::ConnectionExtras> extras, std::function<void()> on_closed,
+                  observability::ExchangeObserver* observer)
       : io_(std::move(io)),
         observer_(observer),
         timer_(io_.raw().get_executor()),
@@ -111,8 +106,7 @@ class Http2Connection final : public http1::Connection,
 
   // h2c upgrade: the 101 goes first, then our SETTINGS; stream 1 is the
   // upgrading request (already complete: it had no body).
-  bool begin_upgraded(std::string rest, const workers::ScopeRequest& request,
-                      std::string_view settings_payload) {
+  bool begin_upgraded(std::string rest, const workers::ScopeRequest& request, std::string_view settings_payload) {
     bool ok = false;
     guarded([&] {
       peer_ = http1::peer_info_of(io_.raw());
@@ -129,8 +123,7 @@ class Http2Connection final : public http1::Connection,
       stream->add_header(":scheme", "http");
       stream->add_header(":path", target);
       for (const auto& h : request.headers) {
-        if (h.name == "connection" || h.name == "upgrade" || h.name == "http2-settings" ||
-            h.name == "keep-alive")
+        if (h.name == "connection" || h.name == "upgrade" || h.name == "http2-settings" || h.name == "keep-alive")
           continue;
         stream->add_header(h.name, h.value);
       }
@@ -163,10 +156,8 @@ class Http2Connection final : public http1::Connection,
     switch (state_) {
       case ConnectionState::open:
         return streams_.empty() ? http1::ConnectionState::idle : http1::ConnectionState::exchange;
-      case ConnectionState::draining:
-        return http1::ConnectionState::closing;
-      case ConnectionState::closed:
-        return http1::ConnectionState::closed;
+      case ConnectionState::draining: return http1::ConnectionState::closing;
+      case ConnectionState::closed: return http1::ConnectionState::closed;
     }
     return http1::ConnectionState::closed;
   }
@@ -198,15 +189,12 @@ class Http2Connection final : public http1::Connection,
     auto it = streams_.find(id);
     if (it == streams_.end()) return;
     auto stream = it->second;  // the open may answer and close it
-    stream->open(opener_, extras_.get(), peer_, end_stream,
-                 std::weak_ptr<workers::Downstream>(stream));
+    stream->open(opener_, extras_.get(), peer_, end_stream, std::weak_ptr<workers::Downstream>(stream));
     rearm_timer();
   }
   void on_request_data(StreamId id, std::string_view data) override {
-    if (auto* s = find(id))
-      s->deliver_data(data);
-    else
-      session_.consume_connection(data.size());
+    if (auto* s = find(id)) s->deliver_data(data);
+    else session_.consume_connection(data.size());
   }
   void on_request_end(StreamId id) override {
     if (auto* s = find(id)) s->request_end();
@@ -217,8 +205,7 @@ class Http2Connection final : public http1::Connection,
     auto stream = std::move(it->second);
     streams_.erase(it);
     const bool by_client = error_code == NGHTTP2_NO_ERROR || error_code == NGHTTP2_CANCEL;
-    stream->closed(error_code,
-                   by_client ? DisconnectReason::client_closed : DisconnectReason::protocol_error);
+    stream->closed(error_code, by_client ? DisconnectReason::client_closed : DisconnectReason::protocol_error);
     if (streams_.empty()) {
       idle_since_ = Clock::now();
       rearm_timer();
@@ -251,8 +238,7 @@ class Http2Connection final : public http1::Connection,
   void set_state(ConnectionState to) {
     if (to == state_) return;
     if (!is_legal_transition(state_, to)) {
-      spdlog::error("http2 connection: illegal transition {} -> {}", to_string(state_),
-                    to_string(to));
+      spdlog::error("http2 connection: illegal transition {} -> {}", to_string(state_), to_string(to));
       return;
     }
     state_ = to;
@@ -266,11 +252,10 @@ class Http2Connection final : public http1::Connection,
   void start_read() {
     if (reading_ || state_ == ConnectionState::closed) return;
     reading_ = true;
-    io_.stream().async_read_some(asio::buffer(inbuf_),
-                                 [self = this->shared_from_this()](error_code ec, std::size_t n) {
-                                   self->reading_ = false;
-                                   self->guarded([&] { self->on_read(ec, n); });
-                                 });
+    io_.stream().async_read_some(asio::buffer(inbuf_), [self = this->shared_from_this()](error_code ec, std::size_t n) {
+      self->reading_ = false;
+      self->guarded([&] { self->on_read(ec, n); });
+    });
   }
 
   void on_read(error_code ec, std::size_t n) {
@@ -305,16 +290,15 @@ class Http2Connection final : public http1::Connection,
     writing_ = true;
     write_started_ = Clock::now();
     rearm_timer();
-    asio::async_write(io_.stream(), asio::buffer(out_),
-                      [self = this->shared_from_this()](error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        self->write_started_.reset();
-                        self->guarded([&] {
-                          if (self->state_ == ConnectionState::closed) return;
-                          if (ec) return self->close(DisconnectReason::write_error);
-                          self->flush();
-                        });
-                      });
+    asio::async_write(io_.stream(), asio::buffer(out_), [self = this->shared_from_this()](error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->write_started_.reset();
+      self->guarded([&] {
+        if (self->state_ == ConnectionState::closed) return;
+        if (ec) return self->close(DisconnectReason::write_error);
+        self->flush();
+      });
+    });
   }
 
   // One timer: idle, write progress and the stream stall sweep.
@@ -345,8 +329,7 @@ class Http2Connection final : public http1::Connection,
     const auto now = Clock::now();
     if (write_started_ && now - *write_started_ >= to_duration(settings_.write_timeout))
       return close(DisconnectReason::write_timeout);
-    if (idle_since_ && now - *idle_since_ >= to_duration(settings_.keepalive_timeout) &&
-        streams_.empty()) {
+    if (idle_since_ && now - *idle_since_ >= to_duration(settings_.keepalive_timeout) && streams_.empty()) {
       idle_since_.reset();
       shutdown_gracefully();
     }
@@ -407,13 +390,13 @@ class Http2Connection final : public http1::Connection,
 
 }  // namespace
 
-std::shared_ptr<http1::Connection> start_tls_connection(
-    std::unique_ptr<tls::TlsStream> stream, const HttpSettings& settings,
-    workers::ScopeOpener& opener, std::shared_ptr<const http1::ConnectionExtras> extras,
-    std::function<void()> on_closed, observability::ExchangeObserver* observer) {
-  auto conn =
-      std::make_shared<Http2Connection<TlsIo>>(TlsIo{std::move(stream)}, settings, opener,
-                                               std::move(extras), std::move(on_closed), observer);
+std::shared_ptr<http1::Connection> start_tls_connection(std::unique_ptr<tls::TlsStream> stream,
+                                                        const HttpSettings& settings, workers::ScopeOpener& opener,
+                                                        std::shared_ptr<const http1::ConnectionExtras> extras,
+                                                        std::function<void()> on_closed,
+                                                        observability::ExchangeObserver* observer) {
+  auto conn = std::make_shared<Http2Connection<TlsIo>>(TlsIo{std::move(stream)}, settings, opener, std::move(extras),
+                                                       std::move(on_closed), observer);
   conn->begin({});
   return conn;
 }
@@ -426,20 +409,13 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-' || c == '+')
-      v = 62;
-    else if (c == '_' || c == '/')
-      v = 63;
-    else if (c == '=')
-      break;
-    else
-      return std::nullopt;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '-' || c == '+') v = 62;
+    else if (c == '_' || c == '/') v = 63;
+    else if (c == '=') break;
+    else return std::nullopt;
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {
@@ -451,13 +427,15 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 }
 }  // namespace
 
-std::shared_ptr<http1::Connection> start_upgraded_connection(
-    http1::StreamSocket socket, std::string rest, const workers::ScopeRequest& request,
-    std::string_view http2_settings, const HttpSettings& settings, workers::ScopeOpener& opener,
-    std::function<void()> on_closed, observability::ExchangeObserver* observer) {
+std::shared_ptr<http1::Connection> start_upgraded_connection(http1::StreamSocket socket, std::string rest,
+                                                             const workers::ScopeRequest& request,
+                                                             std::string_view http2_settings,
+                                                             const HttpSettings& settings, workers::ScopeOpener& opener,
+                                                             std::function<void()> on_closed,
+                                                             observability::ExchangeObserver* observer) {
   auto payload = base64url_decode(http2_settings);
-  auto conn = std::make_shared<Http2Connection<PlainIo>>(
-      PlainIo{std::move(socket)}, settings, opener, nullptr, std::move(on_closed), observer);
+  auto conn = std::make_shared<Http2Connection<PlainIo>>(PlainIo{std::move(socket)}, settings, opener, nullptr,
+                                                         std::move(on_closed), observer);
   if (!payload || !conn->begin_upgraded(std::move(rest), request, *payload)) {
     conn->close_now();
     return nullptr;
@@ -465,12 +443,13 @@ std::shared_ptr<http1::Connection> start_upgraded_connection(
   return conn;
 }
 
-std::shared_ptr<http1::Connection> start_cleartext_connection(
-    http1::StreamSocket socket, std::string received, const HttpSettings& settings,
-    workers::ScopeOpener& opener, std::function<void()> on_closed,
-    observability::ExchangeObserver* observer) {
-  auto conn = std::make_shared<Http2Connection<PlainIo>>(
-      PlainIo{std::move(socket)}, settings, opener, nullptr, std::move(on_closed), observer);
+std::shared_ptr<http1::Connection> start_cleartext_connection(http1::StreamSocket socket, std::string received,
+                                                              const HttpSettings& settings,
+                                                              workers::ScopeOpener& opener,
+                                                              std::function<void()> on_closed,
+                                                              observability::ExchangeObserver* observer) {
+  auto conn = std::make_shared<Http2Connection<PlainIo>>(PlainIo{std::move(socket)}, settings, opener, nullptr,
+                                                         std::move(on_closed), observer);
   conn->begin(std::move(received));
   return conn;
 }

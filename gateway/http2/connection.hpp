@@ -33,32 +33,37 @@ std::string_view to_string(ConnectionState s) noexcept;
 bool is_legal_transition(ConnectionState from, ConnectionState to) noexcept;
 
 // HTTP/2 over an established TLS stream (ALPN h2).
-std::shared_ptr<http1::Connection> start_tls_connection(
-    std::unique_ptr<tls::TlsStream> stream, const HttpSettings& settings,
-    workers::ScopeOpener& opener, std::shared_ptr<const http1::ConnectionExtras> extras,
-    std::function<void()> on_closed, observability::ExchangeObserver* observer);
+std::shared_ptr<http1::Connection> start_tls_connection(std::unique_ptr<tls::TlsStream> stream,
+                                                        const HttpSettings& settings, workers::ScopeOpener& opener,
+                                                        std::shared_ptr<const http1::ConnectionExtras> extras,
+                                                        std::function<void()> on_closed,
+                                                        observability::ExchangeObserver* observer);
 
 // h2c with prior knowledge: `received` holds bytes already read (starting
 // with the client preface, possibly empty when it is still in the socket).
-std::shared_ptr<http1::Connection> start_cleartext_connection(
-    http1::StreamSocket socket, std::string received, const HttpSettings& settings,
-    workers::ScopeOpener& opener, std::function<void()> on_closed,
-    observability::ExchangeObserver* observer);
+std::shared_ptr<http1::Connection> start_cleartext_connection(http1::StreamSocket socket, std::string received,
+                                                              const HttpSettings& settings,
+                                                              workers::ScopeOpener& opener,
+                                                              std::function<void()> on_closed,
+                                                              observability::ExchangeObserver* observer);
 
 // Upgrade: h2c from an HTTP/1.1 request without body (http1::ConnectionExtras
 // ::h2c_upgrade): writes the 101, serves that request as stream 1, then
 // reads the client preface from `rest` and the socket. Null after a bad
 // HTTP2-Settings value (the socket is closed).
-std::shared_ptr<http1::Connection> start_upgraded_connection(
-    http1::StreamSocket socket, std::string rest, const workers::ScopeRequest& request,
-    std::string_view http2_settings, const HttpSettings& settings, workers::ScopeOpener& opener,
-    std::function<void()> on_closed, observability::ExchangeObserver* observer = nullptr);
+std::shared_ptr<http1::Connection> start_upgraded_connection(http1::StreamSocket socket, std::string rest,
+                                                             const workers::ScopeRequest& request,
+                                                             std::string_view http2_settings,
+                                                             const HttpSettings& settings, workers::ScopeOpener& opener,
+                                                             std::function<void()> on_closed,
+                                                             observability::ExchangeObserver* observer = nullptr);
 
 // A cleartext listener's connection: looks at the first bytes (without
 // consuming them) and starts HTTP/2 on the client preface, HTTP/1 otherwise.
-std::shared_ptr<http1::Connection> make_cleartext_connection(
-    http1::StreamSocket socket, const HttpSettings& settings, workers::ScopeOpener& opener,
-    std::function<void()> on_closed, http1::HandoverCallback on_handover,
-    observability::ExchangeObserver* observer);
+std::shared_ptr<http1::Connection> make_cleartext_connection(http1::StreamSocket socket, const HttpSettings& settings,
+                                                             workers::ScopeOpener& opener,
+                                                             std::function<void()> on_closed,
+                                                             http1::HandoverCallback on_handover,
+                                                             observability::ExchangeObserver* observer);
 
 }  // namespace pagi::gateway::http2

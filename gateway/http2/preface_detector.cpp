@@ -4,10 +4,10 @@
 // "PRI " and no HTTP/1 method does (PROPFIND differs at the third byte), so
 // four bytes decide; a client that sends fewer than four in its first
 // segment is taken for HTTP/1.
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gateway/http2/connection.hpp"
 
@@ -19,12 +19,11 @@ namespace {
 
 constexpr std::string_view preface_start = "PRI ";
 
-class PrefaceDetector final : public http1::Connection,
-                              public std::enable_shared_from_this<PrefaceDetector> {
+class PrefaceDetector final : public http1::Connection, public std::enable_shared_from_this<PrefaceDetector> {
  public:
-  PrefaceDetector(http1::StreamSocket socket, const HttpSettings& settings,
-                  workers::ScopeOpener& opener, std::function<void()> on_closed,
-                  http1::HandoverCallback on_handover, observability::ExchangeObserver* observer)
+  PrefaceDetector(http1::StreamSocket socket, const HttpSettings& settings, workers::ScopeOpener& opener,
+                  std::function<void()> on_closed, http1::HandoverCallback on_handover,
+                  observability::ExchangeObserver* observer)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         settings_(settings),
@@ -34,8 +33,7 @@ class PrefaceDetector final : public http1::Connection,
         observer_(observer) {}
 
   void start() override {
-    timer_.expires_after(
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.header_timeout));
+    timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.header_timeout));
     timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec) self->close_now();
     });
@@ -70,11 +68,10 @@ class PrefaceDetector final : public http1::Connection,
       // EOF or error: HTTP/1 reports it the usual way (silent close).
       return hand_to_http1();
     }
-    if (static_cast<std::size_t>(n) == preface_start.size() &&
-        std::string_view(peek, 4) == preface_start) {
+    if (static_cast<std::size_t>(n) == preface_start.size() && std::string_view(peek, 4) == preface_start) {
       open_ = false;
-      auto conn = start_cleartext_connection(std::move(socket_), {}, settings_, opener_,
-                                             std::move(on_closed_), observer_);
+      auto conn = start_cleartext_connection(std::move(socket_), {}, settings_, opener_, std::move(on_closed_),
+                                             observer_);
       if (on_handover_) on_handover_(conn);
       return;
     }
@@ -89,15 +86,13 @@ class PrefaceDetector final : public http1::Connection,
     workers::ScopeOpener* opener = &opener_;
     auto* observer = observer_;
     extras->h2c_upgrade = [settings, opener, observer](http1::StreamSocket socket, std::string rest,
-                                                       const workers::ScopeRequest& request,
-                                                       std::string_view http2_settings,
-                                                       std::function<void()> on_closed) {
-      return start_upgraded_connection(std::move(socket), std::move(rest), request, http2_settings,
-                                       *settings, *opener, std::move(on_closed), observer);
+                                             const workers::ScopeRequest& request, std::string_view http2_settings,
+                                             std::function<void()> on_closed) {
+      return start_upgraded_connection(std::move(socket), std::move(rest), request, http2_settings, *settings,
+                                       *opener, std::move(on_closed), observer);
     };
-    auto conn =
-        http1::make_connection(std::move(socket_), settings_, opener_, std::move(on_closed_),
-                               on_handover_, observer_, std::move(extras));
+    auto conn = http1::make_connection(std::move(socket_), settings_, opener_, std::move(on_closed_), on_handover_,
+                                       observer_, std::move(extras));
     if (on_handover_) on_handover_(conn);
     conn->start();
   }
@@ -114,12 +109,13 @@ class PrefaceDetector final : public http1::Connection,
 
 }  // namespace
 
-std::shared_ptr<http1::Connection> make_cleartext_connection(
-    http1::StreamSocket socket, const HttpSettings& settings, workers::ScopeOpener& opener,
-    std::function<void()> on_closed, http1::HandoverCallback on_handover,
-    observability::ExchangeObserver* observer) {
-  return std::make_shared<PrefaceDetector>(std::move(socket), settings, opener,
-                                           std::move(on_closed), std::move(on_handover), observer);
+std::shared_ptr<http1::Connection> make_cleartext_connection(http1::StreamSocket socket, const HttpSettings& settings,
+                                                             workers::ScopeOpener& opener,
+                                                             std::function<void()> on_closed,
+                                                             http1::HandoverCallback on_handover,
+                                                             observability::ExchangeObserver* observer) {
+  return std::make_shared<PrefaceDetector>(std::move(socket), settings, opener, std::move(on_closed),
+                                           std::move(on_handover), observer);
 }
 
 }  // namespace pagi::gateway::http2

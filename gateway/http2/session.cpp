@@ -26,8 +26,7 @@ bool connection_specific(std::string_view name) {
          name == "transfer-encoding" || name == "upgrade";
 }
 
-void build_nva(std::vector<nghttp2_nv>& nva, std::string_view status,
-               std::span<const workers::HeaderView> headers) {
+void build_nva(std::vector<nghttp2_nv>& nva, std::string_view status, std::span<const workers::HeaderView> headers) {
   nva.clear();
   if (!status.empty()) nva.push_back(make_nv(":status", status));
   for (const auto& h : headers) {
@@ -50,8 +49,8 @@ struct Session::Callbacks {
     return 0;
   }
 
-  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+                       const uint8_t* value, size_t valuelen, uint8_t, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     self(user).handler_.on_request_header(frame->hd.stream_id,
                                           {reinterpret_cast<const char*>(name), namelen},
@@ -67,22 +66,18 @@ struct Session::Callbacks {
     const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
     switch (frame->hd.type) {
       case NGHTTP2_HEADERS:
-        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
-          me.handler_.on_request_headers_done(id, end);
-        else if (end)
-          me.handler_.on_request_end(id);  // request trailers: their fields are not kept
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) me.handler_.on_request_headers_done(id, end);
+        else if (end) me.handler_.on_request_end(id);  // request trailers: their fields are not kept
         break;
       case NGHTTP2_DATA:
         if (end) me.handler_.on_request_end(id);
         break;
-      default:
-        break;
+      default: break;
     }
     return 0;
   }
 
-  static int on_data_chunk(nghttp2_session* s, uint8_t, int32_t id, const uint8_t* data, size_t len,
-                           void* user) {
+  static int on_data_chunk(nghttp2_session* s, uint8_t, int32_t id, const uint8_t* data, size_t len, void* user) {
     auto& me = self(user);
     if (nghttp2_session_get_stream_user_data(s, id) != reported) {
       me.consume_connection(len);
@@ -121,8 +116,8 @@ struct Session::Callbacks {
     return 0;
   }
 
-  static ssize_t read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t length,
-                           uint32_t* flags, nghttp2_data_source*, void* user) {
+  static ssize_t read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
+                           nghttp2_data_source*, void* user) {
     const BodyPull pull = self(user).handler_.pull_body(id, {buf, length});
     if (pull.failed) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     if (pull.deferred && pull.bytes == 0 && !pull.eof) return NGHTTP2_ERR_DEFERRED;
@@ -134,8 +129,7 @@ struct Session::Callbacks {
   }
 };
 
-Session::Session(SessionHandler& handler, const HttpSettings& settings)
-    : handler_(handler), settings_(settings) {
+Session::Session(SessionHandler& handler, const HttpSettings& settings) : handler_(handler), settings_(settings) {
   nghttp2_session_callbacks* cbs = nullptr;
   if (nghttp2_session_callbacks_new(&cbs) != 0) throw std::bad_alloc();
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, Callbacks::on_begin_headers);
@@ -155,8 +149,7 @@ Session::Session(SessionHandler& handler, const HttpSettings& settings)
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_outbound_ack(opt, settings.h2_max_queued_acks);
   nghttp2_option_set_max_settings(opt, settings.h2_max_settings);
-  nghttp2_option_set_stream_reset_rate_limit(opt, settings.h2_reset_burst,
-                                             settings.h2_resets_per_second);
+  nghttp2_option_set_stream_reset_rate_limit(opt, settings.h2_reset_burst, settings.h2_resets_per_second);
   nghttp2_option_set_max_continuations(opt, settings.h2_max_continuations);
   const int rv = nghttp2_session_server_new2(&session_, cbs, this, opt);
   nghttp2_option_del(opt);
@@ -177,8 +170,7 @@ std::vector<nghttp2_settings_entry> our_settings(const HttpSettings& s) {
   return {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s.h2_max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, s.h2_stream_window},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
-       static_cast<uint32_t>(std::min<std::size_t>(s.max_header_bytes, UINT32_MAX))},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(std::min<std::size_t>(s.max_header_bytes, UINT32_MAX))},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       // RFC 8441: WebSocket over Extended CONNECT.
       {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
@@ -189,13 +181,13 @@ std::vector<nghttp2_settings_entry> our_settings(const HttpSettings& s) {
 void Session::start() {
   const auto entries = our_settings(settings_);
   check(nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries.data(), entries.size()));
-  check(nghttp2_session_set_local_window_size(
-      session_, NGHTTP2_FLAG_NONE, 0, static_cast<int32_t>(settings_.h2_connection_window)));
+  check(nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                              static_cast<int32_t>(settings_.h2_connection_window)));
 }
 
 bool Session::start_upgraded(std::string_view payload, bool head_request) {
-  if (!check(nghttp2_session_upgrade2(session_, reinterpret_cast<const uint8_t*>(payload.data()),
-                                      payload.size(), head_request ? 1 : 0, reported)))
+  if (!check(nghttp2_session_upgrade2(session_, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(),
+                                      head_request ? 1 : 0, reported)))
     return false;
   ++open_streams_;
   start();
@@ -203,17 +195,14 @@ bool Session::start_upgraded(std::string_view payload, bool head_request) {
 }
 
 bool Session::receive(std::string_view bytes) {
-  const auto n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()),
-                                          bytes.size());
+  const auto n = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (n < 0) {
     last_error_ = nghttp2_strerror(static_cast<int>(n));
     // Fatal errors (bad preface, flood, callback failure) queue no GOAWAY
     // of their own: say why before closing.
     if (!goaway_sent_)
-      nghttp2_submit_goaway(
-          session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
-          n == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR, nullptr,
-          0);
+      nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                            n == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR, nullptr, 0);
     goaway_sent_ = true;
     return false;
   }
@@ -237,24 +226,21 @@ bool Session::produce(std::string& out, std::size_t max_bytes) {
 bool Session::wants_read() const { return nghttp2_session_want_read(session_) != 0; }
 bool Session::wants_write() const { return nghttp2_session_want_write(session_) != 0; }
 
-bool Session::submit_response(StreamId id, std::uint16_t status,
-                              std::span<const workers::HeaderView> headers, bool has_body) {
+bool Session::submit_response(StreamId id, std::uint16_t status, std::span<const workers::HeaderView> headers,
+                              bool has_body) {
   std::vector<nghttp2_nv> nva;
   const std::string code = std::to_string(status);
   build_nva(nva, code, headers);
   nghttp2_data_provider provider{};
   provider.read_callback = Callbacks::read_body;
-  return check(nghttp2_submit_response(session_, id, nva.data(), nva.size(),
-                                       has_body ? &provider : nullptr));
+  return check(nghttp2_submit_response(session_, id, nva.data(), nva.size(), has_body ? &provider : nullptr));
 }
 
-bool Session::submit_interim(StreamId id, std::uint16_t status,
-                             std::span<const workers::HeaderView> headers) {
+bool Session::submit_interim(StreamId id, std::uint16_t status, std::span<const workers::HeaderView> headers) {
   std::vector<nghttp2_nv> nva;
   const std::string code = std::to_string(status);
   build_nva(nva, code, headers);
-  return check(nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, id, nullptr, nva.data(),
-                                      nva.size(), nullptr));
+  return check(nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, id, nullptr, nva.data(), nva.size(), nullptr));
 }
 
 bool Session::submit_trailers(StreamId id, std::span<const workers::HeaderView> trailers) {
@@ -280,8 +266,8 @@ void Session::consume_connection(std::size_t bytes) {
 void Session::goaway(std::uint32_t error_code) {
   if (goaway_sent_) return;
   goaway_sent_ = true;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(session_), error_code, nullptr, 0);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_), error_code,
+                        nullptr, 0);
 }
 
 }  // namespace pagi::gateway::http2

@@ -37,8 +37,7 @@ Stream::Stream(StreamSink& sink, StreamId id) : sink_(&sink), id_(id) {
 }
 
 Stream::~Stream() {
-  if (recorder_)
-    recorder_->finish(DisconnectReason::server_error);  // no-op once closed() recorded it
+  if (recorder_) recorder_->finish(DisconnectReason::server_error);  // no-op once closed() recorded it
   if (file_fd_ >= 0) ::close(file_fd_);
   if (tunnel_) tunnel_->close();
   // Destroying an Upstream that neither finished nor disconnected tells the
@@ -48,17 +47,15 @@ Stream::~Stream() {
 void Stream::add_header(std::string_view name, std::string_view value) {
   // RFC 9113 6.5.2: a field costs its name, value and 32 octets.
   header_bytes_ += name.size() + value.size() + 32;
-  if (!sink_ || header_bytes_ > sink_->settings().max_header_bytes ||
-      fields_.size() >= sink_->settings().max_headers) {
+  if (!sink_ || header_bytes_ > sink_->settings().max_header_bytes || fields_.size() >= sink_->settings().max_headers) {
     headers_too_large_ = true;
     return;
   }
   fields_.emplace_back(name, value);
 }
 
-void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras,
-                  const http1::PeerInfo& peer, bool end_stream,
-                  std::weak_ptr<workers::Downstream> self) {
+void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras, const http1::PeerInfo& peer,
+                  bool end_stream, std::weak_ptr<workers::Downstream> self) {
   phase_ = Phase::waiting;
   request_ended_ = end_stream;
   if (headers_too_large_) {
@@ -74,14 +71,10 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   bool has_host = false;
   for (const auto& [name, value] : fields_) {
     if (!name.empty() && name[0] == ':') {
-      if (name == ":method")
-        method = value;
-      else if (name == ":path")
-        path_target = value;
-      else if (name == ":authority")
-        authority = value;
-      else if (name == ":protocol")
-        protocol = value;
+      if (name == ":method") method = value;
+      else if (name == ":path") path_target = value;
+      else if (name == ":authority") authority = value;
+      else if (name == ":protocol") protocol = value;
       continue;  // pseudo-headers are not app headers
     }
     if (name == "cookie") {  // RFC 9113 8.2.3: fold with "; "
@@ -132,10 +125,8 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   // does not: it gets plain http, as on HTTP/1).
   if (sse::accepts_event_stream(r.headers)) {
     r.type = wire::ScopeType::SSE;
-    if (opener.supports(r))
-      sse_ = std::make_unique<sse::Stream>(sink_->executor(), sink_->settings(), *this);
-    else
-      r.type = wire::ScopeType::HTTP;
+    if (opener.supports(r)) sse_ = std::make_unique<sse::Stream>(sink_->executor(), sink_->settings(), *this);
+    else r.type = wire::ScopeType::HTTP;
   }
   if (end_stream) {
     r.has_body = true;
@@ -201,9 +192,7 @@ void Stream::closed(std::uint32_t error_code, DisconnectReason reason) {
   if (recorder_) {
     if (upstream_) recorder_->upstream(upstream_->pool_name(), upstream_->worker_pid());
     const bool done = phase_ == Phase::complete;
-    recorder_->finish(done       ? DisconnectReason::none
-                      : stalled_ ? DisconnectReason::client_timeout
-                                 : reason);
+    recorder_->finish(done ? DisconnectReason::none : stalled_ ? DisconnectReason::client_timeout : reason);
   }
   if (sse_) sse_->end();
   if (tunnel_) tunnel_->close();
@@ -240,15 +229,12 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
     body_sent_ += n;
     p.bytes = n;
     body_pulled_ += n;
-    if (sse_ && sse_->state() != sse::StreamState::idle)
-      release_sse_credit();
-    else if (upstream_ && !disconnected_)
-      upstream_->response_written(n);
+    if (sse_ && sse_->state() != sse::StreamState::idle) release_sse_credit();
+    else if (upstream_ && !disconnected_) upstream_->response_written(n);
     compact(body_, body_sent_);
     if (tunnel_) tunnel_->resume();
   } else if (file_fd_ >= 0 && file_left_ > 0) {
-    const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, buffer.size()));
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, buffer.size()));
     const ssize_t n = ::pread(file_fd_, buffer.data(), want, static_cast<off_t>(file_offset_));
     if (n <= 0) {  // error, or the file shrank under us
       p.failed = true;
@@ -278,14 +264,12 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
   return p;
 }
 
-void Stream::on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers,
-                               bool trailers) {
+void Stream::on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) {
   if (phase_ != Phase::waiting || !sink_) return;
   phase_ = Phase::streaming;
   trailers_expected_ = trailers;
   record_head(status, headers, false);
-  if (!sink_->session().submit_response(id_, status, headers, true))
-    return fail(NGHTTP2_INTERNAL_ERROR);
+  if (!sink_->session().submit_response(id_, status, headers, true)) return fail(NGHTTP2_INTERNAL_ERROR);
   wake();
 }
 
@@ -313,8 +297,7 @@ void Stream::on_response_file(std::string_view path, std::uint64_t offset, std::
   const std::uint64_t available = static_cast<std::uint64_t>(st.st_size) - offset;
   file_fd_ = fd;
   file_offset_ = offset;
-  file_left_ = length < 0 ? available
-                          : std::min<std::uint64_t>(available, static_cast<std::uint64_t>(length));
+  file_left_ = length < 0 ? available : std::min<std::uint64_t>(available, static_cast<std::uint64_t>(length));
   if (head_method_) file_left_ = 0;
   body_done_ = true;
   wake();
@@ -354,22 +337,18 @@ void Stream::on_upstream_error(workers::UpstreamError error) {
   if (phase_ != Phase::waiting) return fail(NGHTTP2_INTERNAL_ERROR);
   const std::uint32_t retry = sink_ ? sink_->settings().retry_after_seconds : 1;
   switch (error) {
-    case E::worker_lost:
-      return gateway_response(502, 0);
-    case E::request_timeout:
-      return gateway_response(504, 0);
+    case E::worker_lost: return gateway_response(502, 0);
+    case E::request_timeout: return gateway_response(504, 0);
     case E::queue_full:
     case E::queue_timeout:
     case E::pool_failed:
-    case E::shutting_down:
-      return gateway_response(503, retry);
+    case E::shutting_down: return gateway_response(503, retry);
   }
 }
 
 // ---- WebSocket over HTTP/2 (RFC 8441) ----
 
-void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r,
-                            std::string_view protocol) {
+void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r, std::string_view protocol) {
   if (recorder_) recorder_->begin(r);
   // A plain CONNECT (no :protocol) asks for a TCP tunnel: not served here.
   if (protocol != "websocket") return gateway_response(501, 0);
@@ -401,8 +380,7 @@ void Stream::tunnel_head(std::uint16_t status, std::span<const workers::HeaderVi
   phase_ = Phase::streaming;
   trailers_expected_ = false;
   record_head(status, headers, false);
-  if (!sink_->session().submit_response(id_, status, headers, true))
-    return fail(NGHTTP2_INTERNAL_ERROR);
+  if (!sink_->session().submit_response(id_, status, headers, true)) return fail(NGHTTP2_INTERNAL_ERROR);
   wake();
 }
 
@@ -448,8 +426,7 @@ void Stream::on_sse_start(std::uint16_t status, std::span<const workers::HeaderV
   head_method_ = false;  // a stream has a body whatever the method
   trailers_expected_ = false;
   record_head(status, all, false);
-  if (!sink_->session().submit_response(id_, status, all, true))
-    return fail(NGHTTP2_INTERNAL_ERROR);
+  if (!sink_->session().submit_response(id_, status, all, true)) return fail(NGHTTP2_INTERNAL_ERROR);
   sse_->start();
   wake();
 }
@@ -514,8 +491,7 @@ void Stream::release_sse_credit() {
 
 void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after) {
   if (!sink_) return;
-  const std::string text =
-      std::to_string(status) + " " + std::string(http1::reason_phrase(status)) + "\n";
+  const std::string text = std::to_string(status) + " " + std::string(http1::reason_phrase(status)) + "\n";
   const std::string length = std::to_string(text.size());
   const std::string retry = std::to_string(retry_after);
   std::vector<workers::HeaderView> headers = {{"content-type", "text/plain; charset=utf-8"},
@@ -531,8 +507,7 @@ void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after) {
   body_sent_ = 0;
   body_done_ = true;
   trailers_expected_ = false;
-  if (!sink_->session().submit_response(id_, status, headers, true))
-    return fail(NGHTTP2_INTERNAL_ERROR);
+  if (!sink_->session().submit_response(id_, status, headers, true)) return fail(NGHTTP2_INTERNAL_ERROR);
   // The app never answered: what it sends from now on is dropped.
   upstream_.reset();
   wake();
@@ -545,8 +520,7 @@ void Stream::fail(std::uint32_t h2_error) {
   wake();
 }
 
-void Stream::record_head(std::uint16_t status, std::span<const workers::HeaderView> headers,
-                         bool gateway) {
+void Stream::record_head(std::uint16_t status, std::span<const workers::HeaderView> headers, bool gateway) {
   if (recorder_) recorder_->response_head(status, headers, 0, gateway);
 }
 

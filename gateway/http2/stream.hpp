@@ -67,8 +67,8 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   // ---- request side, driven by the connection ----
   void add_header(std::string_view name, std::string_view value);
   // The header block is complete: open the scope (or answer 4xx).
-  void open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras,
-            const http1::PeerInfo& peer, bool end_stream, std::weak_ptr<workers::Downstream> self);
+  void open(workers::ScopeOpener& opener, const http1::ConnectionExtras* extras, const http1::PeerInfo& peer,
+            bool end_stream, std::weak_ptr<workers::Downstream> self);
   void deliver_data(std::string_view data);
   void request_end();
   // The stream is gone (`error_code` 0: completed).
@@ -85,8 +85,7 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   void detach() { sink_ = nullptr; }
 
   // ---- workers::Downstream ----
-  void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers,
-                         bool trailers) override;
+  void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) override;
   void on_response_body(std::string_view body, bool more) override;
   void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) override;
   void on_response_trailers(std::span<const workers::HeaderView> trailers) override;
@@ -116,8 +115,7 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   void stream_idle() override;
 
  private:
-  void open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r,
-                      std::string_view protocol);
+  void open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest& r, std::string_view protocol);
   bool sse_streaming() const;
   // Ends a started SSE stream (END_STREAM once its bytes are out); `reason`
   // none: a normal end the app asked for.
@@ -129,8 +127,7 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   void wake();
   // Access log: the response head went out (HPACK-encoded head bytes are
   // not counted: the record's head_bytes_out is 0 on HTTP/2).
-  void record_head(std::uint16_t status, std::span<const workers::HeaderView> headers,
-                   bool gateway);
+  void record_head(std::uint16_t status, std::span<const workers::HeaderView> headers, bool gateway);
 
   StreamSink* sink_;
   StreamId id_;

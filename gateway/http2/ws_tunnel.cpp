@@ -33,16 +33,13 @@ constexpr std::size_t max_backlog = 64 * 1024;
 // Fields of an HTTP/1 response head that mean nothing on HTTP/2 (RFC 9113
 // 8.2.2) or only to an HTTP/1 upgrade (RFC 8441 5).
 bool dropped_field(std::string_view name, bool accepted) {
-  if (name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
-      name == "upgrade")
-    return true;
+  if (name == "connection" || name == "keep-alive" || name == "transfer-encoding" || name == "upgrade") return true;
   return accepted && (name == "sec-websocket-accept" || name == "content-length");
 }
 
 class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel> {
  public:
-  Tunnel(http1::StreamSocket socket, TunnelOwner& owner)
-      : socket_(std::move(socket)), owner_(&owner) {}
+  Tunnel(http1::StreamSocket socket, TunnelOwner& owner) : socket_(std::move(socket)), owner_(&owner) {}
 
   void begin(std::shared_ptr<http1::Connection> session) {
     session_ = std::move(session);
@@ -84,32 +81,30 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
     if (writing_ || closed_ || to_session_.empty()) return;
     writing_ = true;
     in_flight_.swap(to_session_);
-    asio::async_write(socket_, asio::buffer(in_flight_),
-                      [self = shared_from_this()](error_code ec, std::size_t n) {
-                        self->writing_ = false;
-                        self->in_flight_.clear();
-                        if (self->closed_) return;
-                        if (ec) return self->ended();
-                        // Only bytes the session took reopen the client's window.
-                        self->owner_->tunnel_consumed(n);
-                        if (self->closed_) return;
-                        if (!self->to_session_.empty()) return self->write();
-                        if (self->client_ended_) self->half_close();
-                      });
+    asio::async_write(socket_, asio::buffer(in_flight_), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->writing_ = false;
+      self->in_flight_.clear();
+      if (self->closed_) return;
+      if (ec) return self->ended();
+      // Only bytes the session took reopen the client's window.
+      self->owner_->tunnel_consumed(n);
+      if (self->closed_) return;
+      if (!self->to_session_.empty()) return self->write();
+      if (self->client_ended_) self->half_close();
+    });
   }
 
   void read() {
     if (reading_ || closed_ || !owner_ || owner_->tunnel_backlog() >= max_backlog) return;
     reading_ = true;
     inbuf_.resize(read_bytes);
-    socket_.async_read_some(asio::buffer(inbuf_),
-                            [self = shared_from_this()](error_code ec, std::size_t n) {
-                              self->reading_ = false;
-                              if (self->closed_) return;
-                              if (ec) return self->ended();
-                              self->on_bytes(std::string_view(self->inbuf_.data(), n));
-                              self->read();
-                            });
+    socket_.async_read_some(asio::buffer(inbuf_), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->reading_ = false;
+      if (self->closed_) return;
+      if (ec) return self->ended();
+      self->on_bytes(std::string_view(self->inbuf_.data(), n));
+      self->read();
+    });
   }
 
   void on_bytes(std::string_view bytes) {
@@ -145,8 +140,7 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
       std::string name(line.substr(0, colon));
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
       if (!dropped_field(name, accepted)) fields.emplace_back(std::move(name), std::string(value));
     }
     std::vector<workers::HeaderView> views;
@@ -181,8 +175,7 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
 }  // namespace
 
 std::shared_ptr<WsTunnel> WsTunnel::start(asio::any_io_executor executor, TunnelOwner& owner,
-                                          const HttpSettings& settings,
-                                          workers::ScopeOpener& opener,
+                                          const HttpSettings& settings, workers::ScopeOpener& opener,
                                           const workers::ScopeRequest& request) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0) {

@@ -48,10 +48,16 @@ void load_identity(SSL_CTX* ctx, const TlsSettings& s) {
     throw std::runtime_error("tls key " + s.key + " does not match cert " + s.cert + ": " + openssl_errors());
 }
 
+// A fresh trust store each time, so a reload also drops CAs taken out of
+// the file (loading into the old store would only add).
 void load_client_ca(SSL_CTX* ctx, const TlsSettings& s) {
   if (s.client_ca.empty()) return;
-  if (SSL_CTX_load_verify_locations(ctx, s.client_ca.c_str(), nullptr) != 1)
+  X509_STORE* store = X509_STORE_new();
+  if (!store || X509_STORE_load_file(store, s.client_ca.c_str()) != 1) {
+    X509_STORE_free(store);
     throw std::runtime_error("tls client_ca " + s.client_ca + ": " + openssl_errors());
+  }
+  SSL_CTX_set_cert_store(ctx, store);  // frees the old one
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(s.client_ca.c_str());
   if (!names) throw std::runtime_error("tls client_ca " + s.client_ca + ": no certificates: " + openssl_errors());
   SSL_CTX_set_client_CA_list(ctx, names);
@@ -121,6 +127,15 @@ std::string TlsContext::reload() {
   try {
     load_identity(context_->native_handle(), settings_);
     load_client_ca(context_->native_handle(), settings_);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
+std::string check_tls_files(const TlsSettings& settings) {
+  try {
+    TlsContext context(settings);
   } catch (const std::exception& e) {
     return e.what();
   }

@@ -38,6 +38,10 @@ class TlsContext {
   std::unique_ptr<boost::asio::ssl::context> context_;
 };
 
+// --check-config: loads cert, key (checking they match) and client_ca as a
+// listener would. "" when they load, else the error naming the file.
+std::string check_tls_files(const TlsSettings& settings);
+
 // The OpenSSL error queue as one line (and cleared), for messages.
 std::string openssl_errors();
 
