@@ -1,11 +1,11 @@
 #include "workers/stderr_reader.hpp"
 
-#include <array>
-#include <memory>
+#include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <spdlog/spdlog.h>
+#include <memory>
 
 #include "workers/log_context.hpp"
 
@@ -21,10 +21,10 @@ class StderrReader final : public std::enable_shared_from_this<StderrReader> {
       : pipe_(io, fd), pool_(std::move(pool)), pid_(pid) {}
 
   void read() {
-    pipe_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                                std::size_t n) {
-      self->on_read(ec, n);
-    });
+    pipe_.async_read_some(asio::buffer(buffer_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
   }
 
  private:
