@@ -7,25 +7,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/config/command_line.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/observability/error_log.hpp"
 #include "gateway/ops_runtime.hpp"
 #include "gateway/tls/tls_context.hpp"
-
-namespace {
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("pagi-gateway");
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::trace);  // stderr is the log; keep lines whole and prompt
-  spdlog::set_default_logger(logger);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace pagi::gateway;
@@ -52,7 +40,7 @@ int main(int argc, char** argv) {
   }
 
   std::signal(SIGPIPE, SIG_IGN);  // write errors come back as EPIPE instead
-  setup_logging(cl.config.log_level);
+  observability::setup_error_log(cl.config.log_level, cl.config.log_format);
   spdlog::info("{}", cl.message);
 
   boost::asio::io_context io;

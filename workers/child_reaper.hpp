@@ -27,6 +27,7 @@ class ChildReaper {
   bool watching(int pid) const { return handlers_.count(pid) != 0; }
   // Reap now (also runs on every SIGCHLD); useful after a synchronous kill.
   void reap();
+  boost::asio::io_context& io() const { return io_; }
 
  private:
   struct Signals;

@@ -15,6 +15,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "workers/stderr_reader.hpp"
+
 extern char** environ;
 
 #ifndef PAGI_SOURCE_DIR
@@ -78,7 +80,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 
 // Only async-signal-safe calls from here to exec: the child of a process
 // that may have other threads (spdlog's, OpenSSL's) must not allocate.
-[[noreturn]] void exec_child(int worker_fd, int status_pipe, pid_t parent, char** argv, char** envp) {
+[[noreturn]] void exec_child(int worker_fd, int status_pipe, int stderr_fd, pid_t parent, char** argv,
+                             char** envp) {
   if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) _exit(127);
   sigset_t none;
   sigemptyset(&none);
@@ -89,6 +92,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
     ::dup2(null_fd, STDIN_FILENO);
     if (null_fd != STDIN_FILENO) ::close(null_fd);
   }
+  if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);  // dup2 clears close-on-exec
   // Nothing else of the gateway's reaches the worker: an inherited listening
   // socket would keep accepting connections after the gateway closed it.
   if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -137,15 +141,28 @@ class ProcessLauncher final : public WorkerLauncher {
       ::close(worker_fd);
       return {};
     }
+    // The worker's stderr: a pipe read on the io_context (-1: inherited,
+    // when no pipe could be made).
+    int err_pipe[2] = {-1, -1};
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+      spdlog::warn("pool {}: pipe for worker stderr: {}; the worker writes to the gateway's stderr",
+                   settings.name, std::strerror(errno));
+      err_pipe[0] = err_pipe[1] = -1;
+    }
     std::vector<std::string> env = worker_environment(settings, worker_fd);
     std::vector<char*> c_argv = c_strings(argv);
     std::vector<char*> c_env = c_strings(env);
     const pid_t parent = ::getpid();
 
     const pid_t pid = ::fork();
-    if (pid == 0) exec_child(worker_fd, status_pipe[1], parent, c_argv.data(), c_env.data());
+    if (pid == 0) exec_child(worker_fd, status_pipe[1], err_pipe[1], parent, c_argv.data(), c_env.data());
     ::close(worker_fd);
     ::close(status_pipe[1]);
+    if (err_pipe[1] >= 0) ::close(err_pipe[1]);
+    if (err_pipe[0] >= 0) {
+      if (pid > 0) start_stderr_reader(reaper_.io(), err_pipe[0], settings.name, pid);
+      else ::close(err_pipe[0]);
+    }
     if (pid < 0) {
       error = std::string("fork: ") + std::strerror(errno);
       ::close(gateway_fd);

@@ -1,6 +1,7 @@
 // Spawns worker processes: fork + exec with a socketpair. The worker inherits
-// its end (number in env PAGI_WORKER_FD), stdin from /dev/null, stdout and
-// stderr from the gateway, and dies with the gateway (PR_SET_PDEATHSIG).
+// its end (number in env PAGI_WORKER_FD), stdin from /dev/null, stdout from
+// the gateway, stderr as a pipe the gateway logs line by line with the pool
+// and pid (stderr_reader.hpp), and dies with the gateway (PR_SET_PDEATHSIG).
 #pragma once
 
 #include <memory>

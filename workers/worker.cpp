@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/event_validation.hpp"
+#include "workers/log_context.hpp"
 #include "workers/worker_messages.hpp"
 
 namespace pagi::workers {
@@ -246,7 +247,11 @@ void Worker::fail(const std::string& message) {
 void Worker::lose(const std::string& message, bool app_failed, int signal) {
   if (lost_ || life_ == WorkerLife::dead) return;
   lost_ = true;
-  spdlog::error("{}: {}", describe(), message);
+  {
+    const LogContext context{settings_.name, pid_};  // JSON error log fields
+    const ScopedLogContext scoped(context);
+    spdlog::error("{}: {}", describe(), message);
+  }
   if (connection_) connection_->close();
   timers_->heartbeat.cancel();
   if (life_ != WorkerLife::stopping) set_state(WorkerLife::stopping);

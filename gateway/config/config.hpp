@@ -44,6 +44,7 @@ struct GatewayConfig {
   std::vector<workers::PoolSettings> pools;  // one or more; several need routes
   std::vector<RouteConfig> routes;           // empty with one pool: everything to it
   std::string log_level = "info";            // trace debug info warn error
+  std::string log_format = "text";           // text json (gateway/observability/error_log.hpp)
   AccessLogSettings access_log;              // `access_log:`
   AdminSettings admin;                       // `admin:` (off unless listen is set)
   ProcessSettings process;                   // pid_file, user, group, systemd_notify

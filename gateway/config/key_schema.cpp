@@ -150,6 +150,15 @@ KeyDef log_level_key() {
   return key;
 }
 
+KeyDef log_format_key() {
+  KeyDef key = string_key("log_format", &GatewayConfig::log_format,
+                          "Error log format on stderr: text lines, or one JSON object per line (time, level, message; "
+                          "pool and pid for a worker's stderr lines).");
+  key.type = KeyType::enumeration;
+  key.choices = {"text", "json"};
+  return key;
+}
+
 KeyDef app_key() {
   KeyDef key = make_key("app", KeyLevel::pool, KeyType::path,
                         "The app the workers run: a Perl PAGI app file (*.pl), a Python module:attribute (imported from "
@@ -324,6 +333,7 @@ std::vector<KeyDef> make_keys() {
   std::vector<KeyDef> keys;
   keys.push_back(listen_key());
   keys.push_back(log_level_key());
+  keys.push_back(log_format_key());
 
   keys.push_back(size_key("max_request_line", &H::max_request_line, 1, "Longest request line (method, target, version); longer -> 414."));
   keys.push_back(size_key("max_header_bytes", &H::max_header_bytes, 1, "Largest header section; larger -> 431."));

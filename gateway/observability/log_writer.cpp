@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -57,6 +58,7 @@ void LogWriter::write(std::string_view lines) {
 void LogWriter::reopen() {
   {
     std::lock_guard lock(mutex_);
+    if (!reopen_requested_) reopen_split_ = pending_.size();
     reopen_requested_ = true;
   }
   wake_.notify_one();
@@ -75,11 +77,11 @@ void LogWriter::run() {
     }
     writing.swap(pending_);
     const bool reopen_now = reopen_requested_;
+    const std::size_t split = reopen_now ? std::min(reopen_split_, writing.size()) : writing.size();
     reopen_requested_ = false;
     const bool stopping = stop_;
     lock.unlock();
-    if (!writing.empty()) write_out(writing);
-    writing.clear();
+    if (split > 0) write_out(std::string_view(writing).substr(0, split));
     if (reopen_now && owns_fd_) {
       try {
         open_file();
@@ -88,12 +90,14 @@ void LogWriter::run() {
         spdlog::error("{}; still writing to the old file", e.what());
       }
     }
+    if (split < writing.size()) write_out(std::string_view(writing).substr(split));
+    writing.clear();
     lock.lock();
     if (stopping && pending_.empty()) return;
   }
 }
 
-void LogWriter::write_out(const std::string& bytes) {
+void LogWriter::write_out(std::string_view bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     const auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);

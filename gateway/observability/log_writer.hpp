@@ -38,7 +38,7 @@ class LogWriter {
 
  private:
   void run();
-  void write_out(const std::string& bytes);
+  void write_out(std::string_view bytes);
   void open_file();
 
   const std::string path_;
@@ -52,6 +52,9 @@ class LogWriter {
   std::string pending_;  // guarded by mutex_
   bool stop_ = false;
   bool reopen_requested_ = false;
+  // Bytes of pending_ queued before the reopen was asked for: they go to the
+  // old file, the rest (logged after the signal) to the new one.
+  std::size_t reopen_split_ = 0;
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> reopens_{0};
   std::thread thread_;

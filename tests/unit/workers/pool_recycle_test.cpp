@@ -49,6 +49,8 @@ TEST_F(RecycleTest, MaxRequestsSpawnsTheReplacementBeforeDraining) {
   EXPECT_EQ(launcher->worker(0).count_of(E::LIFESPAN_SHUTDOWN), 1u);
   EXPECT_TRUE(b->errors.empty());
   EXPECT_EQ(pool->stats().recycled, 1u);
+  EXPECT_EQ(pool->stats().recycles_by_reason.at("max_requests"), 1u);
+  EXPECT_TRUE(pool->stats().restarts_by_reason.empty());
   // The replacement serves.
   auto c = open(get());
   answer(1, await_scope(1, 1));
@@ -123,6 +125,26 @@ TEST_F(RecycleTest, MaxRssOverConsecutiveSamples) {
   EXPECT_FALSE(launcher->worker(0).exited());
   EXPECT_EQ(launcher->workers().size(), 3u);
   EXPECT_EQ(pool->stats().recycled, 1u);
+  EXPECT_EQ(pool->stats().recycles_by_reason.at("max_rss"), 1u);
+}
+
+TEST(RecycleKind, EachReasonSentenceNamesItsLimit) {
+  PoolSettings s;
+  s.max_rss = 1000;
+  s.max_rss_samples = 1;
+  RecycleState state;
+  state.request_limit = 3;
+  EXPECT_EQ(RecyclePolicy::kind_of(*RecyclePolicy::after_scope(state, 3)), "max_requests");
+  const auto rss = RecyclePolicy::on_check(state, s, RecyclePolicy::Clock::now(), 5000);
+  ASSERT_TRUE(rss);
+  EXPECT_EQ(RecyclePolicy::kind_of(*rss), "max_rss");
+  RecycleState aged;
+  aged.lifetime_deadline = RecyclePolicy::Clock::now() - std::chrono::seconds(1);
+  const auto life = RecyclePolicy::on_check(aged, PoolSettings{}, RecyclePolicy::Clock::now(), std::nullopt);
+  ASSERT_TRUE(life);
+  EXPECT_EQ(RecyclePolicy::kind_of(*life), "max_lifetime");
+  EXPECT_EQ(RecyclePolicy::kind_of("stuck on scope 7 after its request timeout"), "request_timeout");
+  EXPECT_EQ(RecyclePolicy::kind_of("something else"), "other");
 }
 
 TEST_F(RecycleTest, RssBackUnderTheLimitResetsTheCount) {

@@ -134,6 +134,20 @@ TEST(AccessLogFormat, JsonHasStableFieldsAndTypes) {
   EXPECT_EQ(v.at("referer").as_string(), "https://example.test/");
   EXPECT_EQ(v.at("user_agent").as_string(), "curl/8.0");
   EXPECT_TRUE(v.at("traceparent").is_null());
+  EXPECT_TRUE(v.at("close_code").is_null());
+}
+
+TEST(AccessLogFormat, WebSocketCloseCode) {
+  auto r = sample_record();
+  EXPECT_EQ(render("%{close_code}x", r), "-\n");
+  r.scope_type = "websocket";
+  r.protocol = "websocket";
+  r.status = 101;
+  r.close_code = 4000;
+  EXPECT_EQ(render("%s %{scope}x %{close_code}x", r), "101 websocket 4000\n");
+  const auto v = boost::json::parse(render("json", r)).as_object();
+  EXPECT_EQ(v.at("close_code").as_int64(), 4000);
+  EXPECT_EQ(v.at("transport").as_string(), "websocket");
 }
 
 TEST(AccessLogFormat, JsonSurvivesEveryByteInPathsAndHeaders) {

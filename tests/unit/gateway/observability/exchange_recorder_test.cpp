@@ -11,6 +11,8 @@ class Collect : public ExchangeObserver {
  public:
   std::vector<ExchangeRecord> records;
   int opened = 0, closed = 0;
+  std::vector<std::string> sessions;
+  void on_session_opened(std::string_view type) override { sessions.emplace_back(type); }
   void on_connection_opened(std::string_view) override { ++opened; }
   void on_connection_closed(std::string_view) override { ++closed; }
   void on_exchange_end(const ExchangeRecord& r) override { records.push_back(r); }
@@ -84,6 +86,33 @@ TEST(ExchangeRecorder, AbortedAndRejectedExchanges) {
   EXPECT_TRUE(c.records[1].method.empty());
   EXPECT_EQ(c.records[1].request_id, "gen");
   EXPECT_EQ(c.records[1].body_bytes_out(), 12u);
+}
+
+TEST(ExchangeRecorder, WebSocketSessionHooksAndHandedOverBytes) {
+  Collect c;
+  ExchangeRecorder http(&c);
+  http.bytes_in(120);  // the upgrade request, read before any exchange
+  EXPECT_EQ(http.take_pending_in(), 120u);
+  EXPECT_EQ(http.take_pending_in(), 0u);
+  http.begin(scope());
+  EXPECT_TRUE(c.sessions.empty());  // a plain request is no session
+  http.finish(DisconnectReason::none);
+
+  ExchangeRecorder ws(&c, "websocket");
+  auto s = scope();
+  s.type = wire::ScopeType::WEBSOCKET;
+  ws.begin(s);
+  ws.bytes_in(120);
+  ws.close_code(1000);
+  ws.close_code(1006);  // the first one stays
+  ws.finish(DisconnectReason::none);
+  ASSERT_EQ(c.sessions, std::vector<std::string>{"websocket"});
+  ASSERT_EQ(c.records.size(), 2u);
+  EXPECT_EQ(c.records[1].scope_type, "websocket");
+  EXPECT_EQ(c.records[1].protocol, "websocket");
+  EXPECT_EQ(c.records[1].close_code, 1000);
+  EXPECT_EQ(c.records[1].bytes_in, 120u);
+  EXPECT_EQ(c.records[0].close_code, 0);
 }
 
 TEST(ExchangeRecorder, WithoutObserverNothingHappens) {

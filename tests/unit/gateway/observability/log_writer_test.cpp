@@ -77,6 +77,23 @@ TEST_F(LogWriterTest, ReopenFollowsARotatedFile) {
   EXPECT_EQ(slurp(rotated), "before\nstill old\n");
 }
 
+// A line logged after SIGUSR1 goes to the new file even when the writer
+// thread has not reopened yet (a busy machine), and one logged before it
+// to the old file.
+TEST_F(LogWriterTest, LinesAfterTheReopenRequestGoToTheNewFile) {
+  const auto file = dir_ / "access.log";
+  const auto rotated = dir_ / "access.log.1";
+  {
+    LogWriter w(file.string(), Seconds(3600), 1 << 20);
+    w.write("queued before\n");
+    fs::rename(file, rotated);
+    w.reopen();
+    w.write("after the signal\n");
+  }
+  EXPECT_EQ(slurp(rotated), "queued before\n");
+  EXPECT_EQ(slurp(file), "after the signal\n");
+}
+
 TEST_F(LogWriterTest, AFullBufferDropsAndCounts) {
   const auto file = dir_ / "access.log";
   {
