@@ -26,6 +26,7 @@ struct Maintenance::Runtime {
       if (ec || rt->stopped) return;
       self->global_ = !self->global_;
       self->changed("SIGUSR2");
+      if (self->global_) self->switched_on("");
       wait_signal(self, std::move(rt));
     });
   }
@@ -36,6 +37,7 @@ struct Maintenance::Runtime {
     if (present != self->file_present_) {
       self->file_present_ = present;
       self->changed(present ? "file appeared" : "file removed");
+      if (present) self->switched_on("");
     }
     auto* r = rt.get();
     r->poll.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -47,16 +49,40 @@ struct Maintenance::Runtime {
   }
 };
 
-Maintenance::Maintenance(const MaintenanceSettings& settings)
-    : settings_(settings), bypass_(settings.bypass), global_(settings.enabled && settings.pools.empty()) {
-  if (settings.enabled)
-    for (const auto& p : settings.pools) pools_.insert(p);
+Maintenance::Maintenance(const MaintenanceSettings& settings) : settings_(settings), bypass_(settings.bypass) {
+  apply_enabled();
+}
+
+void Maintenance::apply_enabled() {
+  global_ = settings_.enabled && settings_.pools.empty();
+  pools_.clear();
+  if (settings_.enabled)
+    for (const auto& p : settings_.pools) pools_.insert(p);
+}
+
+void Maintenance::update(const MaintenanceSettings& next) {
+  const bool switches_changed = next.enabled != settings_.enabled || next.pools != settings_.pools;
+  const bool poll_changed = next.file != settings_.file || next.poll_interval != settings_.poll_interval;
+  settings_ = next;
+  bypass_ = CidrSet(next.bypass);
+  if (switches_changed) {
+    apply_enabled();
+    changed("config reload");
+  }
+  if (poll_changed && io_) {
+    // A new file (or none): start watching afresh.
+    auto* io = io_;
+    stop();
+    file_present_ = false;
+    start(*io);
+  }
 }
 
 Maintenance::~Maintenance() { stop(); }
 
 void Maintenance::start(asio::io_context& io) {
   if (runtime_) return;
+  io_ = &io;
   runtime_ = std::make_shared<Runtime>(io);
   Runtime::wait_signal(this, runtime_);
   if (!settings_.file.empty()) Runtime::check_file(this, runtime_);
@@ -64,6 +90,7 @@ void Maintenance::start(asio::io_context& io) {
 
 void Maintenance::stop() {
   if (!runtime_) return;
+  io_ = nullptr;
   runtime_->stopped = true;
   boost::system::error_code ec;
   runtime_->signals.cancel(ec);
@@ -75,6 +102,7 @@ void Maintenance::set_global(bool on) {
   if (global_ == on) return;
   global_ = on;
   changed("admin");
+  if (on) switched_on("");
 }
 
 void Maintenance::set_pool(std::string_view pool, bool on) {
@@ -83,6 +111,18 @@ void Maintenance::set_pool(std::string_view pool, bool on) {
   if (on) pools_.emplace(pool);
   else pools_.erase(pools_.find(pool));
   changed("admin");
+  if (on) switched_on(pool);
+}
+
+std::size_t Maintenance::close_streams(std::string_view pool) {
+  const std::size_t n = closer_ ? closer_(pool) : 0;
+  if (n) spdlog::warn("maintenance mode: closed {} open WebSocket/SSE stream(s){}{}", n, pool.empty() ? "" : " of pool ",
+                      pool);
+  return n;
+}
+
+void Maintenance::switched_on(std::string_view pool) {
+  if (settings_.close_streams) close_streams(pool);
 }
 
 bool Maintenance::active_for(std::string_view pool) const {

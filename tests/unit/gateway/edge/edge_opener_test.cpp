@@ -1,6 +1,7 @@
 // EdgeOpener in front of a fake pool: what reaches the pool, what is
 // answered locally, and that a WebSocket handshake counts once.
 #include "gateway/edge/edge_runtime.hpp"
+#include "gateway/edge/maintenance_control.hpp"
 
 #include <gtest/gtest.h>
 
@@ -156,6 +157,62 @@ TEST(MaintenanceRuntime, StopLetsTheLoopEnd) {
   m.stop();
   io.run();  // hangs if a wait survived stop()
   SUCCEED();
+}
+
+}  // namespace
+}  // namespace pagi::gateway::edge
+
+namespace pagi::gateway::edge {
+namespace {
+
+TEST_F(EdgeOpenerTest, PeerKeptWhenTheClientIsReplaced) {
+  config.edge.trusted_proxies = {cidr("10.0.0.0/8")};
+  open("10.0.0.1", "/", wire::ScopeType::HTTP, {{"x-forwarded-for", "192.0.2.9"}});
+  open("10.0.0.1");  // no header: client is the peer, no peer field
+  ASSERT_EQ(pool.scopes.size(), 2u);
+  EXPECT_EQ(pool.scopes[0]->request.client_host, "192.0.2.9");
+  EXPECT_EQ(pool.scopes[0]->request.peer_host, "10.0.0.1");
+  EXPECT_EQ(pool.scopes[0]->request.peer_port, 1234);
+  EXPECT_EQ(pool.scopes[1]->request.peer_host, "");
+}
+
+TEST_F(EdgeOpenerTest, ReloadSwapsRulesAndKeepsUnchangedBuckets) {
+  RateLimitSettings limit;
+  limit.name = "a";
+  limit.rate = 1.0 / 3600;
+  limit.burst = 1;
+  config.edge.rate_limits.push_back(limit);
+  EXPECT_EQ(open("10.0.0.1")->status, std::nullopt);
+  EXPECT_EQ(open("10.0.0.1")->status, 429);
+  GatewayConfig next = config;
+  next.edge.access.configured = true;
+  next.edge.access.rules.push_back({Verdict::deny, cidr("10.0.0.2/32")});
+  runtime->reload(next);
+  EXPECT_EQ(open("10.0.0.2")->status, 403);  // the new rule
+  EXPECT_EQ(open("10.0.0.1")->status, 429);  // same limit: same buckets
+  next.edge.rate_limits[0].burst = 2;         // a changed limit starts full
+  runtime->reload(next);
+  EXPECT_EQ(open("10.0.0.1")->status, std::nullopt);
+}
+
+TEST_F(EdgeOpenerTest, MaintenanceClosesOpenStreamsOnlyWhenAsked) {
+  config.edge.maintenance.bypass = {cidr("10.9.0.0/16")};
+  const auto ws = open("10.0.0.1", "/ws", wire::ScopeType::WEBSOCKET);
+  const auto sse = open("10.0.0.1", "/events", wire::ScopeType::SSE);
+  const auto spared = open("10.9.0.1", "/ws", wire::ScopeType::WEBSOCKET);
+  std::vector<std::string> pools{"app"};
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "1", "", ""}).status, 200);
+  EXPECT_TRUE(ws->server_closes.empty());
+  EXPECT_EQ(open("10.0.0.1", "/ws", wire::ScopeType::WEBSOCKET)->status, 503);
+  const auto r = control_maintenance(runtime->maintenance(), pools, {true, "1", "app", "1"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"closed_streams\":2"), std::string::npos) << r.body;
+  EXPECT_EQ(ws->server_closes.size(), 1u);
+  EXPECT_EQ(sse->server_closes.size(), 1u);
+  EXPECT_TRUE(spared->server_closes.empty());
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "2", "", ""}).status, 400);
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "1", "nope", ""}).status, 404);
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "0", "", "1"}).status, 400);
 }
 
 }  // namespace
