@@ -1,5 +1,9 @@
 #include "gateway/edge/edge_rules.hpp"
 
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
 namespace pagi::gateway::edge {
 namespace {
 
@@ -56,6 +60,11 @@ EdgeRules::EdgeRules(const GatewayConfig& config, EdgeRules* previous)
     }
     route_access.push_back(p ? std::make_unique<CompiledAccess>(*p) : nullptr);
   }
+  // Only after a reload that added routes (they need a restart): say that
+  // these rules are not in force, rather than drop them quietly.
+  for (const auto& [k, v] : s.route_access)
+    if (std::find(route_prefix.begin(), route_prefix.end(), normal_prefix(k)) == route_prefix.end())
+      spdlog::warn("route_access.\"{}\": no such route is running (routes need a restart); not applied", k);
   for (const auto& r : s.rate_limits) {
     std::shared_ptr<RateLimiter> kept;
     if (previous)

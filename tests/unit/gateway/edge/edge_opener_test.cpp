@@ -217,3 +217,30 @@ TEST_F(EdgeOpenerTest, MaintenanceClosesOpenStreamsOnlyWhenAsked) {
 
 }  // namespace
 }  // namespace pagi::gateway::edge
+
+namespace pagi::gateway::edge {
+namespace {
+
+// maintenance.close_streams: every switch that turns maintenance on closes
+// the open streams; a reload keeps the run-time switches.
+TEST_F(EdgeOpenerTest, CloseStreamsSettingAndReloadKeepsSwitches) {
+  config.edge.maintenance.close_streams = true;
+  const auto ws = open("10.0.0.1", "/ws", wire::ScopeType::WEBSOCKET);
+  runtime->maintenance().set_global(true);
+  EXPECT_EQ(ws->server_closes.size(), 1u);
+  GatewayConfig next = config;
+  next.edge.maintenance.retry_after = 5;
+  runtime->reload(next);
+  EXPECT_TRUE(runtime->maintenance().global());  // the switch stayed
+  const auto down = open("10.0.0.1");
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(header(*down, "retry-after"), "5");  // the new settings apply
+  next.edge.maintenance.enabled = true;             // changed in the file: applies
+  next.edge.maintenance.pools = {"app"};
+  runtime->reload(next);
+  EXPECT_FALSE(runtime->maintenance().global());
+  EXPECT_TRUE(runtime->maintenance().active_for("app"));
+}
+
+}  // namespace
+}  // namespace pagi::gateway::edge
