@@ -67,6 +67,7 @@ struct EdgeRuntime::Shared {
 
   boost::asio::io_context& io;
   std::unique_ptr<EdgeRules> rules;  // swapped by reload()
+  std::uint64_t generation = 1;      // counts the swaps (an address may be reused)
   Maintenance maintenance;
   std::vector<std::string_view> params;  // scratch
   std::list<std::unique_ptr<workers::ScopeOpener>> openers;
@@ -86,8 +87,8 @@ class EdgeOpener final : public workers::ScopeOpener {
   std::unique_ptr<workers::Upstream> open_scope(const workers::ScopeRequest& original,
                                                 std::weak_ptr<workers::Downstream> downstream) override {
     const EdgeRules& rules = *s_.rules;
-    if (&rules != rules_) {  // first scope, or the config was reloaded
-      rules_ = &rules;
+    if (generation_ != s_.generation) {  // first scope, or the config was reloaded
+      generation_ = s_.generation;
       listener_access_ = rules.listener_policy(listen_text_);
     }
     const EdgeSettings& settings = *rules.settings;
@@ -236,7 +237,7 @@ class EdgeOpener final : public workers::ScopeOpener {
   EdgeRuntime::Shared& s_;
   const std::string listen_text_;
   workers::ScopeOpener& inner_;
-  const EdgeRules* rules_ = nullptr;  // what listener_access_ was looked up in
+  std::uint64_t generation_ = 0;  // of the rules listener_access_ was looked up in
   const CompiledAccess* listener_access_ = nullptr;
   workers::ScopeRequest scope_;
   std::string client_host_;
@@ -275,6 +276,7 @@ void EdgeRuntime::reload(const GatewayConfig& config) {
     if (proxied(*s.rules->settings, a) != proxied(config.edge, a))
       spdlog::warn("reload: listeners.\"{}\".proxy_protocol changed: needs a restart; kept as it was", a);
   s.rules = std::make_unique<EdgeRules>(config, s.rules.get());
+  ++s.generation;
   s.maintenance.update(config.edge.maintenance);
   spdlog::info("reload: edge rules replaced ({} rate limit(s); unchanged limits keep their buckets)",
                s.rules->limiters.size());
