@@ -19,6 +19,7 @@ struct Maintenance::Runtime {
   asio::signal_set signals;
   asio::steady_timer poll;
   bool stopped = false;
+  unsigned poll_epoch = 0;  // a reload restarts the poll: older waits end
 
   static void wait_signal(Maintenance* self, std::shared_ptr<Runtime> rt) {
     auto* r = rt.get();
@@ -31,7 +32,7 @@ struct Maintenance::Runtime {
     });
   }
 
-  static void check_file(Maintenance* self, std::shared_ptr<Runtime> rt) {
+  static void check_file(Maintenance* self, std::shared_ptr<Runtime> rt, unsigned epoch) {
     struct stat st{};
     const bool present = ::stat(self->settings_.file.c_str(), &st) == 0;
     if (present != self->file_present_) {
@@ -42,9 +43,9 @@ struct Maintenance::Runtime {
     auto* r = rt.get();
     r->poll.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(self->settings_.poll_interval)));
-    r->poll.async_wait([self, rt = std::move(rt)](boost::system::error_code ec) mutable {
-      if (ec || rt->stopped) return;
-      check_file(self, std::move(rt));
+    r->poll.async_wait([self, rt = std::move(rt), epoch](boost::system::error_code ec) mutable {
+      if (ec || rt->stopped || rt->poll_epoch != epoch) return;
+      check_file(self, std::move(rt), epoch);
     });
   }
 };
@@ -69,12 +70,18 @@ void Maintenance::update(const MaintenanceSettings& next) {
     apply_enabled();
     changed("config reload");
   }
-  if (poll_changed && io_) {
-    // A new file (or none): start watching afresh.
-    auto* io = io_;
-    stop();
-    file_present_ = false;
-    start(*io);
+  if (poll_changed) {
+    // A new file (or none): watch it afresh. (The SIGUSR2 handler stays:
+    // removing it even for a moment would let the signal kill the process.)
+    if (file_present_) {
+      file_present_ = false;
+      changed("file setting changed");
+    }
+    if (runtime_) {
+      ++runtime_->poll_epoch;
+      runtime_->poll.cancel();
+      if (!settings_.file.empty()) Runtime::check_file(this, runtime_, runtime_->poll_epoch);
+    }
   }
 }
 
@@ -82,15 +89,13 @@ Maintenance::~Maintenance() { stop(); }
 
 void Maintenance::start(asio::io_context& io) {
   if (runtime_) return;
-  io_ = &io;
   runtime_ = std::make_shared<Runtime>(io);
   Runtime::wait_signal(this, runtime_);
-  if (!settings_.file.empty()) Runtime::check_file(this, runtime_);
+  if (!settings_.file.empty()) Runtime::check_file(this, runtime_, runtime_->poll_epoch);
 }
 
 void Maintenance::stop() {
   if (!runtime_) return;
-  io_ = nullptr;
   runtime_->stopped = true;
   boost::system::error_code ec;
   runtime_->signals.cancel(ec);

@@ -70,7 +70,6 @@ class Maintenance {
   std::set<std::string, std::less<>> pools_;
   std::function<void()> on_change_;
   std::function<std::size_t(std::string_view)> closer_;
-  boost::asio::io_context* io_ = nullptr;  // while started
   std::shared_ptr<Runtime> runtime_;
 };
 

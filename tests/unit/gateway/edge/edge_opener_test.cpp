@@ -4,6 +4,9 @@
 #include "gateway/edge/maintenance_control.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <boost/asio/io_context.hpp>
 
@@ -240,6 +243,40 @@ TEST_F(EdgeOpenerTest, CloseStreamsSettingAndReloadKeepsSwitches) {
   runtime->reload(next);
   EXPECT_FALSE(runtime->maintenance().global());
   EXPECT_TRUE(runtime->maintenance().active_for("app"));
+}
+
+}  // namespace
+}  // namespace pagi::gateway::edge
+
+namespace pagi::gateway::edge {
+namespace {
+
+// A reload that names another maintenance file watches that one from then
+// on (and the old file no longer counts).
+TEST(MaintenanceRuntime, ReloadWatchesTheNewFile) {
+  const std::string flag = ::testing::TempDir() + "pagi-maintenance-flag-" + std::to_string(::getpid());
+  std::FILE* f = std::fopen(flag.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  boost::asio::io_context io;
+  MaintenanceSettings settings;
+  settings.file = flag;
+  settings.poll_interval = 0.01;
+  Maintenance m(settings);
+  m.start(io);
+  io.poll();
+  EXPECT_TRUE(m.active_for("app"));
+  settings.file = flag + ".absent";
+  m.update(settings);
+  EXPECT_FALSE(m.active_for("app"));
+  io.poll();
+  EXPECT_FALSE(m.active_for("app"));
+  settings.file = flag;
+  m.update(settings);
+  EXPECT_TRUE(m.active_for("app"));
+  std::remove(flag.c_str());
+  m.stop();
+  io.run();  // hangs if a wait survived stop() or the restarts
 }
 
 }  // namespace
