@@ -69,6 +69,8 @@ void Maintenance::update(const MaintenanceSettings& next) {
   if (switches_changed) {
     apply_enabled();
     changed("config reload");
+    if (global_) switched_on("");
+    for (const auto& p : pools_) switched_on(p);
   }
   if (poll_changed) {
     // A new file (or none): watch it afresh. (The SIGUSR2 handler stays:
