@@ -102,8 +102,8 @@ struct Gateway::Impl {
     EdgeHooks hooks;
     hooks.opener = &edge->opener_for(listen_text, router);
     hooks.proxy_protocol = edge->proxy_protocol(listen_text);
-    if (edge->closes_connections(listen_text))
-      hooks.admit = [rt = edge.get(), listen_text](std::string_view peer) { return rt->admit_connection(listen_text, peer); };
+    // Always installed: a reload may bring `action: close` rules.
+    hooks.admit = [rt = edge.get(), listen_text](std::string_view peer) { return rt->admit_connection(listen_text, peer); };
     listener->set_edge_hooks(std::move(hooks));
   }
 
@@ -177,6 +177,11 @@ struct Gateway::Impl {
     const bool has_tls =
         std::any_of(config.listen.begin(), config.listen.end(), [](const auto& l) { return l.tls.has_value(); });
     if (tls_errors.empty() && has_tls) spdlog::info("reload: TLS certificates re-read");
+    // Edge rules apply to the routes and pools that run.
+    GatewayConfig edge_config = next;
+    edge_config.routes = config.routes;
+    edge_config.pools = config.pools;
+    edge->reload(edge_config);
     if (next.log_level != config.log_level) {
       spdlog::set_level(spdlog::level::from_str(next.log_level));
       spdlog::info("reload: log level {}", next.log_level);

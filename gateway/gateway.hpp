@@ -50,8 +50,9 @@ class Gateway {
   void stop_now();
 
   // SIGHUP: `config` (validated whole by the caller) replaces the pools'
-  // settings through a rolling replacement of every worker; what needs a
-  // restart (listeners, the set of pools, routes) is logged and kept.
+  // settings through a rolling replacement of every worker, and the edge
+  // rules at once (docs/edge.md "Reload"); what needs a restart
+  // (listeners, the set of pools, routes) is logged and kept.
   void reload(GatewayConfig config);
   // SIGTTIN (+1) / SIGTTOU (-1): one worker more or less in every pool
   // (never below 1).

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/edge/maintenance_control.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/observability/access_log.hpp"
 #include "gateway/observability/metrics.hpp"
@@ -285,6 +286,15 @@ admin::AdminResponse OpsRuntime::scale(std::string_view pool_name, std::string_v
     return reply(200, "pool " + std::string(pool_name) + ": " + std::to_string(now) + " worker(s)");
   }
   return reply(404, "no pool named \"" + std::string(pool_name) + "\"");
+}
+
+// The switch lives in the edge layer (gateway/edge/maintenance_control.hpp).
+admin::AdminResponse OpsRuntime::maintenance(bool change, std::string_view on, std::string_view pool,
+                                             std::string_view close) {
+  std::vector<std::string> names;
+  for (auto* p : impl_->gateway.pools()) names.push_back(p->settings().name);
+  const auto r = edge::control_maintenance(impl_->gateway.maintenance(), names, {change, on, pool, close});
+  return {r.status, r.json ? "application/json" : "text/plain; charset=utf-8", r.body};
 }
 
 }  // namespace pagi::gateway

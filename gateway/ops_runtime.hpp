@@ -41,6 +41,8 @@ class OpsRuntime final : public admin::AdminBackend {
   admin::AdminResponse reload() override;
   admin::AdminResponse drain() override;
   admin::AdminResponse scale(std::string_view pool, std::string_view workers) override;
+  admin::AdminResponse maintenance(bool change, std::string_view on, std::string_view pool,
+                                   std::string_view close) override;
 
  private:
   struct Impl;

@@ -169,6 +169,11 @@ struct ScopeOpen {
   tls @20 :TlsInfo;            # null on cleartext connections
   routeParams @21 :List(Text); # name0, value0, ... from :param route segments
   requestId @22 :Text;
+  # The connection's TCP peer, set only when `client` is not it: the gateway
+  # replaced client with the address a trusted proxy (Forwarded,
+  # X-Forwarded-For) or a PROXY protocol header named. Empty otherwise.
+  peerHost @23 :Text;
+  peerPort @24 :UInt16;
 }
 
 struct TlsInfo {

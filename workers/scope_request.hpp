@@ -43,6 +43,11 @@ struct ScopeRequest {
   std::span<const HeaderView> headers;  // cookies already folded
   std::string_view client_host;   // empty when unknown
   std::uint16_t client_port = 0;
+  // The connection's TCP peer when client_* is not it (set where the edge
+  // layer rewrites the client: trusted proxies, PROXY protocol); empty when
+  // client_* is the peer. Apps see it as scope pagi.peer.
+  std::string_view peer_host;
+  std::uint16_t peer_port = 0;
   std::string_view server_host;   // address, or socket path when server_is_unix
   std::uint16_t server_port = 0;
   bool server_is_unix = false;

@@ -34,7 +34,7 @@ void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
                       words_for(r.raw_path.size()) + words_for(r.query_string.size()) +
                       words_for(r.root_path.size()) + words_for(r.client_host.size()) +
                       words_for(r.server_host.size()) + words_for(r.body.size()) +
-                      words_for(r.request_id.size()) + 2 * 8;
+                      words_for(r.request_id.size()) + words_for(r.peer_host.size()) + 2 * 8;
   for (const HeaderView& h : r.headers) words += words_for(h.name.size()) + words_for(h.value.size());
   for (std::string_view p : r.subprotocols) words += words_for(p.size());
   if (r.tls) {
@@ -76,6 +76,11 @@ void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
     }
     if (r.has_body) o.setBody(as_data(r.body));
     copy_text(r.request_id, [&](unsigned n) { return o.initRequestId(n); });
+    // Only when the edge layer replaced the client: null otherwise.
+    if (!r.peer_host.empty()) {
+      copy_text(r.peer_host, [&](unsigned n) { return o.initPeerHost(n); });
+      o.setPeerPort(r.peer_port);
+    }
     if (r.tls) {
       auto t = o.initTls();
       t.setTlsVersion(r.tls->tls_version);

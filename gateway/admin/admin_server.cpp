@@ -150,7 +150,13 @@ AdminResponse handle_admin_request(AdminBackend& backend, std::string_view metho
     if (!post) return wrong_method("POST");
     return backend.scale(query_param(query, "pool"), query_param(query, "workers"));
   }
-  return text(404, "not found: try /livez /readyz /metrics /status, POST /reload /drain /scale?pool=NAME&workers=N");
+  if (path == "/maintenance") {
+    if (!get && !post) return wrong_method("GET or POST");
+    return backend.maintenance(post, query_param(query, "on"), query_param(query, "pool"), query_param(query, "close"));
+  }
+  return text(404,
+              "not found: try /livez /readyz /metrics /status /maintenance, POST /reload /drain "
+              "/scale?pool=NAME&workers=N /maintenance?on=1|0[&pool=NAME][&close=1]");
 }
 
 struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {

@@ -7,6 +7,7 @@
 //   GET  /status   JSON: pools and workers
 //   POST /reload   as SIGHUP      POST /drain   stop being ready
 //   POST /scale?pool=NAME&workers=N
+//   GET  /maintenance   POST /maintenance?on=1|0[&pool=NAME][&close=1]
 // One request per connection (Connection: close): admin traffic is a probe
 // or a scrape every few seconds, not worth keep-alive state.
 #pragma once
@@ -41,6 +42,10 @@ class AdminBackend {
   virtual AdminResponse reload() = 0;
   virtual AdminResponse drain() = 0;
   virtual AdminResponse scale(std::string_view pool, std::string_view workers) = 0;
+  // Maintenance mode (docs/edge.md): `change` false = status (GET).
+  virtual AdminResponse maintenance(bool change, std::string_view on, std::string_view pool, std::string_view close) {
+    return {404, "text/plain; charset=utf-8", "no maintenance switch here\n"};
+  }
 };
 
 // Routes one request; sans-I/O, so tests call it directly.

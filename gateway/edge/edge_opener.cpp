@@ -8,35 +8,14 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
-#include "gateway/config/route_table.hpp"
+#include "gateway/edge/edge_rules.hpp"
 #include "gateway/edge/forwarded.hpp"
 #include "gateway/edge/local_answer.hpp"
-#include "gateway/edge/rate_limiter.hpp"
 #include "gateway/edge/sendfile_filter.hpp"
 #include "gateway/edge/static_files.hpp"
 
 namespace pagi::gateway::edge {
 namespace {
-
-std::string normal_prefix(std::string prefix) {
-  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-  return prefix;
-}
-
-// An access policy compiled for lookups: the rules' prefixes in a trie.
-struct CompiledAccess {
-  explicit CompiledAccess(const AccessPolicy& p) : policy(p) {
-    for (const auto& r : p.rules) trie.add(r.prefix);
-  }
-  Verdict verdict(const std::optional<IpAddress>& client) const {
-    // A client without an address (a Unix socket peer) matches no rule.
-    if (!client) return policy.default_verdict;
-    const auto i = trie.first_match(*client);
-    return i == PrefixTrie::no_match ? policy.default_verdict : policy.rules[i].verdict;
-  }
-  AccessPolicy policy;
-  PrefixTrie trie;
-};
 
 std::string_view header_value(std::span<const workers::HeaderView> headers, std::string_view name) {
   for (const auto& h : headers)
@@ -54,120 +33,121 @@ bool wants_json(std::string_view accept) {
 
 struct EdgeRuntime::Shared {
   Shared(boost::asio::io_context& io_, const GatewayConfig& config)
-      : io(io_), settings(config.edge), trusted(config.edge.trusted_proxies), maintenance(config.edge.maintenance) {
-    if (settings.access.configured) global_access = std::make_unique<CompiledAccess>(settings.access);
-    for (const auto& l : settings.listeners)
-      if (l.access.configured) listener_access.emplace(l.address, std::make_unique<CompiledAccess>(l.access));
-    // The route index: the config's routes, each its own pseudo-pool, so
-    // a match names the route (RouteTable's matching, not a copy of it).
-    std::vector<RouteConfig> pseudo;
-    std::vector<std::string> names;
-    bool has_root = false;
-    for (std::size_t i = 0; i < config.routes.size(); ++i) {
-      pseudo.push_back({config.routes[i].prefix, "r" + std::to_string(i)});
-      names.push_back("r" + std::to_string(i));
-      route_prefix.push_back(normal_prefix(config.routes[i].prefix));
-      route_pool.push_back(config.routes[i].pool);
-      has_root = has_root || normal_prefix(config.routes[i].prefix) == "/";
-    }
-    if (!has_root) {
-      pseudo.push_back({"/", "r" + std::to_string(config.routes.size())});
-      names.push_back(pseudo.back().pool);
-      route_prefix.push_back("/");
-      route_pool.push_back(config.pools.empty() ? std::string() : config.pools.front().name);
-    }
-    routes = RouteTable::compile(pseudo, names);
-    for (std::size_t i = 0; i < route_prefix.size(); ++i) {
-      const auto it = settings.route_access.find(route_prefix[i]);
-      const AccessPolicy* p = it != settings.route_access.end() ? &it->second : nullptr;
-      if (!p && route_prefix[i] != "/") {
-        // route_access keys may carry a trailing '/'.
-        for (const auto& [k, v] : settings.route_access)
-          if (normal_prefix(k) == route_prefix[i]) p = &v;
-      }
-      route_access.push_back(p ? std::make_unique<CompiledAccess>(*p) : nullptr);
-    }
-    for (const auto& r : settings.rate_limits) limiters.push_back(std::make_unique<RateLimiter>(r));
+      : io(io_), rules(std::make_unique<EdgeRules>(config, nullptr)), maintenance(config.edge.maintenance) {
+    maintenance.set_stream_closer([this](std::string_view pool) { return close_streams(pool); });
   }
 
-  std::size_t route_of(std::string_view path) {
-    params.clear();
-    const auto m = routes.match(path, params);
-    return m ? m->pool : route_prefix.size() - 1;
+  // An open WebSocket or SSE stream that maintenance may close.
+  struct OpenStream {
+    std::weak_ptr<workers::Downstream> downstream;
+    std::string pool;
+  };
+
+  void track_stream(std::weak_ptr<workers::Downstream> downstream, std::string_view pool) {
+    // Forget the ended ones now and then: the list stays about as long as
+    // the number of streams open.
+    if (streams.size() >= 2 * streams_after_prune + 16) {
+      std::erase_if(streams, [](const OpenStream& s) { return s.downstream.expired(); });
+      streams_after_prune = streams.size();
+    }
+    streams.push_back({std::move(downstream), std::string(pool)});
   }
 
-  const CompiledAccess* listener_policy(const std::string& listen_text) const {
-    const auto it = listener_access.find(listen_text);
-    if (it != listener_access.end()) return it->second.get();
-    return global_access.get();
+  std::size_t close_streams(std::string_view pool) {
+    // Collected first: closing one may run code that opens or ends others.
+    std::vector<std::shared_ptr<workers::Downstream>> doomed;
+    for (const auto& s : streams)
+      if (pool.empty() || s.pool == pool)
+        if (auto ds = s.downstream.lock()) doomed.push_back(std::move(ds));
+    std::erase_if(streams, [&](const OpenStream& s) { return s.downstream.expired() || pool.empty() || s.pool == pool; });
+    streams_after_prune = streams.size();
+    for (const auto& ds : doomed) ds->on_server_close(false);
+    return doomed.size();
   }
 
   boost::asio::io_context& io;
-  EdgeSettings settings;
-  CidrSet trusted;
+  std::unique_ptr<EdgeRules> rules;  // swapped by reload()
+  std::uint64_t generation = 1;      // counts the swaps (an address may be reused)
   Maintenance maintenance;
-  std::unique_ptr<CompiledAccess> global_access;
-  std::map<std::string, std::unique_ptr<CompiledAccess>> listener_access;
-  RouteTable routes;
-  std::vector<std::string> route_prefix;  // by route index
-  std::vector<std::string> route_pool;
-  std::vector<std::unique_ptr<CompiledAccess>> route_access;  // null: no route rule
-  std::vector<std::unique_ptr<RateLimiter>> limiters;
   std::vector<std::string_view> params;  // scratch
   std::list<std::unique_ptr<workers::ScopeOpener>> openers;
+  std::vector<OpenStream> streams;
+  std::size_t streams_after_prune = 0;
 };
 
 namespace {
 
 class EdgeOpener final : public workers::ScopeOpener {
  public:
-  EdgeOpener(EdgeRuntime::Shared& shared, const CompiledAccess* listener_access, workers::ScopeOpener& inner)
-      : s_(shared), listener_access_(listener_access), inner_(inner) {}
+  EdgeOpener(EdgeRuntime::Shared& shared, std::string listen_text, workers::ScopeOpener& inner)
+      : s_(shared), listen_text_(std::move(listen_text)), inner_(inner) {}
 
   bool supports(const workers::ScopeRequest& request) override { return inner_.supports(request); }
 
   std::unique_ptr<workers::Upstream> open_scope(const workers::ScopeRequest& original,
                                                 std::weak_ptr<workers::Downstream> downstream) override {
-    const workers::ScopeRequest& request = resolve(original);
+    const EdgeRules& rules = *s_.rules;
+    if (generation_ != s_.generation) {  // first scope, or the config was reloaded
+      generation_ = s_.generation;
+      listener_access_ = rules.listener_policy(listen_text_);
+    }
+    const EdgeSettings& settings = *rules.settings;
+    const workers::ScopeRequest& request = resolve(rules, original);
     const auto client = parse_ip(request.client_host);
 
     // Route only when something asks for it.
     std::size_t route = 0;
-    const bool need_route = s_.route_prefix.size() > 1;
-    if (need_route) route = s_.route_of(request.path);
+    const bool need_route = rules.route_prefix.size() > 1;
+    if (need_route) route = rules.route_of(request.path, s_.params);
 
     // Access: the route's rules, else the listener's, else the global ones.
-    const CompiledAccess* access = s_.route_access[route] ? s_.route_access[route].get() : listener_access_;
+    const CompiledAccess* access = rules.route_access[route] ? rules.route_access[route].get() : listener_access_;
     if (access && access->verdict(client) == Verdict::deny)
       return answer_locally(s_.io, plain_answer(403, "Forbidden"), std::move(downstream), "edge:access");
 
-    if (auto limited = rate_limit(request, client, route)) return answer_locally(s_.io, std::move(*limited), std::move(downstream), "edge:rate_limit");
+    if (auto limited = rate_limit(rules, request, route))
+      return answer_locally(s_.io, std::move(*limited), std::move(downstream), "edge:rate_limit");
 
-    if (!s_.settings.static_mounts.empty() && request.type != wire::ScopeType::WEBSOCKET) {
-      if (const StaticMount* mount = find_mount(s_.settings.static_mounts, request.path)) {
+    if (!settings.static_mounts.empty() && request.type != wire::ScopeType::WEBSOCKET) {
+      if (const StaticMount* mount = find_mount(settings.static_mounts, request.path)) {
         if (mount->internal) return answer_locally(s_.io, plain_answer(404, "Not Found"), std::move(downstream), "edge:static");
         StaticRequest r{request.method, request.path, request.raw_path, request.query_string, request.headers};
         return answer_locally(s_.io, serve_static(*mount, r), std::move(downstream), "edge:static");
       }
     }
 
-    if (in_maintenance(request, client, s_.route_pool[route]))
-      return answer_locally(s_.io, maintenance_answer(request), std::move(downstream), "edge:maintenance");
+    const std::string_view pool = rules.route_pool[route];
+    const bool stream = request.type != wire::ScopeType::HTTP;
+    bool spared = false;
+    if (s_.maintenance.active_for(pool)) {
+      spared = maintenance_spares(request, client);
+      if (!spared) return answer_locally(s_.io, maintenance_answer(request), std::move(downstream), "edge:maintenance");
+    } else if (stream) {
+      spared = maintenance_spares(request, client);
+    }
 
-    if (request.type == wire::ScopeType::HTTP && (!s_.settings.sendfile_roots.empty() || s_.settings.accel_redirect))
-      return open_with_sendfile_filter(s_.io, s_.settings, request, inner_, std::move(downstream));
+    if (request.type == wire::ScopeType::HTTP && (!settings.sendfile_roots.empty() || settings.accel_redirect))
+      return open_with_sendfile_filter(s_.io, rules.settings, request, inner_, std::move(downstream));
+    // Long-lived streams are remembered, for maintenance that closes them.
+    if (stream && !spared) s_.track_stream(downstream, pool);
     return inner_.open_scope(request, std::move(downstream));
   }
 
  private:
   // Client and scheme behind trusted proxies. The views of the returned
   // request live in this opener until the next call.
-  const workers::ScopeRequest& resolve(const workers::ScopeRequest& original) {
-    if (s_.trusted.empty()) return original;
-    auto id = resolve_client(original.client_host, original.client_port, original.headers, s_.trusted,
-                             s_.settings.max_forwarded_hops);
+  const workers::ScopeRequest& resolve(const EdgeRules& rules, const workers::ScopeRequest& original) {
+    if (rules.trusted.empty()) return original;
+    auto id = resolve_client(original.client_host, original.client_port, original.headers, rules.trusted,
+                             rules.settings->max_forwarded_hops);
     if (!id.from_proxy) return original;
     scope_ = original;
+    // The TCP peer (the proxy) stays visible as pagi.peer, unless a PROXY
+    // header already replaced the client: then the socket's peer is kept.
+    if (scope_.peer_host.empty()) {
+      scope_.peer_host = original.client_host;
+      scope_.peer_port = original.client_port;
+    }
     client_host_ = std::move(id.host);
     scope_.client_host = client_host_;
     scope_.client_port = id.port;
@@ -187,14 +167,14 @@ class EdgeOpener final : public workers::ScopeOpener {
     return scope_;
   }
 
-  std::optional<FileAnswer> rate_limit(const workers::ScopeRequest& request, const std::optional<IpAddress>& client,
+  std::optional<FileAnswer> rate_limit(const EdgeRules& rules, const workers::ScopeRequest& request,
                                        std::size_t route) {
-    if (s_.limiters.empty()) return std::nullopt;
+    if (rules.limiters.empty()) return std::nullopt;
     const auto now = RateLimiter::Clock::now();
     keys_.clear();
     const RateLimiter* denied = nullptr;
     RateLimiter::Decision worst;
-    for (const auto& limiter : s_.limiters) {
+    for (const auto& limiter : rules.limiters) {
       const auto& cfg = limiter->settings();
       std::string_view key;
       if (!request.path.starts_with(cfg.path_prefix)) {
@@ -204,7 +184,7 @@ class EdgeOpener final : public workers::ScopeOpener {
       switch (cfg.key) {
         case RateKey::client: key = request.client_host; break;
         case RateKey::header: key = header_value(request.headers, cfg.header); break;
-        case RateKey::route: key = s_.route_prefix[route]; break;
+        case RateKey::route: key = rules.route_prefix[route]; break;
       }
       // No header, no bucket: that limit does not apply to this request.
       if (cfg.key == RateKey::header && key.empty()) {
@@ -215,11 +195,10 @@ class EdgeOpener final : public workers::ScopeOpener {
       const auto d = limiter->check(keys_.back(), now);
       if (!d.allowed && (!denied || d.retry_after > worst.retry_after)) denied = limiter.get(), worst = d;
     }
-    (void)client;
     if (!denied) {
       // Every limit passed: each takes its token (a refused request takes none).
-      for (std::size_t i = 0; i < s_.limiters.size(); ++i)
-        if (!keys_[i].empty()) s_.limiters[i]->commit(keys_[i]);
+      for (std::size_t i = 0; i < rules.limiters.size(); ++i)
+        if (!keys_[i].empty()) rules.limiters[i]->commit(keys_[i]);
       return std::nullopt;
     }
     const auto& cfg = denied->settings();
@@ -235,11 +214,11 @@ class EdgeOpener final : public workers::ScopeOpener {
     return a;
   }
 
-  bool in_maintenance(const workers::ScopeRequest& request, const std::optional<IpAddress>& client,
-                      std::string_view pool) {
-    if (!s_.maintenance.active_for(pool)) return false;
-    if (s_.maintenance.exempt(request.path)) return false;
-    return !(client && s_.maintenance.bypass().contains(*client));
+  // Bypass clients and exempt paths are served during maintenance (and
+  // their streams never closed by it).
+  bool maintenance_spares(const workers::ScopeRequest& request, const std::optional<IpAddress>& client) const {
+    if (s_.maintenance.exempt(request.path)) return true;
+    return client && s_.maintenance.bypass().contains(*client);
   }
 
   FileAnswer maintenance_answer(const workers::ScopeRequest& request) {
@@ -256,8 +235,10 @@ class EdgeOpener final : public workers::ScopeOpener {
   }
 
   EdgeRuntime::Shared& s_;
-  const CompiledAccess* listener_access_;
+  const std::string listen_text_;
   workers::ScopeOpener& inner_;
+  std::uint64_t generation_ = 0;  // of the rules listener_access_ was looked up in
+  const CompiledAccess* listener_access_ = nullptr;
   workers::ScopeRequest scope_;
   std::string client_host_;
   std::string forwarded_host_;
@@ -276,23 +257,44 @@ void EdgeRuntime::start() { shared_->maintenance.start(shared_->io); }
 void EdgeRuntime::stop() { shared_->maintenance.stop(); }
 
 workers::ScopeOpener& EdgeRuntime::opener_for(const std::string& listen_text, workers::ScopeOpener& inner) {
-  shared_->openers.push_back(std::make_unique<EdgeOpener>(*shared_, shared_->listener_policy(listen_text), inner));
+  shared_->openers.push_back(std::make_unique<EdgeOpener>(*shared_, listen_text, inner));
   return *shared_->openers.back();
 }
 
+void EdgeRuntime::reload(const GatewayConfig& config) {
+  auto& s = *shared_;
+  // The PROXY header is read by the listener as it was bound.
+  auto proxied = [](const EdgeSettings& e, const std::string& address) {
+    for (const auto& l : e.listeners)
+      if (l.address == address) return l.proxy_protocol;
+    return false;
+  };
+  std::vector<std::string> addresses;
+  for (const auto* e : {s.rules->settings.get(), &config.edge})
+    for (const auto& l : e->listeners) addresses.push_back(l.address);
+  for (const auto& a : addresses)
+    if (proxied(*s.rules->settings, a) != proxied(config.edge, a))
+      spdlog::warn("reload: listeners.\"{}\".proxy_protocol changed: needs a restart; kept as it was", a);
+  s.rules = std::make_unique<EdgeRules>(config, s.rules.get());
+  ++s.generation;
+  s.maintenance.update(config.edge.maintenance);
+  spdlog::info("reload: edge rules replaced ({} rate limit(s); unchanged limits keep their buckets)",
+               s.rules->limiters.size());
+}
+
 bool EdgeRuntime::proxy_protocol(const std::string& listen_text) const {
-  for (const auto& l : shared_->settings.listeners)
+  for (const auto& l : shared_->rules->settings->listeners)
     if (l.address == listen_text) return l.proxy_protocol;
   return false;
 }
 
 bool EdgeRuntime::closes_connections(const std::string& listen_text) const {
-  const auto* access = shared_->listener_policy(listen_text);
+  const auto* access = shared_->rules->listener_policy(listen_text);
   return access && access->policy.action == DenyAction::close;
 }
 
 bool EdgeRuntime::admit_connection(const std::string& listen_text, std::string_view peer_host) const {
-  const auto* access = shared_->listener_policy(listen_text);
+  const auto* access = shared_->rules->listener_policy(listen_text);
   if (!access || access->policy.action != DenyAction::close) return true;
   return access->verdict(parse_ip(peer_host)) == Verdict::allow;
 }

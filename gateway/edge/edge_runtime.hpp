@@ -40,6 +40,12 @@ class EdgeRuntime {
   // SIGUSR2 and the maintenance file poll.
   void start();
   void stop();
+  // A reloaded config (validated whole; its routes and pools replaced by
+  // the running ones): new access lists, trusted proxies, rate limits
+  // (an unchanged limit keeps its buckets, a changed one starts full),
+  // static mounts, X-Sendfile roots and maintenance settings. A listener's
+  // proxy_protocol needs a restart (logged, kept).
+  void reload(const GatewayConfig& config);
 
   // The opener for the listener bound to `listen_text` (ListenAddress::text()),
   // in front of `inner`; owned by the runtime, stable for its life.

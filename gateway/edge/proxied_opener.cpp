@@ -19,6 +19,13 @@ class ProxiedOpener final : public workers::ScopeOpener {
  private:
   const workers::ScopeRequest& rewrite(const workers::ScopeRequest& request) {
     scope_ = request;
+    // The socket's peer (the proxy) stays visible to apps as pagi.peer.
+    // (LOCAL/UNKNOWN headers name no source: the listener uses no
+    // ProxiedOpener for them and the client stays the peer.)
+    if (scope_.peer_host.empty()) {
+      scope_.peer_host = request.client_host;
+      scope_.peer_port = request.client_port;
+    }
     scope_.client_host = header_.source_host;
     scope_.client_port = header_.source_port;
     scope_.server_host = header_.destination_host;

@@ -12,9 +12,9 @@ namespace {
 
 class SendfileFilter final : public workers::Downstream {
  public:
-  SendfileFilter(boost::asio::io_context& io, const EdgeSettings& settings, const workers::ScopeRequest& request,
+  SendfileFilter(boost::asio::io_context& io, std::shared_ptr<const EdgeSettings> settings, const workers::ScopeRequest& request,
                  std::weak_ptr<workers::Downstream> inner)
-      : io_(io), settings_(settings), inner_(std::move(inner)), head_(request.method == "HEAD") {
+      : io_(io), keep_settings_(std::move(settings)), settings_(*keep_settings_), inner_(std::move(inner)), head_(request.method == "HEAD") {
     // Only what a file answer reads is kept (the request's views die with the call).
     for (const auto& h : request.headers) {
       if (h.name == "range" || h.name == "if-range" || h.name == "if-none-match" || h.name == "if-modified-since" ||
@@ -129,6 +129,7 @@ class SendfileFilter final : public workers::Downstream {
   }
 
   boost::asio::io_context& io_;
+  std::shared_ptr<const EdgeSettings> keep_settings_;  // a reload must not pull it away
   const EdgeSettings& settings_;
   std::weak_ptr<workers::Downstream> inner_;
   std::weak_ptr<workers::Upstream*> upstream_;
@@ -164,11 +165,11 @@ class FilteredUpstream final : public workers::Upstream {
 
 }  // namespace
 
-std::unique_ptr<workers::Upstream> open_with_sendfile_filter(boost::asio::io_context& io, const EdgeSettings& settings,
+std::unique_ptr<workers::Upstream> open_with_sendfile_filter(boost::asio::io_context& io, std::shared_ptr<const EdgeSettings> settings,
                                                              const workers::ScopeRequest& request,
                                                              workers::ScopeOpener& inner,
                                                              std::weak_ptr<workers::Downstream> downstream) {
-  auto filter = std::make_shared<SendfileFilter>(io, settings, request, std::move(downstream));
+  auto filter = std::make_shared<SendfileFilter>(io, std::move(settings), request, std::move(downstream));
   auto out = std::make_unique<FilteredUpstream>(filter);
   out->attach(inner.open_scope(request, std::weak_ptr<workers::Downstream>(filter)));
   return out;

@@ -8,6 +8,9 @@ import socket
 from conftest import APPS, EVENT_TIMEOUT, Gateway
 
 EDGE_APP = os.path.join(APPS, "edge", "edge_app.pl")
+EDGE_APP_DIR = os.path.join(APPS, "edge")
+PYTHON_POOL = ["    app: edge_app:app", f'    app_dir: "{EDGE_APP_DIR}"', "    python: /usr/bin/python3",
+               "    interface: asgi"]
 
 
 class Reply:
@@ -24,14 +27,28 @@ class Reply:
         return f"<Reply {self.status} {self.headers} {self.body[:200]!r}>"
 
 
-def start_edge_gateway(tmp_path, edge_yaml, listen=("127.0.0.1:0", "[::1]:0"), workers=1):
-    """Starts a gateway running the edge app with `edge_yaml` appended to
-    its config; returns (gateway, {"v4": (host, port), "v6": (host, port)})."""
+def edge_config_text(edge_yaml, listen=("127.0.0.1:0", "[::1]:0"), workers=1, python=False, admin=False):
     lines = ["listen:"] + [f'  - "{a}"' for a in listen]
-    lines += ["log_level: info", "pools:", "  app:", f"    app: {EDGE_APP}", f"    workers: {workers}"]
+    if admin:
+        lines += ["admin:", '  listen: "127.0.0.1:0"']
+    lines += ["log_level: info", "pools:", "  app:"]
+    lines += PYTHON_POOL if python else [f"    app: {EDGE_APP}"]
+    lines += [f"    workers: {workers}"]
+    return "\n".join(lines) + "\n" + edge_yaml
+
+
+def start_edge_gateway(tmp_path, edge_yaml, listen=("127.0.0.1:0", "[::1]:0"), workers=1, python=False,
+                       admin=False):
+    """Starts a gateway running the edge app (Perl, or the Python one) with
+    `edge_yaml` appended to its config; returns (gateway, {"v4": (host,
+    port), "v6": (host, port)}). With `admin`, gw.admin is the admin
+    listener's address ("http://127.0.0.1:PORT")."""
     path = tmp_path / "gateway.yaml"
-    path.write_text("\n".join(lines) + "\n" + edge_yaml)
+    path.write_text(edge_config_text(edge_yaml, listen, workers, python, admin))
     gw = Gateway(["--config", str(path)], cwd=str(tmp_path))
+    gw.config_path = path
+    if admin:
+        gw.admin = gw.wait_for("admin listening on ").split("admin listening on ", 1)[1].strip()
     addresses = {}
     for _ in listen:
         line = gw.wait_for("listening on ")
@@ -101,3 +118,17 @@ def request(address, path, headers=None, method="GET", prefix=b""):
     with connect(address) as s:
         s.sendall(raw)
         return read_reply(s, head_only=(method == "HEAD"))
+
+
+class At:
+    """host/port of one address, as wsraw.RawWebSocket.connect wants them."""
+
+    def __init__(self, address):
+        self.host, self.port = address
+
+
+def admin_request(gw, method, target):
+    """(status, body bytes) of one admin request."""
+    host, port = gw.admin.split("://", 1)[1].rsplit(":", 1)
+    reply = request((host, int(port)), target, method=method)
+    return reply.status, reply.body

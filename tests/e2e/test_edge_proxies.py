@@ -54,6 +54,20 @@ def test_v6_client_denied_by_v6_rule_v4_allowed(tmp_path):
         gw.stop()
 
 
+def test_v4_rule_matches_a_v4_client_of_a_dual_stack_socket(tmp_path):
+    # On [::] a 127.0.0.1 client arrives as ::ffff:127.0.0.1; the v4 rule
+    # still matches it, and ::1 is still not in 127.0.0.0/8.
+    edge = "access:\n  default: deny\n  rules:\n    - allow: 127.0.0.0/8\n"
+    gw, addr = start_edge_gateway(tmp_path, edge, listen=("[::]:0",))
+    try:
+        port = addr["v6"][1]
+        r = request(("127.0.0.1", port), "/")
+        assert r.status == 200 and r.json()["client"][0] in ("127.0.0.1", "::ffff:127.0.0.1"), r
+        assert request(("::1", port), "/").status == 403
+    finally:
+        gw.stop()
+
+
 def test_v4_rule_matches_and_default_deny(tmp_path):
     edge = """access:
   default: deny

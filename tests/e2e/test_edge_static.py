@@ -66,9 +66,10 @@ def test_traversal_attempts_refused(tmp_path):
         for target in ("/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/%2E%2E%2Fsecret.txt",
                        "/static/css/..%2f..%2fsecret.txt", "/static/..%5csecret.txt", "/static/escape.txt",
                        "/static/%252e%252e/secret.txt", "/static/css/%00.css"):
-            r = raw(addr["v4"], target)
-            assert r is None or r.status in (400, 403, 404), (target, r)
-            assert r is None or b"SECRET" not in r.body, target
+            for a in (addr["v4"], addr["v6"]):
+                r = raw(a, target)
+                assert r is None or r.status in (400, 403, 404), (target, a, r)
+                assert r is None or b"SECRET" not in r.body, (target, a)
     finally:
         gw.stop()
 
@@ -81,9 +82,10 @@ def test_symlink_policy_follow_and_deny(tmp_path):
 """
     gw, addr = start_edge_gateway(tmp_path, edge)
     try:
-        assert request(addr["v4"], "/f/escape.txt").body == b"SECRET"
-        assert request(addr["v4"], "/d/escape.txt").status == 404
-        assert request(addr["v4"], "/d/css/site.css").status == 200
+        for a in (addr["v4"], addr["v6"]):
+            assert request(a, "/f/escape.txt").body == b"SECRET"
+            assert request(a, "/d/escape.txt").status == 404
+            assert request(a, "/d/css/site.css").status == 200
     finally:
         gw.stop()
 

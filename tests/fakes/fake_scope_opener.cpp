@@ -148,6 +148,8 @@ std::unique_ptr<workers::Upstream> FakeScopeOpener::open_scope(const workers::Sc
   for (const auto& h : r.headers) rec.headers.emplace_back(h.name, h.value);
   rec.client_host = r.client_host;
   rec.client_port = r.client_port;
+  rec.peer_host = r.peer_host;
+  rec.peer_port = r.peer_port;
   rec.server_host = r.server_host;
   rec.server_port = r.server_port;
   rec.server_is_unix = r.server_is_unix;

@@ -25,6 +25,8 @@ struct RecordedScope {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string client_host, server_host;
   std::uint16_t client_port = 0, server_port = 0;
+  std::string peer_host;  // set when the edge layer replaced the client
+  std::uint16_t peer_port = 0;
   bool server_is_unix = false;
   bool has_body = false, more = false, expect_continue = false;
   std::string body;

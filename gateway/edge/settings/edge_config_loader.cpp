@@ -301,6 +301,7 @@ class Reader {
                                                                          const YAML::Node& value) {
       const std::string p = "maintenance." + name;
       if (name == "enabled") boolean(k, value, p, m.enabled);
+      else if (name == "close_streams") boolean(k, value, p, m.close_streams);
       else if (name == "pools") {
         m.pools.clear();
         for (auto& [text, node] : strings(k, value, p)) m.pools.push_back(text);
@@ -324,7 +325,7 @@ class Reader {
         if (const auto text = scalar(k, value, p, "a file path"))
           (name == "html_file" ? m.html_body : m.json_body) = read_file(value, p, *text);
       } else {
-        unknown(k, p, "enabled, pools, file, poll_interval, retry_after, bypass, exempt_paths, html, json, html_file, json_file");
+        unknown(k, p, "enabled, pools, close_streams, file, poll_interval, retry_after, bypass, exempt_paths, html, json, html_file, json_file");
       }
     });
   }

@@ -47,6 +47,7 @@ enum class RateKey : std::uint8_t { client, header, route };
 
 // One entry of `rate_limits:`: a token bucket per key value.
 struct RateLimitSettings {
+  bool operator==(const RateLimitSettings&) const = default;
   std::string name;
   RateKey key = RateKey::client;
   std::string header;          // RateKey::header: lower-case field name
@@ -64,6 +65,10 @@ struct MaintenanceSettings {
   std::uint32_t retry_after = 60;    // Retry-After on the 503
   std::vector<Cidr> bypass;          // clients served normally
   std::vector<std::string> exempt_paths = {"/healthz", "/livez", "/readyz"};
+  // Switching on also closes the WebSockets and SSE streams already open
+  // (close 1001) instead of leaving them alone; the admin endpoint's
+  // close=1 asks for it on one switch.
+  bool close_streams = false;
   std::string html_body = "<!DOCTYPE html><html><head><title>Maintenance</title></head>"
                           "<body><h1>Down for maintenance</h1><p>Please try again shortly.</p></body></html>\n";
   std::string json_body = "{\"error\":\"maintenance\",\"message\":\"Down for maintenance\"}\n";

@@ -32,7 +32,7 @@ my @samples = (
       headers => [ 'host', 'x' ], clientHost => '::1', serverHost => '/tmp/s.sock', subprotocols => [ 'chat', 'v2' ],
       body => '', tls => { tlsVersion => 0x0304, cipherSuite => 0x1301, hasClientCert => 1, serverCert => 'PEM',
       clientCertChain => [ 'leaf', 'ca' ], clientCertName => 'CN=x', clientCertError => '' },
-      routeParams => [ 'id', '42' ], requestId => 'req-1' },
+      routeParams => [ 'id', '42' ], requestId => 'req-1', peerHost => '10.0.0.9', peerPort => 4711 },
     { scope => 3, type => 'welcome', protocolVersion => 1, workerId => 2, sendWindow => 65536, receiveWindow => 32768,
       heartbeatIntervalMs => 5000, lifespan => 'on', maxMessageBytes => 1 << 24, pool => 'p' },
 );

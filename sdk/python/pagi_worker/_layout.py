@@ -821,8 +821,21 @@ STRUCT = {
                 'ordinal': 22,
                 'ptr': 14,
             },
+            {
+                'kind': 'text',
+                'name': 'peerHost',
+                'ordinal': 23,
+                'ptr': 15,
+            },
+            {
+                'bit': 96,
+                'byte': 12,
+                'kind': 'uint16',
+                'name': 'peerPort',
+                'ordinal': 24,
+            },
         ],
-        'ptr_count': 15,
+        'ptr_count': 16,
     },
     'SseEvent': {
         'data_words': 2,

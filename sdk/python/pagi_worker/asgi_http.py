@@ -64,7 +64,7 @@ def build_scope(m, state):
         ext['http.response.early_hint'] = {}
     if bits & EXT_TLS and m['tls'] is not None:
         ext['tls'] = _tls_extension(m['tls'])
-    return {
+    scope = {
         'type': 'http',
         'asgi': {'version': '3.0', 'spec_version': ASGI_SPEC_VERSION},
         'http_version': m['httpVersion'],
@@ -80,6 +80,11 @@ def build_scope(m, state):
         'state': state.copy(),
         'extensions': ext,
     }
+    # The TCP peer, only when the gateway replaced client (trusted proxy,
+    # PROXY protocol); absent means client is the peer.
+    if m['peerHost']:
+        scope['pagi.peer'] = (m['peerHost'], m['peerPort'])
+    return scope
 
 
 def _tls_extension(t):

@@ -57,7 +57,7 @@ def build_scope(m, state):
         ext[DENIAL_EXT] = {}
     if bits & EXT_TLS and m['tls'] is not None:
         ext['tls'] = _tls_extension(m['tls'])
-    return {
+    scope = {
         'type': 'websocket',
         'asgi': {'version': '3.0', 'spec_version': ASGI_SPEC_VERSION},
         'http_version': m['httpVersion'] or '1.1',
@@ -73,6 +73,11 @@ def build_scope(m, state):
         'state': state.copy(),
         'extensions': ext,
     }
+    # The TCP peer, only when the gateway replaced client (trusted proxy,
+    # PROXY protocol); absent means client is the peer.
+    if m['peerHost']:
+        scope['pagi.peer'] = (m['peerHost'], m['peerPort'])
+    return scope
 
 
 def _close_code(code):

@@ -35,6 +35,7 @@ FULL_OPEN = {
     'queryString': b'a=1&b=%20', 'rootPath': '/root', 'headers': [b'host', b'example', b'x-bin', b'\x80\xff'],
     'clientHost': '::1', 'serverHost': '/tmp/s.sock', 'subprotocols': ['chat', 'v2'],
     'body': b'\x00\x01body' * 3, 'routeParams': ['id', '42'], 'requestId': 'r-1',
+    'peerHost': '10.0.0.9', 'peerPort': 4711,
     'tls': {'tlsVersion': 0x0304, 'cipherSuite': 0x1301, 'hasClientCert': True, 'serverCert': 'PEM',
             'clientCertChain': ['leaf', 'ca'], 'clientCertName': 'CN=x', 'clientCertError': ''},
 }

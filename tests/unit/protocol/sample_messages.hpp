@@ -106,6 +106,8 @@ inline std::vector<SampleMessage> sample_messages() {
     params.set(0, "id");
     params.set(1, "42");
     o.setRequestId("req-1");
+    o.setPeerHost("192.0.2.1");
+    o.setPeerPort(4711);
   });
   add("open_websocket", false, [](E e) {
     e.setScope(8);

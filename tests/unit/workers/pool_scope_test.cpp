@@ -35,6 +35,8 @@ TEST_F(PoolTest, OpenCarriesEveryScopeField) {
   r.expect_continue = false;
   r.extensions = wire::EXT_FULLFLUSH | wire::EXT_TLS;
   r.request_id = "req-1";
+  r.peer_host = "192.0.2.1";
+  r.peer_port = 4711;
   auto ds = open(r);
   await_scope(0);
   auto o = launcher->worker(0).received_of(E::OPEN).back().getOpen();
@@ -63,6 +65,8 @@ TEST_F(PoolTest, OpenCarriesEveryScopeField) {
   EXPECT_FALSE(o.getExpectContinue());
   EXPECT_EQ(o.getExtensions(), wire::EXT_FULLFLUSH | wire::EXT_TLS);
   EXPECT_EQ(text(o.getRequestId()), "req-1");
+  EXPECT_EQ(text(o.getPeerHost()), "192.0.2.1");
+  EXPECT_EQ(o.getPeerPort(), 4711);
   // The body in the open counted against the window.
   EXPECT_EQ(ds->upstream->request_window(), settings.receive_window - 3);
 }

@@ -93,6 +93,7 @@ static:
   /dl: {root: /tmp, symlinks: deny, max_age: 60}
 maintenance:
   enabled: true
+  close_streams: true
   retry_after: 30
   bypass: [10.0.0.0/8]
   exempt_paths: [/health]
@@ -101,6 +102,7 @@ maintenance:
   ASSERT_EQ(l.settings.static_mounts.size(), 2u);
   EXPECT_EQ(l.settings.static_mounts[0].prefix, "/assets");
   EXPECT_TRUE(l.settings.maintenance.enabled);
+  EXPECT_TRUE(l.settings.maintenance.close_streams);
   EXPECT_EQ(l.settings.maintenance.retry_after, 30u);
   EXPECT_EQ(l.settings.maintenance.exempt_paths.size(), 1u);
 }

@@ -1,8 +1,12 @@
 // EdgeOpener in front of a fake pool: what reaches the pool, what is
 // answered locally, and that a WebSocket handshake counts once.
 #include "gateway/edge/edge_runtime.hpp"
+#include "gateway/edge/maintenance_control.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <boost/asio/io_context.hpp>
 
@@ -156,6 +160,123 @@ TEST(MaintenanceRuntime, StopLetsTheLoopEnd) {
   m.stop();
   io.run();  // hangs if a wait survived stop()
   SUCCEED();
+}
+
+}  // namespace
+}  // namespace pagi::gateway::edge
+
+namespace pagi::gateway::edge {
+namespace {
+
+TEST_F(EdgeOpenerTest, PeerKeptWhenTheClientIsReplaced) {
+  config.edge.trusted_proxies = {cidr("10.0.0.0/8")};
+  open("10.0.0.1", "/", wire::ScopeType::HTTP, {{"x-forwarded-for", "192.0.2.9"}});
+  open("10.0.0.1");  // no header: client is the peer, no peer field
+  ASSERT_EQ(pool.scopes.size(), 2u);
+  EXPECT_EQ(pool.scopes[0]->request.client_host, "192.0.2.9");
+  EXPECT_EQ(pool.scopes[0]->request.peer_host, "10.0.0.1");
+  EXPECT_EQ(pool.scopes[0]->request.peer_port, 1234);
+  EXPECT_EQ(pool.scopes[1]->request.peer_host, "");
+}
+
+TEST_F(EdgeOpenerTest, ReloadSwapsRulesAndKeepsUnchangedBuckets) {
+  RateLimitSettings limit;
+  limit.name = "a";
+  limit.rate = 1.0 / 3600;
+  limit.burst = 1;
+  config.edge.rate_limits.push_back(limit);
+  EXPECT_EQ(open("10.0.0.1")->status, std::nullopt);
+  EXPECT_EQ(open("10.0.0.1")->status, 429);
+  GatewayConfig next = config;
+  next.edge.access.configured = true;
+  next.edge.access.rules.push_back({Verdict::deny, cidr("10.0.0.2/32")});
+  runtime->reload(next);
+  EXPECT_EQ(open("10.0.0.2")->status, 403);  // the new rule
+  EXPECT_EQ(open("10.0.0.1")->status, 429);  // same limit: same buckets
+  next.edge.rate_limits[0].burst = 2;         // a changed limit starts full
+  runtime->reload(next);
+  EXPECT_EQ(open("10.0.0.1")->status, std::nullopt);
+}
+
+TEST_F(EdgeOpenerTest, MaintenanceClosesOpenStreamsOnlyWhenAsked) {
+  config.edge.maintenance.bypass = {cidr("10.9.0.0/16")};
+  const auto ws = open("10.0.0.1", "/ws", wire::ScopeType::WEBSOCKET);
+  const auto sse = open("10.0.0.1", "/events", wire::ScopeType::SSE);
+  const auto spared = open("10.9.0.1", "/ws", wire::ScopeType::WEBSOCKET);
+  std::vector<std::string> pools{"app"};
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "1", "", ""}).status, 200);
+  EXPECT_TRUE(ws->server_closes.empty());
+  EXPECT_EQ(open("10.0.0.1", "/ws", wire::ScopeType::WEBSOCKET)->status, 503);
+  const auto r = control_maintenance(runtime->maintenance(), pools, {true, "1", "app", "1"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"closed_streams\":2"), std::string::npos) << r.body;
+  EXPECT_EQ(ws->server_closes.size(), 1u);
+  EXPECT_EQ(sse->server_closes.size(), 1u);
+  EXPECT_TRUE(spared->server_closes.empty());
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "2", "", ""}).status, 400);
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "1", "nope", ""}).status, 404);
+  EXPECT_EQ(control_maintenance(runtime->maintenance(), pools, {true, "0", "", "1"}).status, 400);
+}
+
+}  // namespace
+}  // namespace pagi::gateway::edge
+
+namespace pagi::gateway::edge {
+namespace {
+
+// maintenance.close_streams: every switch that turns maintenance on closes
+// the open streams; a reload keeps the run-time switches.
+TEST_F(EdgeOpenerTest, CloseStreamsSettingAndReloadKeepsSwitches) {
+  config.edge.maintenance.close_streams = true;
+  const auto ws = open("10.0.0.1", "/ws", wire::ScopeType::WEBSOCKET);
+  runtime->maintenance().set_global(true);
+  EXPECT_EQ(ws->server_closes.size(), 1u);
+  GatewayConfig next = config;
+  next.edge.maintenance.retry_after = 5;
+  runtime->reload(next);
+  EXPECT_TRUE(runtime->maintenance().global());  // the switch stayed
+  const auto down = open("10.0.0.1");
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(header(*down, "retry-after"), "5");  // the new settings apply
+  next.edge.maintenance.enabled = true;             // changed in the file: applies
+  next.edge.maintenance.pools = {"app"};
+  runtime->reload(next);
+  EXPECT_FALSE(runtime->maintenance().global());
+  EXPECT_TRUE(runtime->maintenance().active_for("app"));
+}
+
+}  // namespace
+}  // namespace pagi::gateway::edge
+
+namespace pagi::gateway::edge {
+namespace {
+
+// A reload that names another maintenance file watches that one from then
+// on (and the old file no longer counts).
+TEST(MaintenanceRuntime, ReloadWatchesTheNewFile) {
+  const std::string flag = ::testing::TempDir() + "pagi-maintenance-flag-" + std::to_string(::getpid());
+  std::FILE* f = std::fopen(flag.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  boost::asio::io_context io;
+  MaintenanceSettings settings;
+  settings.file = flag;
+  settings.poll_interval = 0.01;
+  Maintenance m(settings);
+  m.start(io);
+  io.poll();
+  EXPECT_TRUE(m.active_for("app"));
+  settings.file = flag + ".absent";
+  m.update(settings);
+  EXPECT_FALSE(m.active_for("app"));
+  io.poll();
+  EXPECT_FALSE(m.active_for("app"));
+  settings.file = flag;
+  m.update(settings);
+  EXPECT_TRUE(m.active_for("app"));
+  std::remove(flag.c_str());
+  m.stop();
+  io.run();  // hangs if a wait survived stop() or the restarts
 }
 
 }  // namespace

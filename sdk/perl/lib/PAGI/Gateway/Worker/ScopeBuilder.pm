@@ -33,6 +33,9 @@ sub build {
     utf8::decode($scope{root_path});
     $scope{method} = $m->{method} if $type ne 'websocket' || $m->{method} ne '';
     $scope{client} = [ $m->{clientHost}, $m->{clientPort} ] if $m->{clientHost} ne '';
+    # The TCP peer, only when the gateway replaced client (trusted proxy,
+    # PROXY protocol); absent means client is the peer.
+    $scope{'pagi.peer'} = [ $m->{peerHost}, $m->{peerPort} ] if length $m->{peerHost};
     if ($m->{serverHost} ne '') {
         $scope{server} = $m->{serverIsUnix} ? [ $m->{serverHost}, undef ] : [ $m->{serverHost}, $m->{serverPort} ];
     }
