@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from conftest import Gateway
 from edgehttp import At, connect, read_reply, start_edge_gateway
 from wsraw import RawWebSocket, frame
 
@@ -69,5 +70,48 @@ def test_peer_with_proxy_protocol(tmp_path, python):
         # PROXY UNKNOWN names no source: client stays the peer.
         body, port = get(addr["v4"], prefix=b"PROXY UNKNOWN\r\n")
         assert body["client"] == ["127.0.0.1", port] and body["peer"] is None, body
+    finally:
+        gw.stop()
+
+
+PEER_PSGI = r"""
+use strict; use warnings;
+use JSON::PP ();
+sub {
+    my ($env) = @_;
+    my $body = JSON::PP::encode_json({client => $env->{REMOTE_ADDR}, peer => $env->{'pagi.peer'}});
+    [200, ['Content-Type' => 'application/json'], [$body]];
+};
+"""
+
+PEER_WSGI = """
+import json
+def app(environ, start_response):
+    peer = environ.get('pagi.peer')
+    body = json.dumps({'client': environ.get('REMOTE_ADDR'), 'peer': list(peer) if peer else None}).encode()
+    start_response('200 OK', [('Content-Type', 'application/json')])
+    return [body]
+"""
+
+
+@pytest.mark.parametrize("kind", ["psgi", "wsgi"])
+def test_peer_in_psgi_env_and_wsgi_environ(tmp_path, kind):
+    if kind == "psgi":
+        (tmp_path / "peer.psgi").write_text(PEER_PSGI)
+        pool = [f'    app: "{tmp_path / "peer.psgi"}"']
+    else:
+        (tmp_path / "peer_wsgi.py").write_text(PEER_WSGI)
+        pool = ["    app: peer_wsgi:app", f'    app_dir: "{tmp_path}"', "    python: /usr/bin/python3",
+                "    interface: wsgi"]
+    config = tmp_path / "gateway.yaml"
+    config.write_text("\n".join(['listen: ["127.0.0.1:0"]', "pools:", "  app:", *pool, "    workers: 1",
+                                 TRUSTED]))
+    gw = Gateway(["--config", str(config)], cwd=str(tmp_path))
+    try:
+        body, port = get((gw.host, gw.port), {"X-Forwarded-For": "198.51.100.7"})
+        assert body["client"] == "198.51.100.7", body
+        assert body["peer"] == ["127.0.0.1", port], body
+        body, port = get((gw.host, gw.port))
+        assert body == {"client": "127.0.0.1", "peer": None}, body
     finally:
         gw.stop()

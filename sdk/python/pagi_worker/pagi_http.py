@@ -62,6 +62,9 @@ def build_scope(m, state, worker):
         scope['client'] = (m['clientHost'], m['clientPort'])
     if m['serverHost']:
         scope['server'] = (m['serverHost'], None if m['serverIsUnix'] else m['serverPort'])
+    if m['peerHost']:
+        # Only when the gateway replaced client (trusted proxy, PROXY protocol).
+        scope['pagi.peer'] = (m['peerHost'], m['peerPort'])
     if t == 'websocket':
         scope['subprotocols'] = list(m['subprotocols'])
     params = m['routeParams']

@@ -72,6 +72,10 @@ def build_environ(scope, body):
     if client:
         environ['REMOTE_ADDR'] = client[0]
         environ['REMOTE_PORT'] = str(client[1])
+    peer = scope.get('pagi.peer')
+    if peer:
+        # The TCP peer when REMOTE_ADDR came from a trusted proxy's header.
+        environ['pagi.peer'] = peer
     for name, value in scope['headers']:
         key = name.decode('latin-1').upper().replace('-', '_')
         value = value.decode('latin-1')

@@ -156,6 +156,8 @@ sub env {
         'psgix.cleanup.handlers' => [],
         'psgix.logger'         => \&_logger,
         'pagi.scope'           => $scope,
+        # The TCP peer when REMOTE_ADDR came from a trusted proxy's header.
+        ($scope->{'pagi.peer'} ? ('pagi.peer' => $scope->{'pagi.peer'}) : ()),
     );
     for my $h (@{ $scope->{headers} || [] }) {
         my ($name, $value) = @$h;
