@@ -12,9 +12,11 @@ import asyncio
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -27,7 +29,7 @@ TIMEOUT = 60  # seconds for the whole browser session; never reached when it wor
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-proxy-server", "--disable-extensions", "--remote-debugging-port=0",
+    "--no-proxy-server", "--disable-extensions", "--disable-dev-shm-usage", "--remote-debugging-port=0",
 ]
 
 pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
@@ -43,13 +45,24 @@ class Chromium:
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log = []
         self.ws_url = None
-        for raw in self.proc.stderr:  # ends (EOF) if chromium dies
-            line = raw.decode(errors="replace").rstrip()
-            self.log.append(line)
-            m = re.search(r"DevTools listening on (ws://\S+)", line)
-            if m:
-                self.ws_url = m.group(1)
+        # Its stderr until the DevTools line, EOF (chromium died) or the deadline.
+        deadline = time.monotonic() + 30
+        pending = b""
+        while self.ws_url is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
                 break
+            chunk = os.read(self.proc.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line = raw.decode(errors="replace").rstrip()
+                self.log.append(line)
+                m = re.search(r"DevTools listening on (ws://\S+)", line)
+                if m:
+                    self.ws_url = m.group(1)
         if self.ws_url is None:
             self.close()
             raise AssertionError("chromium did not start:\n" + "\n".join(self.log[-30:]))
