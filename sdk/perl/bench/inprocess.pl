@@ -13,14 +13,12 @@ use Time::HiRes qw(time);
 use Future;
 use PAGI::Gateway::Worker;
 use PAGI::Gateway::Worker::Codec;
-use PAGI::Gateway::Worker::OpenDecoder;
 use PAGI::Gateway::Worker::AppLoader;
 
 my $seconds = shift // 2;
 my $scenario = shift // 'hello';
 die "unknown scenario $scenario\n" unless $scenario =~ /\A(?:hello|echo|stream)\z/;
 my $enc = \&PAGI::Gateway::Worker::Codec::encode;
-my $decoders = PAGI::Gateway::Worker::OpenDecoder::decoders();
 my $app = PAGI::Gateway::Worker::AppLoader::load("$FindBin::RealBin/$scenario.pl");
 my $w = PAGI::Gateway::Worker->new(app => $app, fd => 0);
 my $out = '';
@@ -59,7 +57,7 @@ my $bytes_out = 0;
 while (time < $t0 + $seconds) {
     for my $f (@frames) {
         my $buf = $f;
-        $w->_on_message($_) for PAGI::Gateway::Worker::Codec::decode_frames(\$buf, 0, $decoders);    # as Wire
+        $w->_on_message($_) for PAGI::Gateway::Worker::Codec::decode_frames(\$buf);
         $bytes_out += length $out;
         $out = '';
     }

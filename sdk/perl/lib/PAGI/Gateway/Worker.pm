@@ -29,7 +29,6 @@ use PAGI::Gateway::Worker::Codec;
 use PAGI::Gateway::Worker::Layout;
 use PAGI::Gateway::Worker::Wire;
 use PAGI::Gateway::Worker::ScopeBuilder;
-use PAGI::Gateway::Worker::OpenDecoder;
 use PAGI::Gateway::Worker::HttpScope;
 use PAGI::Gateway::Worker::StreamScope;
 use PAGI::Gateway::Worker::WebSocketScope;
@@ -125,7 +124,6 @@ sub start {
     $self->{wire} = PAGI::Gateway::Worker::Wire->new(
         loop       => $loop,
         fh         => $fh,
-        decoders   => PAGI::Gateway::Worker::OpenDecoder::decoders(),
         on_message => sub { $weak->_on_message($_[0]) if $weak },
         on_eof     => sub { $weak->_stop(0) if $weak },
         on_error   => sub { return unless $weak; $weak->_log($_[0]); $weak->_stop(1) },
@@ -284,10 +282,7 @@ sub _on_open {
         $l->start($self->{app});
         return;
     }
-    # OpenDecoder built the scope while decoding (all but the state copy).
-    my $scope = delete $m->{'pagi.scope'};
-    if ($scope) { $scope->{state} = { %{ $self->{state} } } }
-    else { $scope = PAGI::Gateway::Worker::ScopeBuilder::build($m, $self->{state}) }
+    my $scope = PAGI::Gateway::Worker::ScopeBuilder::build($m, $self->{state});
     # The gateway drains this worker (reload, recycle): a Future done with
     # the seconds left before it closes what is still open (server_shutdown).
     # Long-lived streams can await it to wind down on their own.

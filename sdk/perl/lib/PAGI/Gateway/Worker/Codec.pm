@@ -450,15 +450,6 @@ sub encode_body_into {
     return;
 }
 
-# A decoder for one struct, compiled here (it calls this file's readers)
-# from the generated source after $edit rewrote it (OpenDecoder.pm).
-sub compile_decoder_variant {
-    my ($name, $edit) = @_;
-    my $src = $edit->(_gen_decoder($name)) // return;
-    my $uses = \%DECODE;    # the generated code reads it: keep it visible to eval
-    return eval "$src" || die "pagi codec: variant of $name failed to compile: $@";
-}
-
 # --- decoding -------------------------------------------------------------------
 
 # Decodes the Envelope whose segment 0 spans [$seg_start, $seg_end) of $_[0]
@@ -479,10 +470,9 @@ sub _decode_envelope {
 
 # Takes complete frames off the front of $$bufref, decodes them and returns
 # them; a partial frame stays in the buffer. Dies "pagi codec: ..." on a
-# malformed or oversized frame. $over: optional arrayref, union tag ->
-# decoder to use instead of the generic one (for the canonical layout).
+# malformed or oversized frame.
 sub decode_frames {
-    my ($bufref, $max_bytes, $over) = @_;
+    my ($bufref, $max_bytes) = @_;
     $max_bytes ||= $DEFAULT_MAX_FRAME_BYTES;
     my $len = length $$bufref;
     my $pos = 0;
@@ -511,7 +501,7 @@ sub decode_frames {
         if (defined $rlo && $rlo == 0 && $rhi == 65538) {
             # What every Cap'n Proto writer produces: the root pointer points
             # at the next word, an Envelope of 2 data words and 1 pointer.
-            my $dec = ($over && $over->[$tag]) || $DECODE_MEMBER[$tag] or _fail("unknown union tag $tag");
+            my $dec = $DECODE_MEMBER[$tag] or _fail("unknown union tag $tag");
             push @msgs, $dec->($$bufref, $ss, $ss + $size0 * 8, $ss + 24, $lo, $hi,
                                { scope => $scope, type => $MEMBER_NAME[$tag] });
         }

@@ -21,7 +21,6 @@ sub new {
         on_error   => $args{on_error},
         read_size  => $args{read_size} || 256 * 1024,
         max_frame  => $args{max_frame_bytes},
-        decoders   => $args{decoders},    # Codec::decode_frames' per-tag decoders
         in         => '',
         out        => '',
         out_pos    => 0,     # bytes at the front of out already written
@@ -141,7 +140,7 @@ sub _read {
         $self->close;
         return $self->{on_eof}->();
     }
-    my @msgs = eval { PAGI::Gateway::Worker::Codec::decode_frames(\$self->{in}, $self->{max_frame}, $self->{decoders}) };
+    my @msgs = eval { PAGI::Gateway::Worker::Codec::decode_frames(\$self->{in}, $self->{max_frame}) };
     my $err = $@;
     # One queue, shifted in order: a handler that runs the loop re-entrantly
     # (a blocking PSGI app waiting for its body) reads more messages, and
