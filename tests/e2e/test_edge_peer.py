@@ -80,7 +80,7 @@ use JSON::PP ();
 sub {
     my ($env) = @_;
     my $body = JSON::PP::encode_json({client => $env->{REMOTE_ADDR}, peer => $env->{'pagi.peer'}});
-    [200, ['Content-Type' => 'application/json'], [$body]];
+    [200, ['Content-Type' => 'application/json', 'Content-Length' => length $body], [$body]];
 };
 """
 
@@ -89,7 +89,7 @@ import json
 def app(environ, start_response):
     peer = environ.get('pagi.peer')
     body = json.dumps({'client': environ.get('REMOTE_ADDR'), 'peer': list(peer) if peer else None}).encode()
-    start_response('200 OK', [('Content-Type', 'application/json')])
+    start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))])
     return [body]
 """
 
@@ -106,7 +106,7 @@ def test_peer_in_psgi_env_and_wsgi_environ(tmp_path, kind):
     config = tmp_path / "gateway.yaml"
     config.write_text("\n".join(['listen: ["127.0.0.1:0"]', "pools:", "  app:", *pool, "    workers: 1",
                                  TRUSTED]))
-    gw = Gateway(["--config", str(config)], cwd=str(tmp_path))
+    gw = Gateway(["--config", str(config)], cwd=str(tmp_path)).wait_ready()
     try:
         body, port = get((gw.host, gw.port), {"X-Forwarded-For": "198.51.100.7"})
         assert body["client"] == "198.51.100.7", body
