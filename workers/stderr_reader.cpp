@@ -1,6 +1,8 @@
 #include "workers/stderr_reader.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
@@ -20,6 +22,20 @@ class StderrReader final : public std::enable_shared_from_this<StderrReader> {
   StderrReader(asio::io_context& io, int fd, std::string pool, int pid)
       : pipe_(io, fd), pool_(std::move(pool)), pid_(pid) {}
 
+  // The io_context went away (the gateway is exiting) before EOF: what the
+  // worker already wrote is still logged, without waiting for more.
+  ~StderrReader() {
+    if (done_ || !pipe_.is_open()) return;
+    const int fd = pipe_.native_handle();
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    for (;;) {
+      const auto n = ::read(fd, buffer_.data(), buffer_.size());
+      if (n <= 0) break;
+      consume(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
+    }
+    if (!line_.empty()) emit();
+  }
+
   void read() {
     pipe_.async_read_some(asio::buffer(buffer_),
                           [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
@@ -30,7 +46,16 @@ class StderrReader final : public std::enable_shared_from_this<StderrReader> {
  private:
   void on_read(boost::system::error_code ec, std::size_t n) {
     if (ec == asio::error::operation_aborted) return;
-    std::string_view data(buffer_.data(), n);
+    consume(std::string_view(buffer_.data(), n));
+    if (ec) {  // EOF: every writer is gone
+      done_ = true;
+      if (!line_.empty()) emit();
+      return;
+    }
+    read();
+  }
+
+  void consume(std::string_view data) {
     while (!data.empty()) {
       const auto nl = data.find('\n');
       if (nl == std::string_view::npos) {
@@ -41,11 +66,6 @@ class StderrReader final : public std::enable_shared_from_this<StderrReader> {
       emit();
       data.remove_prefix(nl + 1);
     }
-    if (ec) {  // EOF: every writer is gone
-      if (!line_.empty()) emit();
-      return;
-    }
-    read();
   }
 
   void append(std::string_view part) {
@@ -71,6 +91,7 @@ class StderrReader final : public std::enable_shared_from_this<StderrReader> {
   int pid_;
   std::array<char, 4096> buffer_{};
   std::string line_;
+  bool done_ = false;  // EOF seen
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 // Lines longer than max_stderr_line bytes are logged in pieces of that
 // size. A line cut by the worker's exit (no final newline) is logged at
 // EOF. The reader lives until every writer closed the pipe (the worker and
-// any child that inherited its stderr).
+// any child that inherited its stderr) or the io_context is destroyed; then
+// what is already in the pipe is read and logged without waiting.
 #pragma once
 
 #include <cstddef>

@@ -78,6 +78,15 @@ def test_json_error_log(start_gateway, tmp_path):
     assert lost and lost[0]["pool"] == "web", lines
 
 
+def test_last_words_at_a_graceful_stop_are_logged(start_gateway, tmp_path):
+    gw = start_gateway(config=config(tmp_path, "text"))
+    pid = pid_of(gw, "/say?x")
+    gw.stop()  # SIGTERM: lifespan shutdown, the worker exits, the gateway exits
+    assert gw.proc.returncode == 0
+    (line,) = [line for line in gw.log if f"lifespan shutdown {pid}" in line]
+    assert f"[pool web pid {pid}] lifespan shutdown {pid}" in line, line
+
+
 def test_bad_log_format_is_a_config_error(start_gateway, tmp_path):
     gw = start_gateway(config=config(tmp_path, "yaml"), ready=False)
     assert "text, json" in gw.wait_for("log_format")

@@ -4,6 +4,7 @@
 #   /long        one line of 40000 'x' (longer than the gateway's line cap)
 #   /partial     "no newline yet" without a newline, then exits the worker
 #   /bytes       a line with a quote, a backslash, a tab and bytes 0x01, 0xff
+# and "lifespan shutdown <pid>" at lifespan shutdown (the gateway stopping).
 use strict;
 use warnings;
 use Future::AsyncAwait;
@@ -20,6 +21,7 @@ my $app = async sub {
                 await $send->({ type => 'lifespan.startup.complete' });
             }
             elsif ($event->{type} eq 'lifespan.shutdown') {
+                print STDERR "lifespan shutdown $$\n";
                 await $send->({ type => 'lifespan.shutdown.complete' });
                 return;
             }

@@ -75,5 +75,22 @@ TEST_F(StderrReaderTest, LinesTaggedCappedAndFlushedAtEof) {
   EXPECT_EQ(current_log_context, nullptr);  // restored after each line
 }
 
+TEST_F(StderrReaderTest, WhatIsWrittenIsLoggedEvenWhenTheLoopEndsFirst) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const std::string input = "last words\nhalf";
+  {
+    boost::asio::io_context io;
+    start_stderr_reader(io, fds[0], "web", 7);
+    ASSERT_EQ(::write(fds[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+    // The gateway exits: the loop never runs again, the writer is still open.
+  }
+  ::close(fds[1]);
+  ASSERT_EQ(sink_->seen.size(), 2u);
+  EXPECT_EQ(sink_->seen[0].message, "last words");
+  EXPECT_EQ(sink_->seen[1].message, "half");
+  EXPECT_EQ(sink_->seen[1].pid, 7);
+}
+
 }  // namespace
 }  // namespace pagi::workers
