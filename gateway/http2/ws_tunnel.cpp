@@ -63,8 +63,10 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
     if (auto s = session_.lock()) s->shutdown_gracefully();
   }
 
-  void close() override {
+  void close(bool server_stop) override {
     if (closed_) return;
+    if (server_stop)
+      if (auto s = session_.lock()) s->close_now();
     closed_ = true;
     owner_ = nullptr;
     error_code ignored;
@@ -155,7 +157,7 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
     if (closed_) return;
     auto* owner = owner_;
     const bool answered = answered_;
-    close();
+    close(false);
     if (owner) owner->tunnel_ended(answered);
   }
 
