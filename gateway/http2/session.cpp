@@ -87,8 +87,20 @@ struct Session::Callbacks {
     return 0;
   }
 
+  static int on_begin_frame(nghttp2_session* s, const nghttp2_frame_hd* hd, void* user) {
+    auto& me = self(user);
+    if (hd->type != NGHTTP2_HEADERS || hd->stream_id <= 0 || (hd->stream_id & 1) == 0) return 0;
+    if (hd->stream_id > me.highest_stream_) {
+      me.highest_stream_ = hd->stream_id;
+      return 0;
+    }
+    if (nghttp2_session_find_stream(s, hd->stream_id) != nullptr || me.recently_closed(hd->stream_id)) return 0;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;  // receive() answers GOAWAY PROTOCOL_ERROR
+  }
+
   static int on_stream_close(nghttp2_session* s, int32_t id, uint32_t error_code, void* user) {
     auto& me = self(user);
+    me.closed_ring_[me.closed_next_++ % me.closed_ring_.size()] = id;
     if (nghttp2_session_get_stream_user_data(s, id) != reported) return 0;
     nghttp2_session_set_stream_user_data(s, id, nullptr);
     --me.open_streams_;
@@ -133,6 +145,7 @@ Session::Session(SessionHandler& handler, const HttpSettings& settings) : handle
   nghttp2_session_callbacks* cbs = nullptr;
   if (nghttp2_session_callbacks_new(&cbs) != 0) throw std::bad_alloc();
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, Callbacks::on_begin_headers);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, Callbacks::on_begin_frame);
   nghttp2_session_callbacks_set_on_header_callback(cbs, Callbacks::on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, Callbacks::on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, Callbacks::on_data_chunk);
@@ -190,6 +203,7 @@ bool Session::start_upgraded(std::string_view payload, bool head_request) {
                                       head_request ? 1 : 0, reported)))
     return false;
   ++open_streams_;
+  highest_stream_ = 1;
   start();
   return true;
 }
@@ -221,6 +235,10 @@ bool Session::produce(std::string& out, std::size_t max_bytes) {
     out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
   }
   return true;
+}
+
+bool Session::recently_closed(StreamId id) const {
+  return std::find(closed_ring_.begin(), closed_ring_.end(), id) != closed_ring_.end();
 }
 
 bool Session::wants_read() const { return nghttp2_session_want_read(session_) != 0; }

@@ -9,6 +9,7 @@
 // HttpSettings and turns nghttp2's callbacks into stream-level events.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -106,6 +107,7 @@ class Session {
  private:
   struct Callbacks;
   bool check(int rv);
+  bool recently_closed(StreamId id) const;
 
   SessionHandler& handler_;
   const HttpSettings& settings_;
@@ -113,6 +115,12 @@ class Session {
   std::size_t open_streams_ = 0;
   bool goaway_sent_ = false;
   std::string last_error_;
+  // RFC 9113 5.1.1 (nghttp2 ignores it): a HEADERS frame opening a stream id
+  // lower than one the client used is a connection error, unless the id is
+  // one of the last streams closed (trailers racing our RST_STREAM).
+  StreamId highest_stream_ = 0;
+  std::array<StreamId, 64> closed_ring_{};
+  std::size_t closed_next_ = 0;
 };
 
 }  // namespace pagi::gateway::http2

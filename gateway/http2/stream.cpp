@@ -195,7 +195,7 @@ void Stream::closed(std::uint32_t error_code, DisconnectReason reason) {
     recorder_->finish(done ? DisconnectReason::none : stalled_ ? DisconnectReason::client_timeout : reason);
   }
   if (sse_) sse_->end();
-  if (tunnel_) tunnel_->close();
+  if (tunnel_) tunnel_->close(reason == DisconnectReason::server_shutdown);
   if (sink_) sink_->session().consume_connection(request_body_.size() - request_taken_);
   request_body_.clear();
   request_taken_ = 0;
@@ -355,7 +355,9 @@ void Stream::open_websocket(workers::ScopeOpener& opener, workers::ScopeRequest&
   std::string_view version;
   for (const auto& h : r.headers)
     if (h.name == "sec-websocket-version") version = h.value;
-  if (version != "13") return gateway_response(426, 0);
+  // RFC 6455 4.4: name the version we speak.
+  static constexpr workers::HeaderView ours[] = {{"sec-websocket-version", "13"}};
+  if (version != "13") return gateway_response(426, 0, ours);
   r.type = wire::ScopeType::WEBSOCKET;
   r.method = "GET";  // the scope looks as on HTTP/1.1
   const bool secure = (r.extensions & wire::EXT_TLS) != 0;
@@ -489,7 +491,8 @@ void Stream::release_sse_credit() {
   }
 }
 
-void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after) {
+void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after,
+                              std::span<const workers::HeaderView> extra) {
   if (!sink_) return;
   const std::string text = std::to_string(status) + " " + std::string(http1::reason_phrase(status)) + "\n";
   const std::string length = std::to_string(text.size());
@@ -497,6 +500,7 @@ void Stream::gateway_response(std::uint16_t status, std::uint32_t retry_after) {
   std::vector<workers::HeaderView> headers = {{"content-type", "text/plain; charset=utf-8"},
                                               {"content-length", length}};
   if (retry_after) headers.push_back({"retry-after", retry});
+  headers.insert(headers.end(), extra.begin(), extra.end());
   if (recorder_) {
     if (!recorder_->in_exchange()) recorder_->begin_rejected({}, 0, {});
     if (upstream_) recorder_->upstream(upstream_->pool_name(), upstream_->worker_pid());

@@ -122,7 +122,8 @@ class Stream final : public workers::Downstream, public sse::StreamOutput, publi
   void end_sse(DisconnectReason reason);
   void release_sse_credit();
   void pump_request();
-  void gateway_response(std::uint16_t status, std::uint32_t retry_after);
+  void gateway_response(std::uint16_t status, std::uint32_t retry_after,
+                        std::span<const workers::HeaderView> extra = {});
   void fail(std::uint32_t h2_error);
   void wake();
   // Access log: the response head went out (HPACK-encoded head bytes are

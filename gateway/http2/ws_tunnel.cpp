@@ -5,6 +5,7 @@
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -43,6 +44,8 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
 
   void begin(std::shared_ptr<http1::Connection> session) {
     session_ = std::move(session);
+    error_code ignored;
+    socket_.non_blocking(true, ignored);  // read_some after the wait must not block
     read();
   }
 
@@ -63,8 +66,10 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
     if (auto s = session_.lock()) s->shutdown_gracefully();
   }
 
-  void close() override {
+  void close(bool server_stop) override {
     if (closed_) return;
+    if (server_stop)
+      if (auto s = session_.lock()) s->close_now();
     closed_ = true;
     owner_ = nullptr;
     error_code ignored;
@@ -94,15 +99,20 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
     });
   }
 
+  // Waits for readability, then reads into a per-thread buffer: an idle
+  // WebSocket holds no read buffer here.
   void read() {
     if (reading_ || closed_ || !owner_ || owner_->tunnel_backlog() >= max_backlog) return;
     reading_ = true;
-    inbuf_.resize(read_bytes);
-    socket_.async_read_some(asio::buffer(inbuf_), [self = shared_from_this()](error_code ec, std::size_t n) {
+    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
       self->reading_ = false;
       if (self->closed_) return;
       if (ec) return self->ended();
-      self->on_bytes(std::string_view(self->inbuf_.data(), n));
+      thread_local std::array<char, read_bytes> scratch;
+      const std::size_t n = self->socket_.read_some(asio::buffer(scratch), ec);
+      if (ec == asio::error::would_block) return self->read();
+      if (ec) return self->ended();
+      self->on_bytes(std::string_view(scratch.data(), n));
       self->read();
     });
   }
@@ -155,14 +165,13 @@ class Tunnel final : public WsTunnel, public std::enable_shared_from_this<Tunnel
     if (closed_) return;
     auto* owner = owner_;
     const bool answered = answered_;
-    close();
+    close(false);
     if (owner) owner->tunnel_ended(answered);
   }
 
   http1::StreamSocket socket_;
   TunnelOwner* owner_;
   std::weak_ptr<http1::Connection> session_;
-  std::vector<char> inbuf_;
   std::string head_;
   std::string to_session_, in_flight_;
   bool answered_ = false;

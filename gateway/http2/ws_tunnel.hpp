@@ -60,7 +60,9 @@ class WsTunnel {
   // Graceful stop: the session sends Close 1001.
   virtual void server_close() = 0;
   // The stream is gone: close the socketpair; no more owner calls.
-  virtual void close() = 0;
+  // `server_stop`: the gateway is stopping hard (the app hears
+  // server_shutdown rather than a lost client).
+  virtual void close(bool server_stop = false) = 0;
 };
 
 }  // namespace pagi::gateway::http2

@@ -102,6 +102,31 @@ def test_even_stream_id_from_client(gw):
     assert closes(c)
 
 
+def test_decreasing_stream_id(gw):
+    # RFC 9113 5.1.1 (nghttp2 alone ignores it; gateway/http2/session.cpp checks).
+    c = client(gw)
+    c.get(5, "/hello")
+    c.wait_for(DATA, 5)
+    c.get(3, "/hello")
+    assert goaway_code(c) == PROTOCOL_ERROR
+    assert closes(c)
+
+
+def test_trailers_after_our_reset_are_ignored(gw):
+    c = client(gw)
+    # /hello answers without reading the body: the stream is reset (NO_ERROR)
+    # while the client still sends; its late trailers must not end the connection.
+    c.send(frame(HEADERS, END_HEADERS, 1, request_headers("/hello", method="POST")))
+    c.wait_for(RST_STREAM, 1)
+    c.send(frame(HEADERS, END_HEADERS | END_STREAM, 1, literal("x-trailer", "late")))
+    c.get(3, "/hello")
+    f = c.next_frame()
+    while f is not None and not (f[0] == DATA and f[2] == 3):
+        assert f[0] != GOAWAY, "the late trailers ended the connection"
+        f = c.next_frame()
+    assert f is not None
+
+
 def test_data_after_end_stream(gw):
     c = client(gw)
     c.send(frame(HEADERS, END_HEADERS, 1, request_headers("/h2wait?closed", method="POST")))

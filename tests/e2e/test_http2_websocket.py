@@ -95,6 +95,7 @@ def test_version_and_plain_connect_refused(start_gateway):
                         headers=[("sec-websocket-version", "8")])
         c.wait(lambda: c.streams[sid].headers is not None, "the answer")
         assert c.status(sid) == 426
+        assert dict(c.streams[sid].headers)["sec-websocket-version"] == "13"
 
 
 def test_reset_stream_reaches_the_app(start_gateway):

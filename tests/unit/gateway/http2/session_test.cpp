@@ -366,5 +366,43 @@ TEST_F(SessionTest, GoawayNamesTheLastStreamAndLetsItFinish) {
   EXPECT_FALSE(session_->wants_read() && session_->wants_write());
 }
 
+TEST_F(SessionTest, SettingsAdvertiseExtendedConnect) {
+  Session s(rec_, settings_);
+  s.start();
+  std::string out;
+  ASSERT_TRUE(s.produce(out, 1 << 20));
+  const auto settings = find(parse(out), SETTINGS);
+  ASSERT_TRUE(settings.has_value());
+  // RFC 8441: SETTINGS_ENABLE_CONNECT_PROTOCOL (0x8) = 1.
+  EXPECT_NE(settings->payload.find(std::string("\x00\x08", 2) + u32(1)), std::string::npos);
+}
+
+TEST_F(SessionTest, ExtendedConnectReportsProtocol) {
+  const std::string block = literal(":method", "CONNECT") + literal(":protocol", "websocket") +
+                            literal(":scheme", "http") + literal(":path", "/chat") +
+                            literal(":authority", "example.test") + literal("sec-websocket-version", "13");
+  ASSERT_TRUE(session_->receive(client_start() + frame(SETTINGS, 1, 0, {}) + frame(HEADERS, END_HEADERS, 1, block)));
+  EXPECT_EQ(rec_.events, (std::vector<std::string>{"begin 1", "headers 1"}));
+  EXPECT_EQ(rec_.headers[1][1], (std::pair<std::string, std::string>{":protocol", "websocket"}));
+}
+
+TEST_F(SessionTest, LowerStreamIdThanBeforeIsProtocolError) {
+  session_->receive(client_start() + frame(HEADERS, END_HEADERS | END_STREAM, 5, request_block()));
+  drain();
+  EXPECT_FALSE(session_->receive(frame(HEADERS, END_HEADERS | END_STREAM, 3, request_block())));
+  auto goaway = find(drain(), GOAWAY);
+  ASSERT_TRUE(goaway.has_value());
+  EXPECT_EQ(goaway->error_code(), PROTOCOL_ERROR);
+}
+
+TEST_F(SessionTest, TrailersOnARecentlyClosedStreamAreIgnored) {
+  session_->receive(client_start() + frame(HEADERS, END_HEADERS, 1, request_block("POST")));
+  session_->reset_stream(1, 0);
+  drain();
+  ASSERT_EQ(rec_.closed.count(1), 1u);
+  EXPECT_TRUE(session_->receive(frame(HEADERS, END_HEADERS | END_STREAM, 1, literal("x-trailer", "late"))));
+  EXPECT_FALSE(find(drain(), GOAWAY).has_value());
+}
+
 }  // namespace
 }  // namespace pagi::gateway::http2
