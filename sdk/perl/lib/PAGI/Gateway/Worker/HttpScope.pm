@@ -68,7 +68,10 @@ sub new {
     $self->{scope}{'pagi.connection'} = $self->{conn};
     $self->{scope}{'pagi.transport'} = $self->{transport};
     if ($m->{hasBody}) {
-        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} };
+        # An empty chunk with more to come tells the app nothing: its first
+        # $receive waits for the first bytes instead.
+        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} }
+            if !$m->{more} || length $m->{body};
         $self->{body_more} = $m->{more};
     }
     return $self;
@@ -97,8 +100,11 @@ sub on_message {
     my $t = $m->{type};
     if ($t eq 'credit') { $self->_credit($m->{bytes}) }
     elsif ($t eq 'httpRequest') {
+        # The decoded message becomes the event (its body is not copied).
         $self->{body_more} = $m->{more};
-        $self->_deliver({ type => 'http.request', body => $m->{body}, more => $m->{more} });
+        delete $m->{scope};
+        $m->{type} = 'http.request';
+        $self->_deliver($m);
     }
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).

@@ -23,7 +23,7 @@ sub new {
         max_frame  => $args{max_frame_bytes},
         in         => '',
         out        => '',
-        out_pos    => 0,     # bytes at the front of out already written
+        wq         => [],    # [buffer, bytes written] the socket took in part
         flush_queued => 0,
     }, $class;
     $args{fh}->blocking(0);
@@ -84,7 +84,11 @@ sub _schedule {
     $self->{loop}->later($self->{flush_cb});
 }
 
-sub pending_bytes { length($_[0]{out}) - $_[0]{out_pos} }
+sub pending_bytes {
+    my $n = length $_[0]{out};
+    $n += length($_->[0]) - $_->[1] for @{ $_[0]{wq} };
+    return $n;
+}
 
 # Calls $cb once everything queued so far has been written.
 sub when_flushed {
@@ -98,33 +102,45 @@ sub when_flushed {
 # write-readiness as usual).
 sub flush_now { $_[0]->_flush }
 
+# Output buffers are never cut or moved: a buffer the socket took only part
+# of goes, as it is, to the write queue `wq` ([buffer, bytes written]) and
+# new frames go to a fresh `out`. Cutting the written front off a buffer (or
+# emptying one that Perl had cut) moves the rest in memory: with a streamed
+# response that was a copy of up to a send window per partial write.
 sub _flush {
     my ($self) = @_;
     $self->{flush_queued} = 0;
     return if $self->{closed};
-    # A partial write moves an offset instead of cutting the front off the
-    # buffer: a streamed response fills it with hundreds of KiB, and cutting
-    # would copy the rest once per write.
-    my $pos = $self->{out_pos};
+    my $fh = $self->{fh};
+    my $wq = $self->{wq};
+    while (@$wq) {
+        my $e = $wq->[0];
+        my $n = syswrite($fh, $e->[0], length($e->[0]) - $e->[1], $e->[1]);
+        if (!defined $n) {
+            next if $! == EINTR;
+            return $self->{handle}->want_writeready(1) if $! == EAGAIN || $! == EWOULDBLOCK;
+            return $self->_fail("write to gateway failed: $!");
+        }
+        shift @$wq if ($e->[1] += $n) >= length $e->[0];
+    }
+    my $pos = 0;
     while ((my $left = length($self->{out}) - $pos) > 0) {
-        my $n = syswrite($self->{fh}, $self->{out}, $left, $pos);
+        my $n = syswrite($fh, $self->{out}, $left, $pos);
         if (!defined $n) {
             next if $! == EINTR;
             if ($! == EAGAIN || $! == EWOULDBLOCK) {
-                # Drop the written front once it is the larger part (amortised).
-                if ($pos * 2 >= length $self->{out}) { substr($self->{out}, 0, $pos, ''); $pos = 0 }
-                $self->{out_pos} = $pos;
+                # delete hands the buffer itself over (no copy).
+                push @$wq, [ delete $self->{out}, $pos ];
+                $self->{out} = '';
                 $self->{handle}->want_writeready(1);
                 return;
             }
-            $self->{out_pos} = $pos;
             return $self->_fail("write to gateway failed: $!");
         }
         $pos += $n;
     }
     # All written: keep the buffer's memory for the next batch.
     $self->{out} = '';
-    $self->{out_pos} = 0;
     $self->{handle}->want_writeready(0) if $self->{handle}->want_writeready;
     if (my $w = delete $self->{flush_waiters}) { $_->() for @$w }
 }
@@ -142,6 +158,7 @@ sub _read {
     }
     my @msgs = eval { PAGI::Gateway::Worker::Codec::decode_frames(\$self->{in}, $self->{max_frame}) };
     my $err = $@;
+    merge_bodies(\@msgs) if @msgs > 1;
     # One queue, shifted in order: a handler that runs the loop re-entrantly
     # (a blocking PSGI app waiting for its body) reads more messages, and
     # those must still be handled after the ones decoded here.
@@ -149,6 +166,31 @@ sub _read {
     $self->deliver_queued;
     # Messages before a malformed frame are still delivered, in order.
     $self->_fail("protocol error: $err") if $err && !$self->{closed};
+}
+
+# Request body chunks of one scope that arrived together become one chunk
+# (the spec's `more` lets a server cut a body anywhere): the app then awaits
+# once for them instead of once per gateway frame. An httpRequest frame that
+# directly follows the open or an httpRequest of the same scope with `more`
+# set is appended to it. Only the messages of one read are merged, so
+# nothing waits for a later chunk.
+sub merge_bodies {
+    my ($msgs) = @_;
+    my ($prev, $out) = (undef, 0);
+    for my $m (@$msgs) {
+        if ($prev && $m->{type} eq 'httpRequest' && $m->{scope} == $prev->{scope}) {
+            $prev->{body} .= $m->{body};
+            $prev->{more} = $m->{more};
+            $prev = undef unless $m->{more};
+            next;
+        }
+        $msgs->[ $out++ ] = $m;
+        my $t = $m->{type};
+        $prev = ($t eq 'httpRequest' || ($t eq 'open' && $m->{hasBody} && $m->{scopeType} eq 'http')) && $m->{more}
+            ? $m : undef;
+    }
+    $#$msgs = $out - 1;
+    return;
 }
 
 # Handles the messages decoded but not delivered yet. Also called by a
