@@ -22,8 +22,9 @@ sub new {
         read_size  => $args{read_size} || 256 * 1024,
         max_frame  => $args{max_frame_bytes},
         in         => '',
-        out        => '',
-        wq         => [],    # [buffer, bytes written] the socket took in part
+        out        => \(my $out = ''),    # frames not handed to the socket yet
+        wq         => [],    # [\buffer, bytes written]: buffers the socket took in part
+        spare      => undef, # an emptied buffer kept with its memory
         flush_queued => 0,
     }, $class;
     $args{fh}->blocking(0);
@@ -42,7 +43,7 @@ sub new {
 
 # Queues one message; it is written on the next tick with everything else.
 sub send {
-    PAGI::Gateway::Worker::Codec::encode_into(\$_[0]{out}, $_[1]);
+    PAGI::Gateway::Worker::Codec::encode_into($_[0]{out}, $_[1]);
     $_[0]->_schedule unless $_[0]{flush_queued};
     return;
 }
@@ -52,7 +53,7 @@ sub send {
 sub sender {
     my ($self) = @_;
     return sub {
-        PAGI::Gateway::Worker::Codec::encode_into(\$self->{out}, $_[0]);
+        PAGI::Gateway::Worker::Codec::encode_into($self->{out}, $_[0]);
         $self->_schedule unless $self->{flush_queued};
         return;
     };
@@ -61,7 +62,7 @@ sub sender {
 sub body_sender {
     my ($self) = @_;
     return sub {
-        PAGI::Gateway::Worker::Codec::encode_body_into(\$self->{out}, @_);
+        PAGI::Gateway::Worker::Codec::encode_body_into($self->{out}, @_);
         $self->_schedule unless $self->{flush_queued};
         return;
     };
@@ -71,7 +72,7 @@ sub body_sender {
 sub raw_sender {
     my ($self) = @_;
     return sub {
-        $self->{out} .= $_[0];
+        ${ $self->{out} } .= $_[0];
         $self->_schedule unless $self->{flush_queued};
         return;
     };
@@ -85,8 +86,8 @@ sub _schedule {
 }
 
 sub pending_bytes {
-    my $n = length $_[0]{out};
-    $n += length($_->[0]) - $_->[1] for @{ $_[0]{wq} };
+    my $n = length ${ $_[0]{out} };
+    $n += length(${ $_->[0] }) - $_->[1] for @{ $_[0]{wq} };
     return $n;
 }
 
@@ -103,10 +104,11 @@ sub when_flushed {
 sub flush_now { $_[0]->_flush }
 
 # Output buffers are never cut or moved: a buffer the socket took only part
-# of goes, as it is, to the write queue `wq` ([buffer, bytes written]) and
-# new frames go to a fresh `out`. Cutting the written front off a buffer (or
-# emptying one that Perl had cut) moves the rest in memory: with a streamed
-# response that was a copy of up to a send window per partial write.
+# of goes, as it is, to the write queue `wq` and new frames go to another
+# buffer (the spare, emptied with its memory kept, so appending does not
+# grow a fresh one). Cutting the written front off a buffer moves the rest
+# in memory: with a streamed response that copied up to a send window per
+# partial write.
 sub _flush {
     my ($self) = @_;
     $self->{flush_queued} = 0;
@@ -115,23 +117,27 @@ sub _flush {
     my $wq = $self->{wq};
     while (@$wq) {
         my $e = $wq->[0];
-        my $n = syswrite($fh, $e->[0], length($e->[0]) - $e->[1], $e->[1]);
+        my $b = $e->[0];
+        my $n = syswrite($fh, $$b, length($$b) - $e->[1], $e->[1]);
         if (!defined $n) {
             next if $! == EINTR;
             return $self->{handle}->want_writeready(1) if $! == EAGAIN || $! == EWOULDBLOCK;
             return $self->_fail("write to gateway failed: $!");
         }
-        shift @$wq if ($e->[1] += $n) >= length $e->[0];
+        next if ($e->[1] += $n) < length $$b;
+        shift @$wq;
+        $$b = '';    # keeps its memory
+        $self->{spare} //= $b;
     }
+    my $out = $self->{out};
     my $pos = 0;
-    while ((my $left = length($self->{out}) - $pos) > 0) {
-        my $n = syswrite($fh, $self->{out}, $left, $pos);
+    while ((my $left = length($$out) - $pos) > 0) {
+        my $n = syswrite($fh, $$out, $left, $pos);
         if (!defined $n) {
             next if $! == EINTR;
             if ($! == EAGAIN || $! == EWOULDBLOCK) {
-                # delete hands the buffer itself over (no copy).
-                push @$wq, [ delete $self->{out}, $pos ];
-                $self->{out} = '';
+                push @$wq, [ $out, $pos ];
+                $self->{out} = delete($self->{spare}) // \(my $fresh = '');
                 $self->{handle}->want_writeready(1);
                 return;
             }
@@ -140,7 +146,7 @@ sub _flush {
         $pos += $n;
     }
     # All written: keep the buffer's memory for the next batch.
-    $self->{out} = '';
+    $$out = '';
     $self->{handle}->want_writeready(0) if $self->{handle}->want_writeready;
     if (my $w = delete $self->{flush_waiters}) { $_->() for @$w }
 }
