@@ -150,11 +150,10 @@ sub _receive {
         $self->{continue} = 0;
         $send->({ scope => $self->{id}, type => 'credit', bytes => $self->{rwindow} });
     }
-    elsif ($self->{uncredited} && $self->{body_more}) {
-        # The app is waiting with nothing queued: never let batching stall it.
-        $send->({ scope => $self->{id}, type => 'credit', bytes => $self->{uncredited} });
-        $self->{uncredited} = 0;
-    }
+    # No credit for bytes under half the window when the app waits: the
+    # gateway cuts body chunks to fit the window it has left, so it stalls
+    # only once the whole window is outstanding, and _account returns credit
+    # at half (a credit frame per wait cost both processes CPU per request).
     my $f = Future->new;
     push @{ $self->{waiters} }, $f;
     return $f;
