@@ -25,13 +25,12 @@ subtest 'chunks of one scope are merged, others are left alone' => sub {
     );
     $merge->(\@m);
     is \@m, [
-        { scope => 1, type => 'open', scopeType => 'http', hasBody => 1, body => 'ab', more => 1 },
+        { scope => 1, type => 'open', scopeType => 'http', hasBody => 1, body => 'abcd', more => 0 },
         { scope => 2, type => 'httpRequest', body => 'xy', more => 1 },
-        { scope => 1, type => 'httpRequest', body => 'cd', more => 0 },
         { scope => 2, type => 'credit', bytes => 5 },
         { scope => 2, type => 'httpRequest', body => 'z', more => 0 },
         { scope => 2, type => 'httpRequest', body => 'late', more => 0 },
-    ], 'only adjacent chunks of a body that has more coming; nothing after more => 0';
+    ], 'chunks of a body with more coming, across other scopes\' frames; not across another message of the scope; nothing after more => 0';
 };
 
 subtest 'a whole body in one read is one event ending the body' => sub {

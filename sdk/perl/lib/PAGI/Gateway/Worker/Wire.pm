@@ -176,24 +176,29 @@ sub _read {
 
 # Request body chunks of one scope that arrived together become one chunk
 # (the spec's `more` lets a server cut a body anywhere): the app then awaits
-# once for them instead of once per gateway frame. An httpRequest frame that
-# directly follows the open or an httpRequest of the same scope with `more`
-# set is appended to it. Only the messages of one read are merged, so
+# once for them instead of once per gateway frame. An httpRequest is
+# appended to the open or httpRequest of its scope with `more` set that came
+# before it in the same read, when no other message of that scope came in
+# between (the gateway interleaves the frames of many scopes; the order
+# within each scope is kept). Only one read's messages are merged, so
 # nothing waits for a later chunk.
 sub merge_bodies {
     my ($msgs) = @_;
-    my ($prev, $out) = (undef, 0);
+    my %open;    # scope id -> the message that takes its next chunk
+    my $out = 0;
     for my $m (@$msgs) {
-        if ($prev && $m->{type} eq 'httpRequest' && $m->{scope} == $prev->{scope}) {
-            $prev->{body} .= $m->{body};
-            $prev->{more} = $m->{more};
-            $prev = undef unless $m->{more};
-            next;
+        my ($t, $id) = ($m->{type}, $m->{scope});
+        if ($t eq 'httpRequest') {
+            if (my $prev = $open{$id}) {
+                $prev->{body} .= $m->{body};
+                delete $open{$id} unless $prev->{more} = $m->{more};
+                next;
+            }
+            $open{$id} = $m if $m->{more};
         }
+        elsif ($t eq 'open' && $m->{more} && $m->{hasBody} && $m->{scopeType} eq 'http') { $open{$id} = $m }
+        elsif (%open) { delete $open{$id} }
         $msgs->[ $out++ ] = $m;
-        my $t = $m->{type};
-        $prev = ($t eq 'httpRequest' || ($t eq 'open' && $m->{hasBody} && $m->{scopeType} eq 'http')) && $m->{more}
-            ? $m : undef;
     }
     $#$msgs = $out - 1;
     return;
