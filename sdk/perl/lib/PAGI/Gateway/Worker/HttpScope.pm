@@ -22,6 +22,7 @@ use PAGI::Gateway::Worker::ConnectionState;
 use PAGI::Gateway::Worker::Transport;
 use PAGI::Gateway::Worker::SendValidator;
 use PAGI::Gateway::Worker::FastFrames;
+use PAGI::Gateway::Worker::StreamScope;
 
 my %SEND = (
     'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
@@ -89,7 +90,7 @@ sub run {
     $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
     if ($f->is_ready) { $self->_app_finished($f) }
-    else { $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak }) }
+    else { PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f) }    # no closure per request
     return;
 }
 

@@ -184,6 +184,8 @@ sub _read {
 # nothing waits for a later chunk.
 sub merge_bodies {
     my ($msgs) = @_;
+    # Most reads carry no body chunk (GETs): one cheap scan, then out.
+    return unless grep { $_->{type} eq 'httpRequest' } @$msgs;
     my %open;    # scope id -> the message that takes its next chunk
     my $out = 0;
     for my $m (@$msgs) {
