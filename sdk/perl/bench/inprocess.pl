@@ -14,10 +14,13 @@ use Future;
 use PAGI::Gateway::Worker;
 use PAGI::Gateway::Worker::Codec;
 use PAGI::Gateway::Worker::AppLoader;
+use PAGI::Gateway::Worker::Wire;
 
 my $seconds = shift // 2;
 my $scenario = shift // 'hello';
 die "unknown scenario $scenario\n" unless $scenario =~ /\A(?:hello|echo|stream)\z/;
+# BENCH_NO_MERGE=1: deliver every httpRequest frame as its own event.
+my $merge = !$ENV{BENCH_NO_MERGE} && defined &PAGI::Gateway::Worker::Wire::merge_bodies;
 my $enc = \&PAGI::Gateway::Worker::Codec::encode;
 my $app = PAGI::Gateway::Worker::AppLoader::load("$FindBin::RealBin/$scenario.pl");
 my $w = PAGI::Gateway::Worker->new(app => $app, fd => 0);
@@ -57,7 +60,9 @@ my $bytes_out = 0;
 while (time < $t0 + $seconds) {
     for my $f (@frames) {
         my $buf = $f;
-        $w->_on_message($_) for PAGI::Gateway::Worker::Codec::decode_frames(\$buf);
+        my @m = PAGI::Gateway::Worker::Codec::decode_frames(\$buf);
+        PAGI::Gateway::Worker::Wire::merge_bodies(\@m) if $merge;    # as Wire::_read
+        $w->_on_message($_) for @m;
         $bytes_out += length $out;
         $out = '';
     }

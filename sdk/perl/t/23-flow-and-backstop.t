@@ -62,7 +62,7 @@ subtest 'request body credit' => sub {
     is $h->take, [], 'batched';
     my $f = $h->receive;
     ok !$f->is_ready, 'waiting for more body';
-    is $h->take, [ { scope => 5, type => 'credit', bytes => 10 } ], 'waiting with nothing queued flushes credit';
+    is $h->take, [], 'waiting with less than half the window outstanding sends no credit (the gateway has room)';
     $h->gateway(type => 'httpRequest', body => 'd', more => 0);
     is $f->get, { type => 'http.request', body => 'd', more => 0 };
     my $d = $h->receive;

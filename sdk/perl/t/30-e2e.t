@@ -92,8 +92,10 @@ subtest 'POST with body chunks and credit' => sub {
             $g->send({ scope => $id, type => 'httpRequest', body => $chunk, more => @rest ? 1 : 0 });
         }
     }
-    is [ grep { $_->{type} ne 'credit' } @got ]->[1]{body}, '4:abcdefghijklmn', 'app got every chunk in order';
-    ok scalar(grep { $_->{type} eq 'credit' } @got) >= 2, 'credit was returned as the app consumed';
+    # Chunks that arrive in one read reach the app as one event (Wire::merge_bodies),
+    # so it sees 2 to 4 events depending on how the socket delivered them.
+    like [ grep { $_->{type} ne 'credit' } @got ]->[1]{body}, qr/\A[234]:abcdefghijklmn\z/, 'app got every byte in order';
+    ok scalar(grep { $_->{type} eq 'credit' } @got) >= 1, 'credit was returned as the app consumed';
     $g->send({ scope => $id, type => 'responseDone' });
 };
 

@@ -510,7 +510,11 @@ sub decode_frames {
         }
         $pos += $table + $total;
     }
-    substr($$bufref, 0, $pos, '') if $pos;
+    # All consumed (the usual case): emptied in place, keeping the memory;
+    # cutting the front would leave an offset that the next read into the
+    # buffer's end has to move back.
+    if ($pos == $len) { $$bufref = '' }
+    elsif ($pos) { substr($$bufref, 0, $pos, '') }
     return @msgs;
 }
 

@@ -22,6 +22,7 @@ use PAGI::Gateway::Worker::ConnectionState;
 use PAGI::Gateway::Worker::Transport;
 use PAGI::Gateway::Worker::SendValidator;
 use PAGI::Gateway::Worker::FastFrames;
+use PAGI::Gateway::Worker::StreamScope;
 
 my %SEND = (
     'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
@@ -68,7 +69,10 @@ sub new {
     $self->{scope}{'pagi.connection'} = $self->{conn};
     $self->{scope}{'pagi.transport'} = $self->{transport};
     if ($m->{hasBody}) {
-        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} };
+        # An empty chunk with more to come tells the app nothing: its first
+        # $receive waits for the first bytes instead.
+        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} }
+            if !$m->{more} || length $m->{body};
         $self->{body_more} = $m->{more};
     }
     return $self;
@@ -86,7 +90,7 @@ sub run {
     $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
     if ($f->is_ready) { $self->_app_finished($f) }
-    else { $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak }) }
+    else { PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f) }    # no closure per request
     return;
 }
 
@@ -97,8 +101,11 @@ sub on_message {
     my $t = $m->{type};
     if ($t eq 'credit') { $self->_credit($m->{bytes}) }
     elsif ($t eq 'httpRequest') {
+        # The decoded message becomes the event (its body is not copied).
         $self->{body_more} = $m->{more};
-        $self->_deliver({ type => 'http.request', body => $m->{body}, more => $m->{more} });
+        delete $m->{scope};
+        $m->{type} = 'http.request';
+        $self->_deliver($m);
     }
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
@@ -144,11 +151,10 @@ sub _receive {
         $self->{continue} = 0;
         $send->({ scope => $self->{id}, type => 'credit', bytes => $self->{rwindow} });
     }
-    elsif ($self->{uncredited} && $self->{body_more}) {
-        # The app is waiting with nothing queued: never let batching stall it.
-        $send->({ scope => $self->{id}, type => 'credit', bytes => $self->{uncredited} });
-        $self->{uncredited} = 0;
-    }
+    # No credit for bytes under half the window when the app waits: the
+    # gateway cuts body chunks to fit the window it has left, so it stalls
+    # only once the whole window is outstanding, and _account returns credit
+    # at half (a credit frame per wait cost both processes CPU per request).
     my $f = Future->new;
     push @{ $self->{waiters} }, $f;
     return $f;

@@ -44,7 +44,7 @@ sub _receive {
     my ($self) = @_;
     if ($self->{continue}) {
         $self->{continue} = 0;
-        $self->{ctx}{send}->({ scope => $self->{id}, type => 'credit', bytes => $self->{rwindow} });
+        $self->{ctx}{send}->({ scope => $self->{id}, type => 'credit', bytes => $self->_rwindow });
     }
     return $self->SUPER::_receive;
 }
@@ -175,8 +175,8 @@ sub _event {
         $wire{retry} = $r + 0;
     }
     my $n = length $wire{data};
-    _err($type, "event of $n bytes is over this worker's frame limit ($self->{max_payload})")
-        if $n + length($wire{event} // '') + length($wire{id} // '') > $self->{max_payload};
+    _err($type, "event of $n bytes is over this worker's frame limit (" . $self->_max_payload . ")")
+        if $n + length($wire{event} // '') + length($wire{id} // '') > $self->_max_payload;
     return $self->_queue(\%wire, $n);
 }
 
@@ -240,7 +240,7 @@ sub _decline_body {
     my $type = 'sse.http.response.body';
     my $body = $SV->can('_bytes')->($type, 'body', $ev->{body} // '');
     my $more = $ev->{more} ? 1 : 0;
-    my $max = $self->{max_payload};
+    my $max = $self->_max_payload;
     my $f;
     # A decline is an ordinary response: its body counts against the send
     # window, and a frame must stay under the gateway's size limit.

@@ -22,20 +22,20 @@ sub new {
     my ($class, %args) = @_;
     my $ctx = $args{ctx};
     my $w = $ctx->{settings};
+    # An idle WebSocket holds one of these: only what differs between scopes
+    # is stored (window sizes come from the welcome settings), and counters
+    # start absent (0): each hash key costs ~50 bytes per open connection.
+    #   uncredited  received bytes the app took, credit not yet sent
+    #   in_flight   sent bytes not yet credited back
+    #   gone        the gateway said the connection ended
     my $self = bless {
         id         => $args{open}{scope},
         ctx        => $ctx,
         scope      => $args{scope},
-        window     => $w->{sendWindow},
-        rwindow    => $w->{receiveWindow},
-        # Largest payload per frame: the gateway rejects frames over maxMessageBytes.
-        max_payload => ($w->{maxMessageBytes} || 16 * 1024 * 1024) - 4096,
-        rq         => [],    # [event, credit bytes] not yet taken by the app
         waiters    => [],    # receive futures waiting for an event
-        uncredited => 0,     # received bytes the app took, credit not yet sent
-        in_flight  => 0,     # sent bytes not yet credited back
-        pending    => [],    # [wire, future, bytes] waiting for credit
-        gone       => 0,     # the gateway said the connection ended
+        # rq       [event, credit bytes] not yet taken by the app
+        # pending  [wire, future, bytes] waiting for credit
+        # (both made when first needed: an idle connection has neither)
     }, $class;
     $self->{transport} = $self->{scope}{'pagi.transport'} =
         PAGI::Gateway::Worker::Transport->new(high_water_mark => $w->{sendWindow})
@@ -53,9 +53,30 @@ sub run {
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (!(blessed $f && $f->isa('Future'))) { $f = Future->done }
     $self->{app_future} = $f;
-    $f->on_ready(sub { $weak->_app_finished($_[0]) if $weak });
+    _when_app_ready($self, $f);
     return;
 }
+
+# The app futures in flight, by address, and their scopes: one shared
+# callback instead of a closure per scope (a closure is ~470 bytes that an
+# idle WebSocket would hold). The entry goes when the app finishes.
+my %OWNER;
+
+sub _when_app_ready {
+    my ($self, $f) = @_;
+    $OWNER{ Scalar::Util::refaddr($f) } = $self;
+    $f->on_ready(\&_app_ready);
+}
+
+sub _app_ready {
+    my $self = delete $OWNER{ Scalar::Util::refaddr($_[0]) } or return;
+    $self->_app_finished($_[0]);
+}
+
+sub _window   { $_[0]{ctx}{settings}{sendWindow} }
+sub _rwindow  { $_[0]{ctx}{settings}{receiveWindow} }
+# Largest payload per frame: the gateway rejects frames over maxMessageBytes.
+sub _max_payload { ($_[0]{ctx}{settings}{maxMessageBytes} || 16 * 1024 * 1024) - 4096 }
 
 # --- defaults for an unknown scope type ---------------------------------------
 
@@ -95,9 +116,8 @@ sub _gone {
     my ($self) = @_;
     return 0 if $self->{gone};
     $self->{gone} = 1;
-    my $pending = $self->{pending};
-    $self->{pending} = [];
-    $_->[1]->done for @$pending;
+    my $pending = delete $self->{pending};
+    $_->[1]->done for @{ $pending || [] };
     $self->_send_scope_end if $self->{end_msg};
     return 1;
 }
@@ -106,7 +126,7 @@ sub _gone {
 
 sub _receive {
     my ($self) = @_;
-    if (my $e = shift @{ $self->{rq} }) {
+    if ($self->{rq} && (my $e = shift @{ $self->{rq} })) {
         $self->_account($e->[1]);
         return Future->done($e->[0]);
     }
@@ -128,7 +148,7 @@ sub _account {
     my ($self, $n) = @_;
     return unless $n;
     $self->{uncredited} += $n;
-    $self->_send_credit if $self->{uncredited} * 2 >= $self->{rwindow};
+    $self->_send_credit if $self->{uncredited} * 2 >= $self->_rwindow;
 }
 
 sub _send_credit {
@@ -145,7 +165,7 @@ sub _send_credit {
 sub _queue {
     my ($self, $wire, $bytes) = @_;
     return Future->done if $self->{gone};
-    if (@{ $self->{pending} } || ($bytes && $self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
+    if (($self->{pending} && @{ $self->{pending} }) || ($bytes && $self->{in_flight} && $self->{in_flight} + $bytes > $self->_window)) {
         my $f = Future->new;
         push @{ $self->{pending} }, [ $wire, $f, $bytes ];
         return $f;
@@ -166,13 +186,14 @@ sub _emit {
 
 sub _credit {
     my ($self, $bytes) = @_;
-    my $n = $self->{in_flight} - $bytes;
+    my $n = ($self->{in_flight} // 0) - $bytes;
     $self->{in_flight} = $n < 0 ? 0 : $n;
     $self->{transport}->_set_buffered($self->{in_flight}) if $self->{transport};
-    my $pending = $self->{pending};
+    my $pending = $self->{pending} || [];
+    my $window = $self->_window;
     while (@$pending) {
         my ($wire, $f, $b) = @{ $pending->[0] };
-        last if $b && $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
+        last if $b && $self->{in_flight} && $self->{in_flight} + $b > $window;
         shift @$pending;
         $self->_emit($wire, $b);
         $f->done;
@@ -195,7 +216,7 @@ sub _app_finished {
     $self->_app_returned($failed) unless $self->{gone};
     $self->{end_msg} = { scope => $self->{id}, type => 'scopeEnd', failed => $failed, message => $error };
     # Frames still waiting for credit reach the gateway before scopeEnd.
-    $self->_send_scope_end unless @{ $self->{pending} };
+    $self->_send_scope_end unless $self->{pending} && @{ $self->{pending} };
 }
 
 sub _send_scope_end {

@@ -139,8 +139,8 @@ sub _message {
         $wire = { type => 'websocketSend', isText => 0, bytes => $bytes };
     }
     my $n = length $bytes;
-    _err($type, "message of $n bytes is over this worker's frame limit ($self->{max_payload})")
-        if $n > $self->{max_payload};
+    _err($type, "message of $n bytes is over this worker's frame limit (" . $self->_max_payload . ")")
+        if $n > $self->_max_payload;
     return $self->_queue($wire, $n);
 }
 
@@ -210,7 +210,7 @@ sub _deny_body {
     die "pagi-worker-perl: $type before websocket.http.response.start\n" unless $self->{state} eq 'denying';
     my $body = $SV->can('_bytes')->($type, 'body', $ev->{body} // '');
     my $more = $ev->{more} ? 1 : 0;
-    my $max = $self->{max_payload};
+    my $max = $self->_max_payload;
     my $f;
     # Denial bodies are not flow controlled; only the frame size limits them.
     for (my $off = 0; $off < length($body) || !defined $f; $off += $max) {

@@ -22,8 +22,9 @@ sub new {
         read_size  => $args{read_size} || 256 * 1024,
         max_frame  => $args{max_frame_bytes},
         in         => '',
-        out        => '',
-        out_pos    => 0,     # bytes at the front of out already written
+        out        => \(my $out = ''),    # frames not handed to the socket yet
+        wq         => [],    # [\buffer, bytes written]: buffers the socket took in part
+        spare      => undef, # an emptied buffer kept with its memory
         flush_queued => 0,
     }, $class;
     $args{fh}->blocking(0);
@@ -42,7 +43,7 @@ sub new {
 
 # Queues one message; it is written on the next tick with everything else.
 sub send {
-    PAGI::Gateway::Worker::Codec::encode_into(\$_[0]{out}, $_[1]);
+    PAGI::Gateway::Worker::Codec::encode_into($_[0]{out}, $_[1]);
     $_[0]->_schedule unless $_[0]{flush_queued};
     return;
 }
@@ -52,7 +53,7 @@ sub send {
 sub sender {
     my ($self) = @_;
     return sub {
-        PAGI::Gateway::Worker::Codec::encode_into(\$self->{out}, $_[0]);
+        PAGI::Gateway::Worker::Codec::encode_into($self->{out}, $_[0]);
         $self->_schedule unless $self->{flush_queued};
         return;
     };
@@ -61,7 +62,7 @@ sub sender {
 sub body_sender {
     my ($self) = @_;
     return sub {
-        PAGI::Gateway::Worker::Codec::encode_body_into(\$self->{out}, @_);
+        PAGI::Gateway::Worker::Codec::encode_body_into($self->{out}, @_);
         $self->_schedule unless $self->{flush_queued};
         return;
     };
@@ -71,7 +72,7 @@ sub body_sender {
 sub raw_sender {
     my ($self) = @_;
     return sub {
-        $self->{out} .= $_[0];
+        ${ $self->{out} } .= $_[0];
         $self->_schedule unless $self->{flush_queued};
         return;
     };
@@ -84,7 +85,11 @@ sub _schedule {
     $self->{loop}->later($self->{flush_cb});
 }
 
-sub pending_bytes { length($_[0]{out}) - $_[0]{out_pos} }
+sub pending_bytes {
+    my $n = length ${ $_[0]{out} };
+    $n += length(${ $_->[0] }) - $_->[1] for @{ $_[0]{wq} };
+    return $n;
+}
 
 # Calls $cb once everything queued so far has been written.
 sub when_flushed {
@@ -98,33 +103,50 @@ sub when_flushed {
 # write-readiness as usual).
 sub flush_now { $_[0]->_flush }
 
+# Output buffers are never cut or moved: a buffer the socket took only part
+# of goes, as it is, to the write queue `wq` and new frames go to another
+# buffer (the spare, emptied with its memory kept, so appending does not
+# grow a fresh one). Cutting the written front off a buffer moves the rest
+# in memory: with a streamed response that copied up to a send window per
+# partial write.
 sub _flush {
     my ($self) = @_;
     $self->{flush_queued} = 0;
     return if $self->{closed};
-    # A partial write moves an offset instead of cutting the front off the
-    # buffer: a streamed response fills it with hundreds of KiB, and cutting
-    # would copy the rest once per write.
-    my $pos = $self->{out_pos};
-    while ((my $left = length($self->{out}) - $pos) > 0) {
-        my $n = syswrite($self->{fh}, $self->{out}, $left, $pos);
+    my $fh = $self->{fh};
+    my $wq = $self->{wq};
+    while (@$wq) {
+        my $e = $wq->[0];
+        my $b = $e->[0];
+        my $n = syswrite($fh, $$b, length($$b) - $e->[1], $e->[1]);
+        if (!defined $n) {
+            next if $! == EINTR;
+            return $self->{handle}->want_writeready(1) if $! == EAGAIN || $! == EWOULDBLOCK;
+            return $self->_fail("write to gateway failed: $!");
+        }
+        next if ($e->[1] += $n) < length $$b;
+        shift @$wq;
+        $$b = '';    # keeps its memory
+        $self->{spare} //= $b;
+    }
+    my $out = $self->{out};
+    my $pos = 0;
+    while ((my $left = length($$out) - $pos) > 0) {
+        my $n = syswrite($fh, $$out, $left, $pos);
         if (!defined $n) {
             next if $! == EINTR;
             if ($! == EAGAIN || $! == EWOULDBLOCK) {
-                # Drop the written front once it is the larger part (amortised).
-                if ($pos * 2 >= length $self->{out}) { substr($self->{out}, 0, $pos, ''); $pos = 0 }
-                $self->{out_pos} = $pos;
+                push @$wq, [ $out, $pos ];
+                $self->{out} = delete($self->{spare}) // \(my $fresh = '');
                 $self->{handle}->want_writeready(1);
                 return;
             }
-            $self->{out_pos} = $pos;
             return $self->_fail("write to gateway failed: $!");
         }
         $pos += $n;
     }
     # All written: keep the buffer's memory for the next batch.
-    $self->{out} = '';
-    $self->{out_pos} = 0;
+    $$out = '';
     $self->{handle}->want_writeready(0) if $self->{handle}->want_writeready;
     if (my $w = delete $self->{flush_waiters}) { $_->() for @$w }
 }
@@ -142,6 +164,7 @@ sub _read {
     }
     my @msgs = eval { PAGI::Gateway::Worker::Codec::decode_frames(\$self->{in}, $self->{max_frame}) };
     my $err = $@;
+    merge_bodies(\@msgs) if @msgs > 1;
     # One queue, shifted in order: a handler that runs the loop re-entrantly
     # (a blocking PSGI app waiting for its body) reads more messages, and
     # those must still be handled after the ones decoded here.
@@ -149,6 +172,38 @@ sub _read {
     $self->deliver_queued;
     # Messages before a malformed frame are still delivered, in order.
     $self->_fail("protocol error: $err") if $err && !$self->{closed};
+}
+
+# Request body chunks of one scope that arrived together become one chunk
+# (the spec's `more` lets a server cut a body anywhere): the app then awaits
+# once for them instead of once per gateway frame. An httpRequest is
+# appended to the open or httpRequest of its scope with `more` set that came
+# before it in the same read, when no other message of that scope came in
+# between (the gateway interleaves the frames of many scopes; the order
+# within each scope is kept). Only one read's messages are merged, so
+# nothing waits for a later chunk.
+sub merge_bodies {
+    my ($msgs) = @_;
+    # Most reads carry no body chunk (GETs): one cheap scan, then out.
+    return unless grep { $_->{type} eq 'httpRequest' } @$msgs;
+    my %open;    # scope id -> the message that takes its next chunk
+    my $out = 0;
+    for my $m (@$msgs) {
+        my ($t, $id) = ($m->{type}, $m->{scope});
+        if ($t eq 'httpRequest') {
+            if (my $prev = $open{$id}) {
+                $prev->{body} .= $m->{body};
+                delete $open{$id} unless $prev->{more} = $m->{more};
+                next;
+            }
+            $open{$id} = $m if $m->{more};
+        }
+        elsif ($t eq 'open' && $m->{more} && $m->{hasBody} && $m->{scopeType} eq 'http') { $open{$id} = $m }
+        elsif (%open) { delete $open{$id} }
+        $msgs->[ $out++ ] = $m;
+    }
+    $#$msgs = $out - 1;
+    return;
 }
 
 # Handles the messages decoded but not delivered yet. Also called by a
