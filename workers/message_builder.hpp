@@ -105,4 +105,54 @@ void build(std::string& out, std::uint64_t scope, std::size_t payload_words, Fil
   protocol::append_frame(message, out);
 }
 
+// A body-carrying message (http.request, sse.request: a `Body` struct) with
+// its bytes appended raw after the capnp-built head instead of copied into a
+// zeroed segment: the Body struct is the message's last allocation, so its
+// one pointer is the last word, and the body's list pointer is written by
+// hand (Cap'n Proto encoding: list pointer, byte elements). The bytes are
+// identical to what build() produces (tests/unit/workers/
+// worker_messages_test.cpp checks it). `init` selects the union member.
+template <typename Init>
+void build_body(std::string& out, std::uint64_t scope, std::string_view body, bool more, Init init) {
+  constexpr std::size_t word = sizeof(capnp::word);
+  static_assert(wire::Body::_capnpPrivate::pointerCount == 1, "Body's only pointer is its bytes");
+  constexpr std::size_t max_list = (std::size_t(1) << 29) - 1;  // a list pointer's element count
+  if (body.empty() || body.size() > max_list) {  // the general path
+    build(out, scope, words_for(body.size()), [&](wire::Envelope::Builder env) {
+      auto b = init(env);
+      b.setBody(as_data(body));
+      b.setMore(more);
+    });
+    return;
+  }
+  capnp::word head[envelope_words] = {};
+  capnp::MallocMessageBuilder message(kj::arrayPtr(head, envelope_words), capnp::AllocationStrategy::FIXED_SIZE);
+  auto envelope = message.initRoot<wire::Envelope>();
+  envelope.setScope(scope);
+  init(envelope).setMore(more);
+  auto segments = message.getSegmentsForOutput();
+  const std::size_t used = segments[0].size();
+  if (segments.size() != 1 || used == 0) {  // cannot happen with this schema; stay correct anyway
+    build(out, scope, words_for(body.size()), [&](wire::Envelope::Builder env) {
+      auto b = init(env);
+      b.setBody(as_data(body));
+      b.setMore(more);
+    });
+    return;
+  }
+  const std::size_t body_words = (body.size() + word - 1) / word;
+  const std::uint32_t total = static_cast<std::uint32_t>(used + body_words);
+  char frame_head[word] = {0, 0, 0, 0};
+  for (int i = 0; i < 4; ++i) frame_head[4 + i] = static_cast<char>((total >> (8 * i)) & 0xff);
+  // The pointer word (the segment's last) targets the word right after it.
+  const std::uint64_t pointer = 1u | (std::uint64_t(2) << 32) | (std::uint64_t(body.size()) << 35);
+  const std::size_t at = out.size();
+  out.reserve(at + word * (1 + total));
+  out.append(frame_head, word);
+  out.append(reinterpret_cast<const char*>(segments[0].begin()), word * (used - 1));
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((pointer >> (8 * i)) & 0xff));
+  out.append(body);
+  out.append(body_words * word - body.size(), '\0');
+}
+
 }  // namespace pagi::workers::messages::detail
