@@ -21,8 +21,9 @@ namespace asio = boost::asio;
 // 200 KiB) in one read: a streamed response's 16 KiB body events then cost
 // one read, one decode pass and one credit write per batch, not per 64 KiB,
 // and a response head and its body arrive in the same turn more often, so
-// the client gets them in one write. Memory: the reader keeps at most two
-// chunks of this size per worker connection (docs/architecture.md, limits).
+// the client gets them in one write. Memory: the reader keeps two chunks of
+// this size per worker connection, three for a moment (docs/architecture.md,
+// "Flow control").
 constexpr std::size_t read_chunk = 256 * 1024;
 
 // asio::async_write completion condition: no cap on one write_some (the
