@@ -36,11 +36,7 @@ void append_websocket_disconnect(std::string& out, std::uint64_t scope, std::uin
 }
 
 void append_sse_request(std::string& out, std::uint64_t scope, std::string_view chunk, bool more) {
-  build(out, scope, words_for(chunk.size()), [&](wire::Envelope::Builder env) {
-    auto b = env.initSseRequest();
-    b.setBody(as_data(chunk));
-    b.setMore(more);
-  });
+  build_body(out, scope, chunk, more, [](wire::Envelope::Builder env) { return env.initSseRequest(); });
 }
 
 void append_sse_disconnect(std::string& out, std::uint64_t scope, DisconnectReason reason) {

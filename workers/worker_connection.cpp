@@ -1,5 +1,7 @@
 #include "workers/worker_connection.hpp"
 
+#include <limits>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -14,8 +16,21 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Read at least this much per syscall; FrameReader grows beyond it for big frames.
-constexpr std::size_t read_chunk = 64 * 1024;
+// Read at least this much per syscall; FrameReader grows beyond it for big
+// frames. Sized to drain a full worker socket (its send buffer holds about
+// 200 KiB) in one read: a streamed response's 16 KiB body events then cost
+// one read, one decode pass and one credit write per batch, not per 64 KiB,
+// and a response head and its body arrive in the same turn more often, so
+// the client gets them in one write. Memory: the reader keeps two chunks of
+// this size per worker connection, three for a moment (docs/architecture.md,
+// "Flow control").
+constexpr std::size_t read_chunk = 256 * 1024;
+
+// asio::async_write completion condition: no cap on one write_some (the
+// default cuts a write into 64 KiB syscalls, each waking the worker).
+std::size_t write_all(const boost::system::error_code& ec, std::size_t) {
+  return ec ? 0 : std::numeric_limits<std::size_t>::max();
+}
 
 class AsioWorkerConnection final : public WorkerConnection,
                                    public std::enable_shared_from_this<AsioWorkerConnection> {
@@ -109,7 +124,7 @@ class AsioWorkerConnection final : public WorkerConnection,
     writing_ = true;
     in_flight_.swap(out_);
     out_.clear();
-    asio::async_write(socket_, asio::buffer(in_flight_),
+    asio::async_write(socket_, asio::buffer(in_flight_), write_all,
                       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                         self->on_written(ec);
                       });

@@ -119,11 +119,7 @@ void append_lifespan_shutdown(std::string& out, std::uint64_t scope) {
 }
 
 void append_http_request(std::string& out, std::uint64_t scope, std::string_view chunk, bool more) {
-  build(out, scope, words_for(chunk.size()), [&](wire::Envelope::Builder env) {
-    auto b = env.initHttpRequest();
-    b.setBody(as_data(chunk));
-    b.setMore(more);
-  });
+  build_body(out, scope, chunk, more, [](wire::Envelope::Builder env) { return env.initHttpRequest(); });
 }
 
 void append_credit(std::string& out, std::uint64_t scope, std::uint64_t bytes) {

@@ -75,20 +75,32 @@ void Exchange::on_response_body(std::string_view body, bool more) {
 }
 
 void Exchange::write_body(std::string_view body, std::size_t credit) {
-  scratch_.clear();
+  // The body goes to the sink as a view (no copy here): the output queue
+  // coalesces the chunk header, body and CRLF appends into one buffer, so
+  // body bytes are copied once in the gateway's user space, worker frame ->
+  // output buffer.
+  std::string_view bytes;
   switch (plan_.framing) {
     case BodyFraming::none: break;
     case BodyFraming::content_length: {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(body.size(), length_left_));
-      scratch_.append(body.substr(0, n));
+      bytes = body.substr(0, n);
       length_left_ -= n;
       break;
     }
-    case BodyFraming::chunked: append_chunk(scratch_, body); break;
-    case BodyFraming::close_delimited: scratch_.append(body); break;
+    case BodyFraming::chunked:
+      if (body.empty()) break;  // an empty chunk would end the body
+      scratch_.clear();
+      append_chunk_header(scratch_, body.size());
+      sink_->write(scratch_, 0);
+      sink_->write(body, 0);
+      sink_->write("\r\n", credit);
+      head_bytes_ = 0;  // the head is no longer the queue's tail
+      return;
+    case BodyFraming::close_delimited: bytes = body; break;
   }
-  if (!scratch_.empty() || credit > 0) sink_->write(scratch_, credit);
-  if (!scratch_.empty()) head_bytes_ = 0;  // the head is no longer the queue's tail
+  if (!bytes.empty() || credit > 0) sink_->write(bytes, credit);
+  if (!bytes.empty()) head_bytes_ = 0;  // the head is no longer the queue's tail
 }
 
 void Exchange::on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) {
