@@ -45,7 +45,7 @@ bool PoolCore::has_accepting_worker() const {
 }
 
 void PoolCore::reconcile() {
-  if (state_ != PoolState::running) return;
+  if (state_ != PoolState::running || attached()) return;
   std::size_t effective = effective_workers();
   const auto target = static_cast<std::size_t>(target_workers_);
   while (effective < target && state_ == PoolState::running) {
@@ -72,6 +72,13 @@ void PoolCore::begin_recycle(Worker& worker, const std::string& reason) {
   worker.recycle.retiring = true;
   worker.recycle.reason = reason;
   ++recycled_;
+  if (attached()) {
+    // No replacement to start first: its own supervisor starts one after it exits.
+    spdlog::info("{}: recycling attached worker {} (pid {}): {}; asking it to exit after draining", describe(),
+                 worker.id(), worker.pid(), reason);
+    retire_now(worker);
+    return;
+  }
   spdlog::info("{}: recycling worker {} (pid {}): {}; starting its replacement first", describe(), worker.id(),
                worker.pid(), reason);
   reconcile();
@@ -105,6 +112,11 @@ void PoolCore::fail_pool_scopes_if_down() {
 // ---- resize -------------------------------------------------------------------
 
 int PoolCore::resize(int delta) {
+  if (attached()) {
+    spdlog::info("{}: attach pool: the worker count is decided by whoever starts the workers",
+                 describe());
+    return target_workers_;
+  }
   target_workers_ = std::max(1, target_workers_ + delta);
   spdlog::info("{}: {} workers wanted", describe(), target_workers_);
   reconcile();
@@ -134,7 +146,7 @@ void PoolCore::on_check_timer() {
   for (const auto& w : snapshot) {
     if (!w->accepting() || w->recycle.retiring) continue;
     std::optional<std::uint64_t> rss;
-    if (settings_.max_rss > 0) rss = launcher_->resident_bytes(w->pid());
+    if (settings_.max_rss > 0 && !w->attached()) rss = launcher_->resident_bytes(w->pid());
     if (auto reason = RecyclePolicy::on_check(w->recycle, settings_, now, rss)) begin_recycle(*w, *reason);
   }
   arm_check_timer();
@@ -236,6 +248,28 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
   }
   if (reload_) fail_reload("superseded by a newer reload");
   settings.name = settings_.name;
+  if (attached()) {
+    // Attached workers run code the gateway did not start: new settings
+    // apply to workers that connect from now on (restart the workers through
+    // their own supervisor to load new code).
+    if (settings.attach != settings_.attach) {
+      spdlog::warn("{}: reload: attach changed ({} -> {}): needs a restart; keeping {}", describe(),
+                   settings_.attach, settings.attach, settings_.attach);
+      settings.attach = settings_.attach;
+    }
+    settings_ = std::move(settings);
+    ++generation_;
+    spdlog::info(
+        "{}: reload: new settings apply to workers that attach from now on (generation {})",
+        describe(), generation_);
+    asio::post(io_, [done = std::move(done)] { done({true, ""}); });
+    return;
+  }
+  if (!settings.attach.empty()) {
+    spdlog::warn("{}: reload: attach added: needs a restart; the pool keeps spawning its workers",
+                 describe());
+    settings.attach.clear();
+  }
   Reload reload;
   reload.previous = settings_;
   reload.previous_target = target_workers_;
