@@ -278,9 +278,10 @@ void PoolCore::expire_drain(Worker& worker) {
     ScopeRecord* record = scopes_.find(id);
     if (record != nullptr && !record->finished()) {
       if (record->type != wire::ScopeType::HTTP) {
-        // WebSocket/SSE: the transport closes properly (Close 1001, or 1012
-        // on a reload) and tells the app itself.
-        if (auto ds = record->downstream.lock()) ds->on_server_close(reload_.has_value());
+        // WebSocket/SSE: the transport closes properly and tells the app
+        // itself: 1012 (service restart: reconnect) while the pool keeps
+        // running (reload, recycle, removal), 1001 when it stops.
+        if (auto ds = record->downstream.lock()) ds->on_server_close(state_ == PoolState::running);
         record = scopes_.find(id);
         if (record == nullptr) continue;
       }

@@ -104,6 +104,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_check_timer();
   void advance_reload();
   void fail_reload(const std::string& message);
+  void apply_queue_settings();
   void finish_reload();
   void track_request_deadline(std::uint64_t id);
   void arm_request_timer();

@@ -259,6 +259,11 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
     }
     settings_ = std::move(settings);
     ++generation_;
+    apply_queue_settings();
+    if (settings_.concurrency > 0) {
+      for (const auto& [id, w] : workers_) w->set_concurrency(static_cast<std::size_t>(settings_.concurrency));
+    }
+    dispatch_queued();
     spdlog::info(
         "{}: reload: new settings apply to workers that attach from now on (generation {})",
         describe(), generation_);
@@ -280,6 +285,7 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
   settings_ = std::move(settings);
   target_workers_ = settings_.workers;
   ++generation_;
+  apply_queue_settings();
   reload_ = std::move(reload);
   spdlog::info("{}: reload: replacing {} workers one at a time (generation {})", describe(),
                reload_->pending.size(), generation_);
@@ -314,6 +320,14 @@ void PoolCore::advance_reload() {
   finish_reload();
 }
 
+// queue_size and queue_timeout take effect at once; the workers' own
+// settings (concurrency among them) come with the replacements.
+void PoolCore::apply_queue_settings() {
+  queue_.reconfigure(settings_.queue_size, std::chrono::duration_cast<Clock::duration>(settings_.queue_timeout));
+  backoff_ = Backoff(settings_.restart_delay, settings_.restart_delay_max);
+  arm_queue_timer();
+}
+
 void PoolCore::finish_reload() {
   auto done = std::move(reload_->done);
   reload_.reset();
@@ -328,6 +342,7 @@ void PoolCore::fail_reload(const std::string& message) {
   spdlog::error("{}: reload failed, the old workers keep serving: {}", describe(), message);
   settings_ = std::move(reload_->previous);
   target_workers_ = reload_->previous_target;
+  apply_queue_settings();
   auto done = std::move(reload_->done);
   reload_.reset();
   // Old workers waiting for a successor stay; the failed generation's

@@ -84,6 +84,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   WorkerLife life() const { return life_; }
   bool accepting() const { return life_ == WorkerLife::ready; }
   std::size_t concurrency() const { return concurrency_; }
+  // A reload's pool concurrency for a worker that stays (attach mode).
+  void set_concurrency(std::size_t n) { concurrency_ = n; }
   // hello.scopeTypes (wire::SCOPE_BIT_*); 0 until hello.
   std::uint32_t scope_types() const { return scope_types_; }
   std::size_t in_flight() const { return scopes_.size(); }
