@@ -279,9 +279,11 @@ void PoolCore::expire_drain(Worker& worker) {
     if (record != nullptr && !record->finished()) {
       if (record->type != wire::ScopeType::HTTP) {
         // WebSocket/SSE: the transport closes properly and tells the app
-        // itself: 1012 (service restart: reconnect) while the pool keeps
-        // running (reload, recycle, removal), 1001 when it stops.
-        if (auto ds = record->downstream.lock()) ds->on_server_close(state_ == PoolState::running);
+        // itself: 1012 (service restart) for a worker replaced by a reload,
+        // 1001 otherwise. The worker's reason, not reload_: the reload has
+        // usually finished by the time its old workers' drains expire.
+        const bool restart = state_ == PoolState::running && worker.recycle.reason == "reload";
+        if (auto ds = record->downstream.lock()) ds->on_server_close(restart);
         record = scopes_.find(id);
         if (record == nullptr) continue;
       }
