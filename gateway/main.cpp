@@ -14,6 +14,7 @@
 #include "gateway/observability/error_log.hpp"
 #include "gateway/ops_runtime.hpp"
 #include "gateway/tls/tls_context.hpp"
+#include "gateway/reload_watcher.hpp"
 
 int main(int argc, char** argv) {
   using namespace pagi::gateway;
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<ReloadWatcher> reload_watcher;  // --reload
   gateway.start([&](const std::string& error) {
     if (!error.empty()) {
       spdlog::error("startup failed: {}", error);
@@ -117,6 +119,13 @@ int main(int argc, char** argv) {
       ops->on_stopping();
       gateway.stop([&] { io.stop(); });
       return;
+    }
+    if (cl.options.reload) {
+      try {
+        reload_watcher = ReloadWatcher::start(io, reload_watch_list(cl.config, cl.options.reload_dirs));
+      } catch (const std::exception& e) {
+        spdlog::error("{}; serving without it", e.what());
+      }
     }
     for (const auto& addr : gateway.bound_addresses()) spdlog::info("listening on {}", addr);
     ops->on_started();

@@ -60,6 +60,18 @@ void PoolCore::start(std::function<void(const PoolStartResult&)> done) {
   }
   start_done_ = std::move(done);
   set_state(PoolState::starting);
+  if (attached()) {
+    // Ready at once: the workers come when they come; until one is ready
+    // the pool answers 503 and readiness says why.
+    try {
+      open_attach_socket();
+    } catch (const std::exception& e) {
+      finish_start({false, fmt::format("{}: attach: {}", describe(), e.what()), false});
+      return;
+    }
+    finish_start({true, "", false});
+    return;
+  }
   if (settings_.workers <= 0) {
     finish_start({true, "", false});
     return;
@@ -160,6 +172,12 @@ void PoolCore::on_worker_lost(Worker& worker, const std::string& message, bool a
                     app_failed});
       return;
     case PoolState::running:
+      if (attached()) {
+        // Its own supervisor brings it back; nothing to spawn.
+        if (!has_live_worker())
+          for (std::uint64_t id : queue_.take_all()) fail_scope(id, UpstreamError::pool_failed);
+        return;
+      }
       if (reload_ && worker.recycle.generation == generation_ && worker.ready_since() == Clock::time_point{}) {
         fail_reload(fmt::format("worker {} (pid {}) of the new generation failed to start: {}", worker.id(),
                                 worker.pid(), message));
@@ -218,6 +236,7 @@ void PoolCore::stop(Clock::time_point in_flight_deadline, std::function<void()> 
   if (state_ == PoolState::stopping) return;
   if (start_done_) finish_start({false, "pool stopped before it was ready", false});
   set_state(PoolState::stopping);
+  close_attach_socket();
   cancel_restarts();
   timers_->queue.cancel();
   queue_timer_deadline_.reset();
@@ -227,6 +246,7 @@ void PoolCore::stop(Clock::time_point in_flight_deadline, std::function<void()> 
   std::vector<std::shared_ptr<Worker>> snapshot;
   for (const auto& [id, w] : workers_) snapshot.push_back(w);
   for (const auto& w : snapshot) {
+    if (w->attached()) w->release_on_stop();
     if (w->life() == WorkerLife::ready && w->in_flight() > 0) {
       w->drain(std::max(left, std::chrono::milliseconds(0)));
     } else {
@@ -259,9 +279,12 @@ void PoolCore::expire_drain(Worker& worker) {
     ScopeRecord* record = scopes_.find(id);
     if (record != nullptr && !record->finished()) {
       if (record->type != wire::ScopeType::HTTP) {
-        // WebSocket/SSE: the transport closes properly (Close 1001, or 1012
-        // on a reload) and tells the app itself.
-        if (auto ds = record->downstream.lock()) ds->on_server_close(reload_.has_value());
+        // WebSocket/SSE: the transport closes properly and tells the app
+        // itself: 1012 (service restart) for a worker replaced by a reload,
+        // 1001 otherwise. The worker's reason, not reload_: the reload has
+        // usually finished by the time its old workers' drains expire.
+        const bool restart = state_ == PoolState::running && worker.recycle.reason == "reload";
+        if (auto ds = record->downstream.lock()) ds->on_server_close(restart);
         record = scopes_.find(id);
         if (record == nullptr) continue;
       }
@@ -296,6 +319,7 @@ void PoolCore::maybe_finish_stop() {
 
 void PoolCore::kill_all(bool notify) {
   if (state_ != PoolState::failed) set_state(PoolState::stopped);
+  close_attach_socket();
   cancel_restarts();
   timers_->queue.cancel();
   queue_timer_deadline_.reset();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "workers/attach_listener.hpp"
 #include "workers/backoff.hpp"
 #include "workers/balancer.hpp"
 #include "workers/pool.hpp"
@@ -43,6 +44,8 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   int scope_worker_pid(std::uint64_t id) const;
   const PoolSettings& settings() const { return settings_; }
   PoolState state() const { return state_; }
+  // Attach mode: workers connect to settings_.attach; none is spawned.
+  bool attached() const { return !settings_.attach.empty(); }
 
   // Rolling replacement of every worker with `settings` (pool.hpp).
   void reload(PoolSettings settings, std::function<void(const PoolReloadResult&)> done);
@@ -85,6 +88,11 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void maybe_finish_stop();
   void on_stop_deadline();
   Worker* find_worker(std::uint32_t id);
+  // Attach mode (pool_attach.cpp).
+  void open_attach_socket();
+  void close_attach_socket();
+  void on_attach(int fd, int peer_pid);
+  bool has_live_worker() const;
   // Recycling and the worker count (pool_recycle.cpp).
   std::size_t effective_workers() const;
   bool has_accepting_worker() const;
@@ -98,6 +106,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_check_timer();
   void advance_reload();
   void fail_reload(const std::string& message);
+  void apply_queue_settings();
   void finish_reload();
   void track_request_deadline(std::uint64_t id);
   void arm_request_timer();
@@ -179,6 +188,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
     std::function<void(const PoolReloadResult&)> done;
   };
   std::optional<Reload> reload_;
+  std::unique_ptr<AttachListener> attach_listener_;
 };
 
 // The Upstream handed to transports (pool_upstream.cpp).

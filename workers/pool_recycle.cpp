@@ -45,7 +45,7 @@ bool PoolCore::has_accepting_worker() const {
 }
 
 void PoolCore::reconcile() {
-  if (state_ != PoolState::running) return;
+  if (state_ != PoolState::running || attached()) return;
   std::size_t effective = effective_workers();
   const auto target = static_cast<std::size_t>(target_workers_);
   while (effective < target && state_ == PoolState::running) {
@@ -73,6 +73,13 @@ void PoolCore::begin_recycle(Worker& worker, const std::string& reason) {
   worker.recycle.reason = reason;
   ++recycled_;
   count_recycle(RecyclePolicy::kind_of(reason));
+  if (attached()) {
+    // No replacement to start first: its own supervisor starts one after it exits.
+    spdlog::info("{}: recycling attached worker {} (pid {}): {}; asking it to exit after draining", describe(),
+                 worker.id(), worker.pid(), reason);
+    retire_now(worker);
+    return;
+  }
   spdlog::info("{}: recycling worker {} (pid {}): {}; starting its replacement first", describe(), worker.id(),
                worker.pid(), reason);
   reconcile();
@@ -106,6 +113,11 @@ void PoolCore::fail_pool_scopes_if_down() {
 // ---- resize -------------------------------------------------------------------
 
 int PoolCore::resize(int delta) {
+  if (attached()) {
+    spdlog::info("{}: attach pool: the worker count is decided by whoever starts the workers",
+                 describe());
+    return target_workers_;
+  }
   target_workers_ = std::max(1, target_workers_ + delta);
   spdlog::info("{}: {} workers wanted", describe(), target_workers_);
   reconcile();
@@ -135,7 +147,7 @@ void PoolCore::on_check_timer() {
   for (const auto& w : snapshot) {
     if (!w->accepting() || w->recycle.retiring) continue;
     std::optional<std::uint64_t> rss;
-    if (settings_.max_rss > 0) rss = launcher_->resident_bytes(w->pid());
+    if (settings_.max_rss > 0 && !w->attached()) rss = launcher_->resident_bytes(w->pid());
     if (auto reason = RecyclePolicy::on_check(w->recycle, settings_, now, rss)) begin_recycle(*w, *reason);
   }
   arm_check_timer();
@@ -237,6 +249,33 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
   }
   if (reload_) fail_reload("superseded by a newer reload");
   settings.name = settings_.name;
+  if (attached()) {
+    // Attached workers run code the gateway did not start: new settings
+    // apply to workers that connect from now on (restart the workers through
+    // their own supervisor to load new code).
+    if (settings.attach != settings_.attach) {
+      spdlog::warn("{}: reload: attach changed ({} -> {}): needs a restart; keeping {}", describe(),
+                   settings_.attach, settings.attach, settings_.attach);
+      settings.attach = settings_.attach;
+    }
+    settings_ = std::move(settings);
+    ++generation_;
+    apply_queue_settings();
+    if (settings_.concurrency > 0) {
+      for (const auto& [id, w] : workers_) w->set_concurrency(static_cast<std::size_t>(settings_.concurrency));
+    }
+    dispatch_queued();
+    spdlog::info(
+        "{}: reload: new settings apply to workers that attach from now on (generation {})",
+        describe(), generation_);
+    asio::post(io_, [done = std::move(done)] { done({true, ""}); });
+    return;
+  }
+  if (!settings.attach.empty()) {
+    spdlog::warn("{}: reload: attach added: needs a restart; the pool keeps spawning its workers",
+                 describe());
+    settings.attach.clear();
+  }
   Reload reload;
   reload.previous = settings_;
   reload.previous_target = target_workers_;
@@ -247,6 +286,7 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
   settings_ = std::move(settings);
   target_workers_ = settings_.workers;
   ++generation_;
+  apply_queue_settings();
   reload_ = std::move(reload);
   spdlog::info("{}: reload: replacing {} workers one at a time (generation {})", describe(),
                reload_->pending.size(), generation_);
@@ -283,6 +323,14 @@ void PoolCore::advance_reload() {
   finish_reload();
 }
 
+// queue_size and queue_timeout take effect at once; the workers' own
+// settings (concurrency among them) come with the replacements.
+void PoolCore::apply_queue_settings() {
+  queue_.reconfigure(settings_.queue_size, std::chrono::duration_cast<Clock::duration>(settings_.queue_timeout));
+  backoff_ = Backoff(settings_.restart_delay, settings_.restart_delay_max);
+  arm_queue_timer();
+}
+
 void PoolCore::finish_reload() {
   auto done = std::move(reload_->done);
   reload_.reset();
@@ -297,6 +345,7 @@ void PoolCore::fail_reload(const std::string& message) {
   spdlog::error("{}: reload failed, the old workers keep serving: {}", describe(), message);
   settings_ = std::move(reload_->previous);
   target_workers_ = reload_->previous_target;
+  apply_queue_settings();
   auto done = std::move(reload_->done);
   reload_.reset();
   // Old workers waiting for a successor stay; the failed generation's

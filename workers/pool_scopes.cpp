@@ -55,7 +55,7 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
     return upstream;
   }
   if (state_ == PoolState::failed || state_ == PoolState::idle ||
-      (crash_loop_ && !has_accepting_worker())) {
+      (crash_loop_ && !has_accepting_worker()) || (attached() && !has_live_worker())) {
     post_fail_scope(id, UpstreamError::pool_failed);
     return upstream;
   }

@@ -94,6 +94,17 @@ struct PoolSettings {
   // After a request timeout the worker is told (httpDisconnect) and gets this
   // long to end the scope; a worker still holding it is replaced.
   Seconds cancel_grace{5};
+
+  // ---- attach mode (docs/operations.md) ----
+  // Non-empty: the pool spawns nothing; it listens on this Unix socket and
+  // serves the workers that connect and name it in hello.pool.
+  std::string attach;
+  // Permission bits and owner ("user" or "user:group"; "" = the gateway's)
+  // of that socket file.
+  unsigned attach_mode = 0660;
+  std::string attach_owner;
+  // Attached workers served at once; further connections are refused.
+  int attach_max_workers = 64;
 };
 
 }  // namespace pagi::workers

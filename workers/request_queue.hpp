@@ -30,6 +30,12 @@ class RequestQueue {
   std::vector<std::uint64_t> take_expired(Clock::time_point now);
   // When the oldest entry times out; nothing if empty.
   std::optional<Clock::time_point> next_deadline() const;
+  // A reload's new limits: a smaller capacity only refuses new entries; a
+  // new timeout applies to the waiting ones too.
+  void reconfigure(std::size_t capacity, Clock::duration timeout) {
+    capacity_ = capacity;
+    timeout_ = timeout;
+  }
   // Every key, oldest first, removed (used at shutdown).
   std::vector<std::uint64_t> take_all();
 

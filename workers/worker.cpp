@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
@@ -58,7 +59,8 @@ Worker::~Worker() {
 }
 
 std::string Worker::describe() const {
-  return fmt::format("pool={} worker={} pid={}", settings_.name, id_, pid_);
+  return fmt::format("pool={} worker={} pid={}{}", settings_.name, id_, pid_,
+                     attached_ ? " (attached)" : "");
 }
 
 void Worker::set_state(WorkerLife next) {
@@ -92,6 +94,37 @@ bool Worker::spawn(std::string& error) {
   set_state(WorkerLife::handshaking);
   arm_step_timer(settings_.startup_timeout);
   return true;
+}
+
+void Worker::attach(int fd, int peer_pid) {
+  spawned_at_ = Clock::now();
+  attached_ = true;
+  pid_ = peer_pid > 0 ? peer_pid : -1;
+  protocol::FrameLimits limits;
+  limits.max_message_bytes = settings_.max_message_bytes;
+  connection_ = WorkerConnection::create(io_, fd, limits, this);
+  connection_->start();
+  set_state(WorkerLife::handshaking);
+  arm_step_timer(settings_.startup_timeout);
+}
+
+void Worker::signal_process(int signal) {
+  if (attached_) {
+    end_attached();
+    return;
+  }
+  launcher_->signal(pid_, signal);
+}
+
+// An attached worker is gone when its connection is: close it and report the
+// "exit" from the next loop turn, like a reaped process.
+void Worker::end_attached() {
+  if (attached_ended_) return;
+  attached_ended_ = true;
+  if (connection_) connection_->close();
+  asio::post(io_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_exit(0);
+  });
 }
 
 std::string& Worker::output() { return connection_->output(); }
@@ -137,6 +170,15 @@ void Worker::on_hello(wire::Hello::Reader hello) {
     fail(fmt::format("protocol version {} (gateway speaks {})", hello.getProtocolVersion(),
                      wire::PROTOCOL_VERSION));
     return;
+  }
+  if (attached_) {
+    const std::string_view pool(hello.getPool().cStr());
+    if (pool != settings_.name) {
+      fail(fmt::format("hello names pool '{}' but this socket serves pool '{}'", pool,
+                       settings_.name));
+      return;
+    }
+    if (pid_ <= 0 && hello.getPid() > 0) pid_ = static_cast<int>(hello.getPid());
   }
   if (settings_.concurrency > 0) {
     concurrency_ = static_cast<std::size_t>(settings_.concurrency);
@@ -227,6 +269,7 @@ void Worker::on_connection_closed(std::string_view what, std::error_code ec) {
   if (stop_step_ != StopStep::none) {
     // Expected during a graceful stop: the worker exits after `shutdown`.
     spdlog::debug("{}: connection closed while stopping ({})", describe(), what);
+    if (attached_) end_attached();
     return;
   }
   const std::string detail = ec ? fmt::format("{}: {}", what, ec.message()) : std::string(what);
@@ -255,7 +298,7 @@ void Worker::lose(const std::string& message, bool app_failed, int signal) {
   if (connection_) connection_->close();
   timers_->heartbeat.cancel();
   if (life_ != WorkerLife::stopping) set_state(WorkerLife::stopping);
-  if (signal != 0) launcher_->signal(pid_, signal);
+  if (signal != 0) signal_process(signal);
   if (signal == SIGKILL || signal == 0) {
     stop_step_ = StopStep::killed;
     cancel_step_timer();
@@ -274,7 +317,7 @@ void Worker::kill() {
   cancel_step_timer();
   if (life_ != WorkerLife::stopping) set_state(WorkerLife::stopping);
   stop_step_ = StopStep::killed;
-  launcher_->signal(pid_, SIGKILL);
+  signal_process(SIGKILL);
 }
 
 void Worker::drain(std::chrono::milliseconds timeout) {
@@ -300,13 +343,17 @@ void Worker::stop() {
     send_shutdown();
   } else {
     stop_step_ = StopStep::terminated;
-    launcher_->signal(pid_, SIGTERM);
+    signal_process(SIGTERM);
     arm_step_timer(settings_.stop_grace);
   }
 }
 
 void Worker::send_shutdown() {
   stop_step_ = StopStep::awaiting_exit;
+  if (attached_ && release_) {
+    end_attached();
+    return;
+  }
   if (connection_ && connection_->is_open()) {
     messages::append_shutdown(connection_->output());
     connection_->flush();
@@ -370,13 +417,13 @@ void Worker::on_step_timeout() {
     case StopStep::awaiting_exit:
       spdlog::warn("{}: did not exit after shutdown; SIGTERM", describe());
       stop_step_ = StopStep::terminated;
-      launcher_->signal(pid_, SIGTERM);
+      signal_process(SIGTERM);
       arm_step_timer(settings_.stop_grace);
       return;
     case StopStep::terminated:
       spdlog::warn("{}: did not exit after SIGTERM; SIGKILL", describe());
       stop_step_ = StopStep::killed;
-      launcher_->signal(pid_, SIGKILL);
+      signal_process(SIGKILL);
       return;
     case StopStep::none:
     case StopStep::killed:

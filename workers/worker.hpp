@@ -71,12 +71,23 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   // Launches the process and waits for hello. False (with `error`) if it
   // could not even be launched; the worker is then dead.
   bool spawn(std::string& error);
+  // Attach mode: a worker that connected by itself on `fd` (peer_pid from
+  // SO_PEERCRED, 0 if unknown). It is never signalled: its "exit" is the end
+  // of its connection, and the signals of the stop steps close it.
+  void attach(int fd, int peer_pid);
+  bool attached() const { return attached_; }
+  // Attach mode, gateway stop: after lifespan shutdown the connection is
+  // closed without `shutdown`, so the worker reconnects to the next gateway
+  // instead of exiting.
+  void release_on_stop() { release_ = true; }
 
   std::uint32_t id() const { return id_; }
   int pid() const { return pid_; }
   WorkerLife life() const { return life_; }
   bool accepting() const { return life_ == WorkerLife::ready; }
   std::size_t concurrency() const { return concurrency_; }
+  // A reload's pool concurrency for a worker that stays (attach mode).
+  void set_concurrency(std::size_t n) { concurrency_ = n; }
   // hello.scopeTypes (wire::SCOPE_BIT_*); 0 until hello.
   std::uint32_t scope_types() const { return scope_types_; }
   std::size_t in_flight() const { return scopes_.size(); }
@@ -132,6 +143,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void cancel_step_timer();
   void on_step_timeout();
   void send_shutdown();
+  void signal_process(int signal);
+  void end_attached();
   void arm_heartbeat();
   void on_heartbeat_tick();
   std::string describe() const;
@@ -145,6 +158,9 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   WorkerLife life_ = WorkerLife::spawning;
   StopStep stop_step_ = StopStep::none;
   bool lost_ = false;
+  bool attached_ = false;
+  bool release_ = false;
+  bool attached_ended_ = false;
   std::size_t concurrency_ = 1;
   std::uint32_t scope_types_ = 0;
   std::shared_ptr<WorkerConnection> connection_;

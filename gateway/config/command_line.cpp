@@ -26,6 +26,8 @@ const std::vector<FlagDef>& flags() {
       {"--interface", 0, "KIND", "Python apps: auto, asgi, wsgi or pagi; overrides `pools.<name>.interface`."},
       {"--app-dir", 0, "DIR", "Python apps: import module:attribute from DIR (default: the current directory); overrides `pools.<name>.app_dir`."},
       {"--log-level", 0, "LEVEL", "trace, debug, info, warn or error; overrides `log_level`."},
+      {"--reload", 0, "", "Development: watch the app files and the config file (inotify) and reload like SIGHUP after a change (300 ms debounce)."},
+      {"--reload-dir", 0, "DIR", "With --reload (implied): also watch DIR and its subdirectories; repeatable."},
       {"--check-config", 0, "", "Check the configuration, print a summary and exit: 0 when valid, 2 when not."},
       {"--version", 'V', "", "Print the version and exit."},
       {"--help", 'h', "", "Print this help and exit."},
@@ -171,6 +173,15 @@ CommandLine parse_command_line(std::span<const std::string> args) {
     else if (flag_name == "--log-level") options.log_level = value;
     else if (flag_name == "--interface") options.interface = value;
     else if (flag_name == "--app-dir") options.app_dir = value;
+    else if (flag_name == "--reload") options.reload = true;
+    else if (flag_name == "--reload-dir") {
+      fs::path dir(value);
+      if (dir.is_relative()) dir = options.working_dir / dir;
+      std::error_code ec;
+      if (!fs::is_directory(dir, ec)) throw ConfigError("--reload-dir: \"" + value + "\" is not a directory");
+      options.reload_dirs.push_back(fs::absolute(dir).lexically_normal().string());
+      options.reload = true;
+    }
     else if (flag_name == "--check-config") check = true;
     else if (flag_name == "--version") version = true;
     else if (flag_name == "--help") help = true;

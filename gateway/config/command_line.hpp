@@ -40,6 +40,8 @@ struct CommandLineOptions {
   std::optional<std::string> app_dir;      // Python apps: pools.<name>.app_dir
   std::optional<std::string> app;          // replaces the pool's app
   std::filesystem::path working_dir;       // relative APP and unix: paths start here
+  bool reload = false;                     // --reload: watch files, SIGHUP on change
+  std::vector<std::string> reload_dirs;    // --reload-dir (absolute; implies --reload)
 };
 
 struct CommandLine {

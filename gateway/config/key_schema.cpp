@@ -233,6 +233,43 @@ KeyDef python_key() {
   return key;
 }
 
+// Attach mode: a Unix socket path, relative to the config file's directory.
+KeyDef attach_key() {
+  KeyDef key = make_key("attach", KeyLevel::pool, KeyType::path,
+                        "Attach mode: listen on this Unix socket for workers started by someone else (they "
+                        "connect with --connect PATH --pool NAME) instead of spawning any; excludes app and "
+                        "command. Relative to the config file's directory.");
+  key.default_note = "(none: the pool spawns its workers)";
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    std::filesystem::path path(std::get<std::string>(v));
+    if (path.empty()) {
+      t.pool.attach.clear();
+      return;
+    }
+    if (path.is_relative()) path = t.base_dir / path;
+    t.pool.attach = std::filesystem::absolute(path).lexically_normal().string();
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.attach; };
+  return key;
+}
+
+KeyDef attach_mode_key() {
+  KeyDef key = make_key("attach_mode", KeyLevel::pool, KeyType::string,
+                        "Attach mode: permission bits of the socket file, octal (\"0660\": owner and group may connect).");
+  key.set = [](ConfigTarget& t, const KeyValue& v) {
+    const auto& text = std::get<std::string>(v);
+    if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
+      throw KeyValueError("expected octal permission bits such as \"0660\", got \"" + text + "\"");
+    t.pool.attach_mode = static_cast<unsigned>(std::stoul(text, nullptr, 8));
+  };
+  key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", p.attach_mode);
+    return std::string(buf);
+  };
+  return key;
+}
+
 KeyDef command_key() {
   KeyDef key = make_key("command", KeyLevel::pool, KeyType::string_list,
                         "Full worker argv, run as given; empty = the SDK's worker for the app's kind.");
@@ -404,6 +441,10 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(seconds_key("drain_timeout", &P::drain_timeout, true, "A draining worker's scopes (recycle, reload, removal) get this long; the rest are closed with server_shutdown."));
   keys.push_back(seconds_key("request_timeout", &P::request_timeout, true, "No response started by then -> 504, and the app is told. 0 = http.request_timeout."));
   keys.push_back(seconds_key("cancel_grace", &P::cancel_grace, true, "After a request timeout the worker gets this long to end the scope; a worker still holding it is replaced."));
+  keys.push_back(attach_key());
+  keys.push_back(attach_mode_key());
+  keys.push_back(string_key("attach_owner", &P::attach_owner, "Attach mode: owner of the socket file, \"user\" or \"user:group\"; empty = the gateway's user."));
+  keys.push_back(integer_key("attach_max_workers", &P::attach_max_workers, 1, 100000, "Attach mode: workers connected at once; further connections are closed with a logged reason."));
   append_ops_keys(keys);
   return keys;
 }

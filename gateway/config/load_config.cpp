@@ -354,6 +354,15 @@ void validate_config(const GatewayConfig& config) {
   std::vector<std::string> names;
   for (const auto& pool : config.pools) {
     names.push_back(pool.name);
+    if (!pool.attach.empty()) {
+      if (!pool.app.empty() || !pool.command.empty())
+        throw ConfigError(where + ": pools." + pool.name + ".attach: an attach pool runs no app or command of its own; remove them");
+      for (const auto& other : config.pools) {
+        if (&other != &pool && other.attach == pool.attach)
+          throw ConfigError(where + ": pools." + pool.name + ".attach: " + pool.attach + " is also the socket of pool " + other.name);
+      }
+      continue;
+    }
     if (pool.app.empty() && pool.command.empty()) {
       throw ConfigError(where + ": pools." + pool.name + ".app: no app given: set it in the file or pass the app to run (pagi-gateway --config " +
                         config.source + " path/to/app.pl)");
@@ -398,6 +407,10 @@ std::string config_summary(const GatewayConfig& config) {
   }
   for (const auto& pool : config.pools) {
     out += "; pool " + pool.name + ": ";
+    if (!pool.attach.empty()) {
+      out += "attach " + pool.attach;
+      continue;
+    }
     if (!pool.app.empty()) out += pool.app;
     if (!pool.command.empty()) {
       out += pool.app.empty() ? "command" : " via";

@@ -36,9 +36,27 @@ like $text, qr/--connect needs --pool NAME/;
 like $text, qr/exclude each other/;
 ($rc, $text) = run_cli('--bogus', "$apps/main.pl");
 like $text, qr/usage: pagi-worker-perl/;
-($rc, $text) = run_cli('--connect', '/tmp/pagi-no-such.sock', '--pool', 'p', "$apps/main.pl");
-isnt $rc, 0;
-like $text, qr{cannot connect to '/tmp/pagi-no-such.sock'};
+{
+    # Attach mode: no gateway yet is not fatal; the worker keeps trying
+    # (backoff) until it is stopped.
+    my $pid = open(my $out, '-|') // die "fork: $!";
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT or die;
+        delete $ENV{PAGI_WORKER_FD};
+        exec $^X, "-I$root/lib", "$root/bin/pagi-worker-perl", '--connect', '/tmp/pagi-no-such.sock', '--pool', 'p',
+            "$apps/main.pl";
+        die "exec: $!";
+    }
+    my $seen = '';
+    while (my $line = <$out>) {
+        $seen .= $line;
+        last if $seen =~ /no gateway; connecting to \/tmp\/pagi-no-such.sock again/ && $seen =~ /cannot connect/;
+    }
+    like $seen, qr{cannot connect to '/tmp/pagi-no-such.sock'};
+    like $seen, qr{no gateway; connecting to /tmp/pagi-no-such.sock again in \d};
+    kill 'KILL', $pid;
+    close $out;
+}
 ($rc, $text) = run_cli('--fd', 3, "$apps/not-code.pl");
 like $text, qr/must return a code reference \(the PAGI app\), got HASH/;
 ($rc, $text) = run_cli('--help');

@@ -8,6 +8,7 @@ import os
 import sys
 
 from .asgi_http import HttpScope
+from .attach import serve_attached
 from .loader import LoadError, detect_interface, load_app
 from .log import log, SDK_NAME
 from .worker import Worker, new_event_loop, serve
@@ -35,6 +36,8 @@ def parse_args(argv):
             ap.error('PAGI_WORKER_FD is not a number: %r' % env)
     if args.connect is not None and args.fd is not None:
         ap.error('give either --fd or --connect, not both')
+    if args.connect is not None and not args.pool:
+        ap.error('--connect needs --pool NAME')
     return args
 
 
@@ -79,7 +82,9 @@ def main(argv=None):
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:
-            return runner.run(serve(make_worker, fd=args.fd, connect=args.connect))
+            if args.connect is not None:
+                return runner.run(serve_attached(make_worker, args.connect))
+            return runner.run(serve(make_worker, fd=args.fd))
         except OSError as exc:
             log('cannot reach the gateway: %s' % exc)
             return 1

@@ -404,5 +404,22 @@ TEST_F(LoadConfig, SummaryNamesListenPoolAndSource) {
   EXPECT_NE(summary.find("from gateway.yaml"), std::string::npos) << summary;
 }
 
+TEST_F(LoadConfig, AttachPoolNeedsNoAppAndExcludesOne) {
+  GatewayConfig c = parse("pools:\n  web:\n    attach: run/web.sock\n    attach_mode: \"0600\"\n"
+                          "    attach_owner: nobody\n    attach_max_workers: 8\n");
+  ASSERT_EQ(c.pools.size(), 1u);
+  EXPECT_EQ(c.pools[0].attach, (dir.path() / "run/web.sock").string());
+  EXPECT_EQ(c.pools[0].attach_mode, 0600u);
+  EXPECT_EQ(c.pools[0].attach_owner, "nobody");
+  EXPECT_EQ(c.pools[0].attach_max_workers, 8);
+  EXPECT_NO_THROW(validate_config(c));
+  EXPECT_NE(error_of("pools:\n  web:\n    attach: a.sock\n    attach_mode: \"rw\"\n").find("octal"), std::string::npos);
+  GatewayConfig both = parse("pools:\n  web:\n    attach: a.sock\n    app: app.pl\n");
+  EXPECT_THROW(validate_config(both), ConfigError);
+  GatewayConfig shared = parse("pools:\n  a:\n    attach: x.sock\n  b:\n    attach: x.sock\n"
+                               "routes:\n  \"/\": a\n  \"/b\": b\n");
+  EXPECT_THROW(validate_config(shared), ConfigError);
+}
+
 }  // namespace
 }  // namespace pagi::gateway
