@@ -131,7 +131,8 @@ void Http1Connection::set_state(ConnectionState to) {
 // ---- reading ----
 void Http1Connection::start_read() {
   if (reading_ || !open()) return;
-  if (!input_.may_read()) return;  // backpressure: the buffer is full until consumed
+  // Backpressure: a full buffer, or max_pipelined requests parsed ahead.
+  if (!input_.may_read(state_ == ConnectionState::exchange && exchange_)) return;
   reading_ = true;
   socket_.async_read_some(input_.prepare(),
                           [self = shared_from_this()](error_code ec, std::size_t n) {

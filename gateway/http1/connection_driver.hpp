@@ -57,6 +57,7 @@ class Http1Connection final : public Connection,
   void shutdown_gracefully() override;
   void close_now() override;
   ConnectionState state() const override { return state_; }
+  std::size_t pipelined_requests() const override { return input_.pipelined(); }
 
   // ExchangeSink
   ResponseContext response_context() override;
