@@ -23,7 +23,8 @@ struct HttpSettings {
   std::uint64_t max_body_bytes = 1024ull * 1024 * 1024;
   // Open client connections; further accepts wait.
   std::size_t max_connections = 10000;
-  // Pipelined requests read ahead of the one being answered.
+  // HTTP/1: complete requests parsed ahead of the one being answered;
+  // at this count reading stops until it is answered.
   std::size_t max_pipelined = 16;
   // From connection accept (or end of the previous response) to a complete
   // request head.

@@ -377,7 +377,7 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(integer_key("max_headers", &H::max_headers, 1, unbounded, "Most header fields in one request; more -> 431."));
   keys.push_back(size_key("max_body_bytes", &H::max_body_bytes, 0, "Largest request body, declared or streamed; larger -> 413. 0 = unlimited."));
   keys.push_back(integer_key("max_connections", &H::max_connections, 1, unbounded, "Open client connections; further accepts wait."));
-  keys.push_back(integer_key("max_pipelined", &H::max_pipelined, 1, unbounded, "Pipelined requests read ahead of the one being answered."));
+  keys.push_back(integer_key("max_pipelined", &H::max_pipelined, 1, unbounded, "HTTP/1: complete requests parsed ahead of the one being answered; at this count the connection stops reading until that one finishes (backpressure, not an error)."));
   keys.push_back(seconds_key("header_timeout", &H::header_timeout, false, "From accept (or the end of the previous response) to a complete request head."));
   keys.push_back(seconds_key("keepalive_timeout", &H::keepalive_timeout, false, "Idle keep-alive connection between requests."));
   keys.push_back(seconds_key("request_timeout", &H::request_timeout, true, "Default request_timeout of every pool (pools.<name>.request_timeout overrides it): no response started by then -> 504. 0 = off."));

@@ -7,6 +7,7 @@
 // its own deadline and the timer is re-armed on the nearest one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +46,9 @@ class Connection {
   // Close the socket now; an exchange in flight gets server_shutdown.
   virtual void close_now() = 0;
   virtual ConnectionState state() const = 0;
+  // HTTP/1: complete requests read ahead of the one being answered
+  // (at most http.max_pipelined); 0 for other protocols.
+  virtual std::size_t pipelined_requests() const { return 0; }
 };
 
 using StreamSocket = boost::asio::generic::stream_protocol::socket;

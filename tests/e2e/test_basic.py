@@ -226,3 +226,19 @@ def test_unix_socket_listener(start_gateway, tmp_path):
     finally:
         import shutil
         shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def test_forty_pipelined_requests_with_max_pipelined_2(start_gateway):
+    # http.max_pipelined bounds the requests parsed ahead of the one being
+    # answered; beyond it the gateway stops reading (backpressure), so all
+    # 40 sent in one write are still answered, in order.
+    gw = start_gateway(APP, http={"max_pipelined": 2})
+    with Conn.to(gw) as c:
+        c.send(b"".join(request("POST", "/echo", body=f"body-{i}".encode()) if i % 5 == 4
+                        else request("GET", f"/scope/{i}") for i in range(40)))
+        responses = [c.read_response() for _ in range(40)]
+    for i, r in enumerate(responses):
+        if i % 5 == 4:
+            assert r.status == 200 and r.body == f"body-{i}".encode()
+        else:
+            assert scope_of(r)["path"] == f"/scope/{i}"

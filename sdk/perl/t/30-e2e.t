@@ -8,6 +8,7 @@ use Test2::V0;
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/lib';
 use FakeGateway;
+use Frames qw(types);
 use JSON::PP ();
 
 my $g = FakeGateway->spawn;
@@ -17,20 +18,6 @@ is $hello, { scope => 0, type => 'hello', protocolVersion => 1, pid => $g->pid, 
     'hello';
 is $ls, { scope => 1, type => 'lifespanStartupComplete' }, 'lifespan startup complete';
 
-my $seq = 100;
-# Sends a heartbeat and returns what the worker sent before echoing it.
-sub settle {
-    my $s = ++$seq;
-    $g->send({ scope => 0, type => 'heartbeat', seq => $s });
-    my @before;
-    while (my $m = $g->recv) {
-        return \@before if $m->{type} eq 'heartbeat' && $m->{seq} == $s;
-        push @before, $m;
-    }
-    die 'EOF';
-}
-
-sub types { [ map { $_->{type} } @{ $_[0] } ] }
 
 subtest 'heartbeat is echoed' => sub {
     $g->send({ scope => 0, type => 'heartbeat', seq => 77 });
@@ -114,7 +101,7 @@ subtest 'disconnect mid-response' => sub {
     $g->send({ scope => $id, type => 'httpDisconnect', reason => 'client_closed' });
     my $got = $g->until_end($id);
     is $got, [ { scope => $id, type => 'scopeEnd', failed => 0, message => '' } ], 'no late body, no 500';
-    settle();
+    $g->settle;
     like $g->stderr_text, qr/LOG: on_disconnect:client_closed:0 receive:http.disconnect future:client_closed late-send-ok reason:client_closed late-cb:client_closed/,
         'connection state order; send after disconnect is a no-op; late registration fires';
 };
@@ -123,7 +110,7 @@ subtest 'on_complete after responseDone' => sub {
     my $id = $g->open_http(path => '/complete');
     is types($g->until_end($id)), [qw(httpResponseStart httpResponseBody scopeEnd)];
     $g->send({ scope => $id, type => 'responseDone' });
-    settle();
+    $g->settle;
     like $g->stderr_text, qr/LOG: after-respond started=1 complete=1\nLOG: on_complete connected=0\n/;
     unlike $g->stderr_text, qr/LOG: on_disconnect\n/;
 };
@@ -135,7 +122,7 @@ subtest 'app dies: 500 and a logged exception' => sub {
     is $got->[0]{status}, 500;
     is $got->[2]{failed}, 1;
     like $got->[2]{message}, qr/boom from \/die/;
-    settle();
+    $g->settle;
     like $g->stderr_text, qr{GET /die: app died: boom from /die};
 };
 
@@ -145,7 +132,7 @@ subtest 'app returns nothing: 500' => sub {
     is types($got), [qw(httpResponseStart httpResponseBody scopeEnd)];
     is $got->[0]{status}, 500;
     is $got->[2]{failed}, 0;
-    settle();
+    $g->settle;
     like $g->stderr_text, qr{GET /nothing: app returned without a response};
 };
 
@@ -154,11 +141,11 @@ subtest 'send window: waits for credit' => sub {
     my @m = ($g->recv, $g->recv);
     is types(\@m), [qw(httpResponseStart httpResponseBody)];
     is length $m[1]{body}, 70, 'larger than the window: allowed with nothing in flight';
-    is settle(), [], 'the next chunk waits for credit';
+    is $g->settle, [], 'the next chunk waits for credit';
     $g->send({ scope => $id, type => 'credit', bytes => 70 });
     my $m = $g->recv;
     is [ $m->{type}, length $m->{body}, $m->{more} ], [ 'httpResponseBody', 70, 1 ];
-    is settle(), [], 'waits again';
+    is $g->settle, [], 'waits again';
     $g->send({ scope => $id, type => 'credit', bytes => 70 });
     my $got = $g->until_end($id);
     is $got->[0]{body}, 'high:70,drain:0,high:70', 'transport watermarks followed the credit';
@@ -189,7 +176,7 @@ subtest 'bad header fails the send, not the worker' => sub {
 
 subtest 'messages for ended scopes are ignored' => sub {
     $g->send({ scope => 11, type => 'credit', bytes => 5 }, { scope => 12, type => 'httpDisconnect', reason => 'client_closed' });
-    is settle(), [];
+    is $g->settle, [];
 };
 
 subtest 'lifespan shutdown, then shutdown exits 0' => sub {

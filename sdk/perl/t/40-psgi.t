@@ -9,6 +9,7 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use lib dirname(__FILE__) . '/lib';
 use FakeGateway;
+use Frames qw(types body_of header);
 use JSON::PP ();
 
 my $apps = abs_path(dirname(__FILE__)) . '/apps';
@@ -17,14 +18,6 @@ my ($hello, $ls) = $g->handshake(sendWindow => 65536, receiveWindow => 8);
 is $hello->{concurrency}, 1, 'a PSGI app asks for one scope at a time';
 is $ls, { scope => 1, type => 'lifespanStartupComplete' }, 'lifespan startup answered for the PSGI app';
 
-sub types { [ map { $_->{type} } @{ $_[0] } ] }
-sub body_of { join '', map { $_->{body} // '' } grep { $_->{type} eq 'httpResponseBody' } @{ $_[0] } }
-sub header {
-    my ($start, $name) = @_;
-    my $h = $start->{headers};
-    for (my $i = 0; $i < @$h; $i += 2) { return $h->[ $i + 1 ] if $h->[$i] eq $name }
-    return undef;
-}
 sub finish { my ($id) = @_; $g->send({ scope => $id, type => 'responseDone' }) }
 
 subtest 'env' => sub {

@@ -9,20 +9,13 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use lib dirname(__FILE__) . '/lib';
 use FakeGateway;
+use Frames qw(types body_of header);
 
 my $apps = abs_path(dirname(__FILE__)) . '/apps';
 my $g = FakeGateway->spawn(app => "$apps/cgi", args => [ '--cgi-timeout', '0.5', '--cgi-kill-grace', '0.2' ]);
 my ($hello) = $g->handshake(sendWindow => 65536, receiveWindow => 65536);
 is $hello->{concurrency}, 16, 'CGI runs several scripts at once';
 
-sub types { [ map { $_->{type} } @{ $_[0] } ] }
-sub body_of { join '', map { $_->{body} // '' } grep { $_->{type} eq 'httpResponseBody' } @{ $_[0] } }
-sub header {
-    my ($start, $name) = @_;
-    my $h = $start->{headers};
-    for (my $i = 0; $i < @$h; $i += 2) { return $h->[ $i + 1 ] if $h->[$i] eq $name }
-    return undef;
-}
 sub no_credit { [ grep { $_->{type} ne 'credit' } @{ $_[0] } ] }
 sub finish { $g->send({ scope => $_[0], type => 'responseDone' }) }
 

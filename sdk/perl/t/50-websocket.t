@@ -8,6 +8,7 @@ use Test2::V0;
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/lib';
 use FakeGateway;
+use Frames qw(types utf8_bytes);
 use JSON::PP ();
 
 my $EXT_WS_RESPONSE = 2;
@@ -15,18 +16,6 @@ $FakeGateway::DEADLINE = $ENV{FG_DEADLINE} if $ENV{FG_DEADLINE};
 my $g = FakeGateway->spawn(app => dirname(__FILE__) . '/apps/stream.pl');
 my ($hello) = $g->handshake(lifespan => 'off', sendWindow => 64, receiveWindow => 16);
 is $hello->{scopeTypes} & 2, 2, 'hello advertises websocket';
-
-my $seq = 100;
-sub settle {
-    my $s = ++$seq;
-    $g->send({ scope => 0, type => 'heartbeat', seq => $s });
-    my @before;
-    while (my $m = $g->recv) {
-        return \@before if $m->{type} eq 'heartbeat' && $m->{seq} == $s;
-        push @before, $m;
-    }
-    die 'EOF';
-}
 
 sub open_ws {
     my (%args) = @_;
@@ -38,29 +27,21 @@ sub open_ws {
 }
 
 # The next message for scope $id; credit for received messages is counted
-# in %credited and skipped unless $with_credit.
-my %credited;
+# in $g->{credited} and skipped unless $with_credit.
 sub next_for {
     my ($id, $with_credit) = @_;
-    while (1) {
-        my $m = $g->recv;
-        die "expected a message for scope $id, got " . JSON::PP->new->canonical->encode($m) unless $m->{scope} == $id;
-        return $m if $with_credit || $m->{type} ne 'credit';
-        $credited{$id} += $m->{bytes};
-    }
+    return $g->next_for($id, skip_credit => !$with_credit);
 }
-
-sub types { [ map { $_->{type} } @{ $_[0] } ] }
 
 subtest 'accept, echo text and bytes, scope keys, close by the app' => sub {
     my $id = open_ws(path => '/echo');
     is next_for($id), { scope => $id, type => 'websocketAccept', hasSubprotocol => 1, subprotocol => 'superchat',
                         headers => [ 'x-ws', 'yes' ] }, 'accept with subprotocol and headers';
-    $g->send({ scope => $id, type => 'websocketReceive', isText => 1, text => Encode_utf8('héllo ✓') });
+    $g->send({ scope => $id, type => 'websocketReceive', isText => 1, text => utf8_bytes('héllo ✓') });
     my $m = next_for($id);
     is $m->{type}, 'websocketSend';
     is $m->{isText}, 1;
-    is $m->{text}, Encode_utf8('echo: héllo ✓ len=7'), 'text decoded to characters, reply encoded to UTF-8';
+    is $m->{text}, utf8_bytes('echo: héllo ✓ len=7'), 'text decoded to characters, reply encoded to UTF-8';
     $g->send({ scope => $id, type => 'websocketReceive', isText => 0, bytes => "\x00\xff\x80" });
     is next_for($id), { scope => $id, type => 'websocketSend', isText => 0, bytes => "\x00\xff\x80", text => '' }, 'bytes pass through';
     # The client read what was sent so far: credit it back.
@@ -76,10 +57,10 @@ subtest 'accept, echo text and bytes, scope keys, close by the app' => sub {
     ok !exists $s->{'pagi.connection'}, 'no pagi.connection (not applicable to websocket)';
     is $s->{transport}, [ 0, 64, 32 ], 'pagi.transport: buffered, high and low water marks';
     $g->send({ scope => $id, type => 'websocketReceive', isText => 1, text => 'close' });
-    is next_for($id), { scope => $id, type => 'websocketClose', code => 4000, reason => Encode_utf8('bye ✓') };
+    is next_for($id), { scope => $id, type => 'websocketClose', code => 4000, reason => utf8_bytes('bye ✓') };
     $g->send({ scope => $id, type => 'websocketDisconnect', code => 4000, reason => '' });
     is next_for($id), { scope => $id, type => 'scopeEnd', failed => 0, message => '' }, 'no extra close after the app closed';
-    is $credited{$id}, length(Encode_utf8('héllo ✓')) + 3 + 5 + 5, 'every received byte was credited back (UTF-8 length for text)';
+    is $g->{credited}{$id}, length(utf8_bytes('héllo ✓')) + 3 + 5 + 5, 'every received byte was credited back (UTF-8 length for text)';
 };
 
 subtest 'received messages are credited back' => sub {
@@ -100,10 +81,10 @@ subtest 'send window: waits for credit; pagi.transport' => sub {
     is next_for($id)->{type}, 'websocketAccept';
     my $first = next_for($id);
     is [ $first->{type}, length $first->{bytes} ], [ 'websocketSend', 40 ];
-    is settle(), [], 'the second message waits for credit (40 + 40 > 64)';
+    is $g->settle, [], 'the second message waits for credit (40 + 40 > 64)';
     $g->send({ scope => $id, type => 'credit', bytes => 40 });
     is length(next_for($id)->{bytes}), 40;
-    is settle(), [], 'the third waits too';
+    is $g->settle, [], 'the third waits too';
     $g->send({ scope => $id, type => 'credit', bytes => 40 });
     is length(next_for($id)->{bytes}), 40;
     $g->send({ scope => $id, type => 'credit', bytes => 40 });
@@ -115,7 +96,7 @@ subtest 'send window: waits for credit; pagi.transport' => sub {
 
 subtest 'denial response (extension)' => sub {
     my $id = open_ws(path => '/deny');
-    my $got = settle();
+    my $got = $g->settle;
     is $got, [
         { scope => $id, type => 'websocketHttpResponseStart', status => 401, trailers => 0, headers => [ 'www-authenticate', 'Bearer' ] },
         { scope => $id, type => 'websocketHttpResponseBody', body => 'no ', more => 1 },
@@ -126,7 +107,7 @@ subtest 'denial response (extension)' => sub {
 
 subtest 'denial without the extension raises' => sub {
     my $id = open_ws(path => '/deny-no-ext', extensions => 0);
-    is settle(), [
+    is $g->settle, [
         { scope => $id, type => 'websocketClose', code => 1000, reason => 'ok' },
         { scope => $id, type => 'scopeEnd', failed => 0, message => '' },
     ];
@@ -134,12 +115,12 @@ subtest 'denial without the extension raises' => sub {
 
 subtest 'close before accept (403) and no answer at all' => sub {
     my $id = open_ws(path => '/reject');
-    is settle(), [
+    is $g->settle, [
         { scope => $id, type => 'websocketClose', code => 1000, reason => '' },
         { scope => $id, type => 'scopeEnd', failed => 0, message => '' },
     ], 'close before accept; receive then gives a disconnect';
     $id = open_ws(path => '/noanswer');
-    is settle(), [
+    is $g->settle, [
         { scope => $id, type => 'websocketClose', code => 1000, reason => '' },
         { scope => $id, type => 'scopeEnd', failed => 0, message => '' },
     ], 'an app that returns without answering rejects the handshake';
@@ -147,7 +128,7 @@ subtest 'close before accept (403) and no answer at all' => sub {
 
 subtest 'the app dies after accept: close 1011' => sub {
     my $id = open_ws(path => '/die');
-    is settle(), [
+    is $g->settle, [
         { scope => $id, type => 'websocketAccept', hasSubprotocol => 0, subprotocol => '', headers => [] },
         { scope => $id, type => 'websocketClose', code => 1011, reason => '' },
         { scope => $id, type => 'scopeEnd', failed => 1, message => "boom\n" },
@@ -156,15 +137,15 @@ subtest 'the app dies after accept: close 1011' => sub {
 
 subtest 'keepalive: held until accept, last wins; denial events ignored after accept' => sub {
     my $id = open_ws(path => '/keepalive');
-    is types(settle()), [qw(websocketAccept websocketKeepalive websocketKeepalive websocketClose scopeEnd)];
+    is types($g->settle), [qw(websocketAccept websocketKeepalive websocketKeepalive websocketClose scopeEnd)];
     $id = open_ws(path => '/keepalive');
-    my $got = settle();
+    my $got = $g->settle;
     is [ @$got[ 1, 2 ] ], [
         { scope => $id, type => 'websocketKeepalive', intervalMs => 250, timeoutMs => 2000, comment => '' },
         { scope => $id, type => 'websocketKeepalive', intervalMs => 0, timeoutMs => 0, comment => '' },
     ];
     $id = open_ws(path => '/after-accept-denial');
-    is types(settle()), [qw(websocketAccept websocketClose scopeEnd)];
+    is types($g->settle), [qw(websocketAccept websocketClose scopeEnd)];
 };
 
 subtest 'validation failures fail the send, not the worker' => sub {
@@ -196,7 +177,7 @@ subtest 'validation failures fail the send, not the worker' => sub {
 subtest 'client disconnect before the app answered' => sub {
     my $id = open_ws(path => '/echo', connect => 0);
     $g->send({ scope => $id, type => 'websocketDisconnect', code => 1006, reason => 'client_closed' });
-    my $got = settle();
+    my $got = $g->settle;
     # The app's receive got the disconnect instead of connect: it dies; nothing but scopeEnd goes out.
     is types($got), ['scopeEnd'];
     is $got->[0]{failed}, 1;
@@ -206,6 +187,5 @@ $g->send({ scope => 0, type => 'shutdown' });
 is $g->wait_exit, 0, 'worker exits 0';
 unlike $g->stderr_text, qr/protocol|uninitialized/i, 'no warnings or protocol errors';
 
-sub Encode_utf8 { my $s = shift; utf8::encode($s); $s }
 
 done_testing;

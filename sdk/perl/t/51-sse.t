@@ -8,6 +8,7 @@ use Test2::V0;
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/lib';
 use FakeGateway;
+use Frames qw(types utf8_bytes);
 use JSON::PP ();
 
 $FakeGateway::DEADLINE = $ENV{FG_DEADLINE} if $ENV{FG_DEADLINE};
@@ -15,32 +16,12 @@ my $g = FakeGateway->spawn(app => dirname(__FILE__) . '/apps/stream.pl');
 my ($hello) = $g->handshake(lifespan => 'off', sendWindow => 64, receiveWindow => 16);
 is $hello->{scopeTypes} & 4, 4, 'hello advertises sse';
 
-my $seq = 100;
-sub settle {
-    my $s = ++$seq;
-    $g->send({ scope => 0, type => 'heartbeat', seq => $s });
-    my @before;
-    while (my $m = $g->recv) {
-        return \@before if $m->{type} eq 'heartbeat' && $m->{seq} == $s;
-        push @before, $m;
-    }
-    die 'EOF';
-}
-
 sub open_sse {
     my (%args) = @_;
     return $g->open_http(scopeType => 'sse', headers => [ 'host', 'example.test', 'accept', 'text/event-stream' ], %args);
 }
 
-sub next_for {
-    my ($id) = @_;
-    my $m = $g->recv;
-    die "expected a message for scope $id, got " . JSON::PP->new->canonical->encode($m) unless $m->{scope} == $id;
-    return $m;
-}
-
-sub types { [ map { $_->{type} } @{ $_[0] } ] }
-sub utf8_bytes { my $s = shift; utf8::encode($s); $s }
+sub next_for { $g->next_for($_[0]) }
 
 subtest 'POST body, start, send, comment, keepalive, close; later sends raise' => sub {
     my $id = open_sse(method => 'POST', path => '/events', body => 'a' x 10, more => 1);
@@ -48,7 +29,7 @@ subtest 'POST body, start, send, comment, keepalive, close; later sends raise' =
     $g->send({ scope => $id, type => 'sseRequest', body => 'b' x 10, more => 1 });
     is next_for($id), { scope => $id, type => 'credit', bytes => 10 };
     $g->send({ scope => $id, type => 'sseRequest', body => 'c', more => 0 });
-    my $got = settle();
+    my $got = $g->settle;
     is $got, [
         { scope => $id, type => 'sseStart', status => 200, trailers => 0, headers => [ 'x-body', ('a' x 10) . ('b' x 10) . 'c' ] },
         { scope => $id, type => 'sseKeepalive', intervalMs => 15000, timeoutMs => 0, comment => 'early' },
@@ -66,14 +47,14 @@ subtest '100-continue: the first receive sends the credit' => sub {
     my $id = open_sse(method => 'POST', path => '/events', hasBody => 0, expectContinue => 1);
     is next_for($id), { scope => $id, type => 'credit', bytes => 16 };
     $g->send({ scope => $id, type => 'sseRequest', body => 'z', more => 0 });
-    my $got = settle();
+    my $got = $g->settle;
     is $got->[0]{headers}, [ 'x-body', 'z' ];
     is $got->[-1]{type}, 'scopeEnd';
 };
 
 subtest 'decline with 204; stream events then raise' => sub {
     my $id = open_sse(path => '/decline');
-    is settle(), [
+    is $g->settle, [
         { scope => $id, type => 'sseHttpResponseStart', status => 204, trailers => 0, headers => [ 'x-why', 'stop' ] },
         { scope => $id, type => 'sseHttpResponseBody', body => '', more => 0 },
         { scope => $id, type => 'scopeEnd', failed => 0, message => '' },
@@ -82,10 +63,10 @@ subtest 'decline with 204; stream events then raise' => sub {
 
 subtest 'validation failures fail the send, not the worker' => sub {
     my $id = open_sse(path => '/validate');
-    my $got = settle();
+    my $got = $g->settle;
     is types($got), [qw(sseStart sseSend)], 'the report waits for credit';
     $g->send({ scope => $id, type => 'credit', bytes => 2 });
-    push @$got, @{ settle() };
+    push @$got, @{ $g->settle };
     is types($got), [qw(sseStart sseSend sseSend sseClose scopeEnd)];
     is [ @{ $got->[1] }{qw(data event hasId id)} ], [ 'ok', 'e', 1, '' ], 'an empty id is allowed (it resets the last id)';
     my $errors = JSON::PP->new->decode($got->[2]{data});
@@ -121,7 +102,7 @@ subtest 'client disconnect: sse.disconnect, then sends are no-ops; scope keys' =
     is $s->{transport}[1], 64, 'pagi.transport high water mark = send window';
     is $s->{transport}[0], 0, 'nothing buffered yet';
     $g->send({ scope => $id, type => 'sseDisconnect', reason => 'client_closed' });
-    is settle(), [ { scope => $id, type => 'scopeEnd', failed => 0, message => '' } ],
+    is $g->settle, [ { scope => $id, type => 'scopeEnd', failed => 0, message => '' } ],
         'the send after the disconnect is a no-op; no close';
 };
 
@@ -129,17 +110,17 @@ subtest 'send window waits for credit' => sub {
     my $id = open_sse(path => '/flow');
     is next_for($id)->{type}, 'sseStart';
     is length(next_for($id)->{data}), 40;
-    is settle(), [], 'the second event waits (40 + 40 > 64)';
+    is $g->settle, [], 'the second event waits (40 + 40 > 64)';
     $g->send({ scope => $id, type => 'credit', bytes => 40 });
     is length(next_for($id)->{data}), 40;
     $g->send({ scope => $id, type => 'credit', bytes => 40 });
     is next_for($id)->{data}, 'second was ready: 0';
-    is types(settle()), [qw(sseClose scopeEnd)];
+    is types($g->settle), [qw(sseClose scopeEnd)];
 };
 
 subtest 'no answer: 500 decline' => sub {
     my $id = open_sse(path => '/noanswer');
-    my $got = settle();
+    my $got = $g->settle;
     is types($got), [qw(sseHttpResponseStart sseHttpResponseBody scopeEnd)];
     is $got->[0]{status}, 500;
     like $g->stderr_text, qr/returned without sse\.start/;

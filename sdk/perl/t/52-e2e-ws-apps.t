@@ -25,13 +25,7 @@ sub open_ws {
 }
 
 # Next message for $id that is not credit.
-sub next_for {
-    my ($g, $id) = @_;
-    while (my $m = $g->recv) {
-        die "scope $m->{scope}" unless $m->{scope} == $id;
-        return $m unless $m->{type} eq 'credit';
-    }
-}
+sub next_for { my ($g, $id) = @_; $g->next_for($id, skip_credit => 1) }
 
 subtest 'echo.pl' => sub {
     my $g = gateway('echo.pl');

@@ -14,6 +14,7 @@ import os
 from collections import deque
 
 from . import codec, validate
+from .flow import CreditFlow
 from .log import log, log_exception, exception_text
 from .validate import SendError
 
@@ -44,7 +45,6 @@ start_block = codec.start_block
 encode_start_block = codec.encode_start_block
 encode_body = codec.encode_body
 encode_start = codec.encode_start
-encode_credit = codec.encode_credit
 encode = codec.encode
 encode_scope_end = codec.encode_scope_end
 
@@ -110,7 +110,7 @@ def request_line(scope):
 _DISCONNECT = {'type': 'http.disconnect'}
 
 
-class HttpScope:
+class HttpScope(CreditFlow):
     __slots__ = ('w', 'id', 'scope', 'events', 'waiter', 'body_more', 'cont',
                  'uncredited', 'in_flight', 'credit_waiter', 'started', 'complete',
                  'body_done', 'trailers', 'trailer_headers', 'disconnected', 'task')
@@ -187,11 +187,7 @@ class HttpScope:
 
     def on_message(self, tag, p):
         if tag == T_CREDIT:
-            n = self.in_flight - p['bytes']
-            self.in_flight = n if n > 0 else 0
-            cw = self.credit_waiter
-            if cw is not None and not cw.done():
-                cw.set_result(None)
+            self._on_credit(p['bytes'])
         elif tag == T_HTTP_REQUEST:
             self.body_more = p['more']
             ev = {'type': 'http.request', 'body': p['body'], 'more_body': p['more']}
@@ -199,9 +195,7 @@ class HttpScope:
                 self.events.append(ev)
         elif tag == T_HTTP_DISCONNECT:
             self.disconnected = True
-            cw = self.credit_waiter
-            if cw is not None and not cw.done():
-                cw.set_result(None)
+            self._wake_sender()
             self._wake_receiver(_DISCONNECT)
         elif tag == T_RESPONSE_DONE:
             self._wake_receiver(_DISCONNECT)
@@ -211,7 +205,7 @@ class HttpScope:
         if w is not None and not w.done():
             self.waiter = None
             if ev['type'] == 'http.request':
-                self._account(ev)
+                self._account_event(ev)
             w.set_result(dict(ev) if ev is _DISCONNECT else ev)
             return True
         return False
@@ -220,31 +214,26 @@ class HttpScope:
 
     async def receive(self):
         if self.cont:
-            # First read of a 100-continue request: this credit opens the body.
-            self.cont = False
-            self.w.send_frame(encode_credit(self.id, self.w.receive_window))
+            self._open_body()
         if self.disconnected or self.complete:
             return {'type': 'http.disconnect'}
         if self.events:
             ev = self.events.popleft()
-            self._account(ev)
+            self._account_event(ev)
             return ev
         if self.uncredited and self.body_more:
             # The app waits with nothing queued: never let batching stall it.
-            self.w.send_frame(encode_credit(self.id, self.uncredited))
-            self.uncredited = 0
+            self._send_credit()
         fut = self.waiter = self.w.loop.create_future()
         return await fut
 
-    def _account(self, ev):
-        """Counts request body bytes the app took; credits them in batches."""
-        n = len(ev['body'])
-        if not n or not ev['more_body']:
-            return
-        self.uncredited += n
-        if self.uncredited * 2 >= self.w.receive_window:
-            self.w.send_frame(encode_credit(self.id, self.uncredited))
-            self.uncredited = 0
+    def _account_event(self, ev):
+        """Request body bytes the app took are credited (the last piece needs none)."""
+        if ev['more_body']:
+            self._account(len(ev['body']))
+
+    def _stopped(self):
+        return self.disconnected
 
     # --- send --------------------------------------------------------------------
 
@@ -327,15 +316,9 @@ class HttpScope:
                 if self.disconnected:
                     return
             return
-        window = w.send_window
-        # The gateway's rule: no body event while sendWindow bytes or more are
-        # in flight (even an empty one); a big event is fine when none are.
-        while self.in_flight and (self.in_flight + n > window or self.in_flight >= window):
-            fut = self.credit_waiter = w.loop.create_future()
-            await fut
-            self.credit_waiter = None
-            if self.disconnected:
-                return
+        # Even an empty body event waits for the window.
+        if not await self._wait_window(n):
+            return
         self.in_flight += n
         w.send_frame(encode_body(self.id, body, more))
 

@@ -14,6 +14,7 @@ window; request body bytes are credited back as the app takes them.
 from collections import deque
 
 from . import codec, validate
+from .flow import CreditFlow
 from .log import log, log_exception, exception_text
 from .pagi_http import build_scope
 from .pagi_state import Transport
@@ -54,7 +55,7 @@ def _status(what, v):
     return v
 
 
-class SseScope:
+class SseScope(CreditFlow):
     __slots__ = ('w', 'id', 'scope', 'transport', 'events', 'waiter', 'cont', 'uncredited', 'in_flight',
                  'credit_waiter', 'state', 'declined', 'gone', 'end_event', 'close_reason',
                  'early_keepalive', 'task')
@@ -128,10 +129,8 @@ class SseScope:
 
     def on_message(self, tag, p):
         if tag == T_CREDIT:
-            n = self.in_flight - p['bytes']
-            self.in_flight = n if n > 0 else 0
+            self._on_credit(p['bytes'])
             self.transport._set_buffered(self.in_flight)
-            self._wake_sender()
         elif tag == T_REQUEST:
             more = p['more']
             self._deliver({'type': 'sse.request', 'body': p['body'], 'more': more},
@@ -145,15 +144,6 @@ class SseScope:
         elif tag == T_RESPONSE_DONE:
             self._ended()
 
-    def _deliver(self, ev, nbytes):
-        w = self.waiter
-        if w is not None and not w.done():
-            self.waiter = None
-            self._account(nbytes)
-            w.set_result(ev)
-        else:
-            self.events.append((ev, nbytes))
-
     def _ended(self):
         """Nothing more will come: a waiting or later receive() gets
         sse.disconnect (with the close reason when given)."""
@@ -165,18 +155,14 @@ class SseScope:
             self.waiter = None
             w.set_result(dict(self.end_event))
 
-    def _wake_sender(self):
-        cw = self.credit_waiter
-        if cw is not None and not cw.done():
-            cw.set_result(None)
+    def _stopped(self):
+        return self.gone
 
     # --- receive ----------------------------------------------------------------------
 
     async def receive(self):
         if self.cont:
-            # First read of a 100-continue request: this credit opens the body.
-            self.cont = False
-            self.w.send_frame(codec.encode_credit(self.id, self.w.receive_window))
+            self._open_body()
         if self.events:
             ev, n = self.events.popleft()
             self._account(n)
@@ -187,18 +173,6 @@ class SseScope:
             self._send_credit()
         fut = self.waiter = self.w.loop.create_future()
         return await fut
-
-    def _account(self, n):
-        if not n:
-            return
-        self.uncredited += n
-        if self.uncredited * 2 >= self.w.receive_window:
-            self._send_credit()
-
-    def _send_credit(self):
-        if not self.gone:
-            self.w.send_frame(codec.encode_credit(self.id, self.uncredited))
-        self.uncredited = 0
 
     # --- send ---------------------------------------------------------------------------
 
@@ -270,16 +244,10 @@ class SseScope:
             self.w.send_frame(codec.encode(self.id, T_SEND, p))
 
     async def _wait_window(self, n):
-        """Waits until n bytes may go (the gateway's send-window rule);
-        False when the stream ended meanwhile."""
-        w = self.w
-        window = w.send_window
-        while self.in_flight and (self.in_flight + n > window or self.in_flight >= window):
-            fut = self.credit_waiter = w.loop.create_future()
-            await fut
-            self.credit_waiter = None
-            if self.gone:
-                return False
+        """Waits until n bytes may go, and counts them in flight; False when
+        the stream ended meanwhile."""
+        if not await CreditFlow._wait_window(self, n):
+            return False
         self.in_flight += n
         self.transport._set_buffered(self.in_flight)
         return True

@@ -22,6 +22,7 @@ queued, so one message bigger than the window can never stall).
 from collections import deque
 
 from . import codec, validate
+from .flow import CreditFlow
 from .asgi_http import _tls_extension, ASGI_SPEC_VERSION
 from .log import log_exception, exception_text
 from .validate import SendError
@@ -95,7 +96,7 @@ def _utf8(v, what):
         raise SendError('%s is not encodable as UTF-8 (lone surrogate?)' % what) from None
 
 
-class WebSocketScope:
+class WebSocketScope(CreditFlow):
     __slots__ = ('w', 'id', 'scope', 'events', 'waiter', 'uncredited', 'in_flight',
                  'credit_waiter', 'state', 'gone', 'end_event', 'task')
 
@@ -158,9 +159,7 @@ class WebSocketScope:
                 b = p['bytes']
                 self._deliver({'type': 'websocket.receive', 'bytes': b}, len(b))
         elif tag == T_CREDIT:
-            n = self.in_flight - p['bytes']
-            self.in_flight = n if n > 0 else 0
-            self._wake_sender()
+            self._on_credit(p['bytes'])
         elif tag == T_CONNECT:
             self._deliver({'type': 'websocket.connect'}, 0)
         elif tag == T_DISCONNECT:
@@ -172,23 +171,12 @@ class WebSocketScope:
         elif tag == T_RESPONSE_DONE:
             self._denied()
 
-    def _deliver(self, ev, nbytes):
-        w = self.waiter
-        if w is not None and not w.done():
-            self.waiter = None
-            self._account(nbytes)
-            w.set_result(ev)
-        else:
-            self.events.append((ev, nbytes))
-
     def _set_gone(self):
         self.gone = True
         self._wake_sender()
 
-    def _wake_sender(self):
-        cw = self.credit_waiter
-        if cw is not None and not cw.done():
-            cw.set_result(None)
+    def _stopped(self):
+        return self.gone
 
     def _denied(self):
         """The handshake ended without a connection; nothing more will come."""
@@ -214,18 +202,6 @@ class WebSocketScope:
             self._send_credit()
         fut = self.waiter = self.w.loop.create_future()
         return await fut
-
-    def _account(self, n):
-        if not n:
-            return
-        self.uncredited += n
-        if self.uncredited * 2 >= self.w.receive_window:
-            self._send_credit()
-
-    def _send_credit(self):
-        if not self.gone:
-            self.w.send_frame(codec.encode_credit(self.id, self.uncredited))
-        self.uncredited = 0
 
     # --- send --------------------------------------------------------------------------
 
@@ -307,15 +283,8 @@ class WebSocketScope:
         w = self.w
         if n > w.max_chunk:
             raise SendError("'websocket.send' message of %d bytes is over the frame limit (%d)" % (n, w.max_chunk))
-        window = w.send_window
-        # The gateway's rule: nothing more while sendWindow bytes or more are
-        # in flight; a message larger than the window goes when none are.
-        while self.in_flight and (self.in_flight + n > window or self.in_flight >= window):
-            fut = self.credit_waiter = w.loop.create_future()
-            await fut
-            self.credit_waiter = None
-            if self.gone:
-                return
+        if not await self._wait_window(n):
+            return
         if self.state != 'open':
             return      # closed while this send waited
         self.in_flight += n

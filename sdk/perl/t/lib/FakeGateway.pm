@@ -11,6 +11,7 @@ use File::Temp qw(tempfile);
 use FindBin;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time);
+use JSON::PP ();
 use PAGI::Gateway::Worker::Codec;
 
 our $DEADLINE = 20;
@@ -34,7 +35,7 @@ sub spawn {
         die "exec: $!";
     }
     close $wk;
-    return bless { fh => $gw, pid => $pid, in => '', queue => [], errfile => $errfile, next_scope => 10 }, $class;
+    return bless { fh => $gw, pid => $pid, in => '', queue => [], errfile => $errfile, next_scope => 10, seq => 100 }, $class;
 }
 
 sub pid { $_[0]{pid} }
@@ -70,6 +71,32 @@ sub recv {
 
 # Frames available right now (the worker wrote them in one go).
 sub queued { scalar @{ $_[0]{queue} } }
+
+# Sends a heartbeat and returns what the worker sent before echoing it: the
+# echo proves the worker's loop flushed everything it had.
+sub settle {
+    my ($self) = @_;
+    my $s = ++$self->{seq};
+    $self->send({ scope => 0, type => 'heartbeat', seq => $s });
+    my @before;
+    while (my $m = $self->recv) {
+        return \@before if $m->{type} eq 'heartbeat' && $m->{seq} == $s;
+        push @before, $m;
+    }
+    die 'EOF';
+}
+
+# The next message, which must be for scope $id. With skip_credit, credit
+# messages are skipped and their bytes added up in $self->{credited}{$id}.
+sub next_for {
+    my ($self, $id, %opt) = @_;
+    while (1) {
+        my $m = $self->recv // die "EOF waiting for scope $id";
+        die "expected a message for scope $id, got " . JSON::PP->new->canonical->encode($m) unless $m->{scope} == $id;
+        return $m unless $opt{skip_credit} && $m->{type} eq 'credit';
+        $self->{credited}{$id} += $m->{bytes};
+    }
+}
 
 sub welcome_defaults {
     return (protocolVersion => 1, workerId => 3, sendWindow => 65536, receiveWindow => 65536,

@@ -184,10 +184,14 @@ class Http1Harness {
   gateway::HttpSettings settings;
   FakeScopeOpener opener;
   std::vector<std::weak_ptr<gateway::http1::Connection>> connections;
+  // The server side's fds, to look at the kernel's receive queue (FIONREAD):
+  // bytes there are bytes the connection did not read.
+  std::vector<int> server_fds;
   int closed = 0;
 
  private:
   void adopt(boost::asio::generic::stream_protocol::socket s) {
+    server_fds.push_back(s.native_handle());
     auto c = gateway::http1::make_connection(
         std::move(s), settings, opener, [this] { ++closed; },
         // A WebSocket upgrade: the session is the connection from now on.

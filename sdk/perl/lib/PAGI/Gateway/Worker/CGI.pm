@@ -18,6 +18,7 @@ use strict;
 use warnings;
 use Future;
 use Future::AsyncAwait;
+use PAGI::Gateway::Worker::NoLifespan;
 use IO::Async::Process;
 use Config ();
 use POSIX ();
@@ -54,20 +55,9 @@ sub pagi_app {
     return sub { $self->_handle(@_) };
 }
 
-async sub _lifespan {
-    my ($receive, $send) = @_;
-    while (1) {
-        my $ev = await $receive->();
-        my $type = $ev->{type} // '';
-        if ($type eq 'lifespan.startup') { await $send->({ type => 'lifespan.startup.complete' }) }
-        elsif ($type eq 'lifespan.shutdown') { await $send->({ type => 'lifespan.shutdown.complete' }); return }
-        else { return }
-    }
-}
-
 sub _handle {
     my ($self, $scope, $receive, $send) = @_;
-    return _lifespan($receive, $send) if $scope->{type} eq 'lifespan';
+    return PAGI::Gateway::Worker::NoLifespan::run($receive, $send) if $scope->{type} eq 'lifespan';
     return Future->fail("pagi-worker-perl: CGI serves http only, not $scope->{type}\n") if $scope->{type} ne 'http';
     return $self->_serve($scope, $receive, $send);
 }

@@ -19,6 +19,7 @@ use strict;
 use warnings;
 use Future;
 use Future::AsyncAwait;
+use PAGI::Gateway::Worker::NoLifespan;
 use Scalar::Util qw(blessed reftype);
 use PAGI::Gateway::Worker::PSGI::Input;
 use PAGI::Gateway::Worker::PSGI::Writer;
@@ -54,22 +55,10 @@ sub _wait {
 
 sub _flush { $_[0]{worker} && $_[0]{worker}->flush }
 
-async sub _lifespan {
-    my ($receive, $send) = @_;
-    # PSGI has no lifespan: startup and shutdown succeed at once.
-    while (1) {
-        my $ev = await $receive->();
-        my $type = $ev->{type} // '';
-        if ($type eq 'lifespan.startup') { await $send->({ type => 'lifespan.startup.complete' }) }
-        elsif ($type eq 'lifespan.shutdown') { await $send->({ type => 'lifespan.shutdown.complete' }); return }
-        else { return }
-    }
-}
-
 sub _handle {
     my ($self, $scope, $receive, $send) = @_;
     my $type = $scope->{type};
-    return _lifespan($receive, $send) if $type eq 'lifespan';
+    return PAGI::Gateway::Worker::NoLifespan::run($receive, $send) if $type eq 'lifespan';
     return Future->fail("pagi-worker-perl: a PSGI app serves http only, not $type\n") if $type ne 'http';
     my $env = $self->env($scope, $receive);
     my $res = eval { $self->{app}->($env) };

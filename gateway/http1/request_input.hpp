@@ -1,0 +1,71 @@
+// The read side of an HTTP/1 connection: the read buffer and the request
+// codec over it. Reading waits (backpressure, never an error) while the
+// buffer is full (max_request_line + max_header_bytes + 4 bytes), or while
+// `max_pipelined` complete requests are buffered behind the one being
+// answered. Those are found by a second codec that parses ahead, each byte
+// once, and stops at that count. A data structure only: the connection
+// does the I/O.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "gateway/http1/request_codec.hpp"
+#include "gateway/http_settings.hpp"
+
+namespace pagi::gateway::http1 {
+
+class RequestInput {
+ public:
+  explicit RequestInput(const HttpSettings& settings);
+  RequestInput(const RequestInput&) = delete;
+  RequestInput& operator=(const RequestInput&) = delete;
+
+  std::size_t capacity() const { return cap_; }
+  // False when reading must wait: the buffer is full, or (`answering`: a
+  // request is being answered) max_pipelined complete requests wait behind it.
+  bool may_read(bool answering);
+  // Complete requests parsed ahead, behind the one being answered; never
+  // more than max_pipelined.
+  std::size_t pipelined() const { return ahead_ends_.size(); }
+  // Room for the next read, and the bytes it got.
+  boost::asio::mutable_buffer prepare() { return buf_.prepare(cap_ - buf_.size()); }
+  void commit(std::size_t n) { buf_.commit(n); }
+
+  // The codec's next event over the buffered bytes; what it used leaves
+  // the buffer. Body pieces (views into the buffer) are cut to `body_budget`.
+  RequestCodec::Event next(std::size_t body_budget);
+  const RequestCodec& codec() const { return codec_; }
+  // The current request is answered: the next one may be parsed.
+  void next_message() { codec_.next_message(); }
+
+  // Everything buffered leaves: for whoever takes the socket over.
+  std::string take_rest();
+  // Everything buffered is dropped (draining before a close).
+  void discard() { consume(buf_.size()); }
+
+ private:
+  std::string_view buffered() const;
+  void consume(std::size_t n);
+  void parse_ahead();
+
+  RequestCodec codec_;
+  std::size_t cap_;
+  boost::beast::flat_buffer buf_;
+
+  // Parsing ahead. Positions count bytes from the connection's first byte;
+  // the buffer starts at `consumed_`.
+  RequestCodec ahead_;
+  std::size_t max_ahead_;
+  std::uint64_t consumed_ = 0;
+  std::uint64_t ahead_pos_ = 0;           // where `ahead_` stopped
+  std::deque<std::uint64_t> ahead_ends_;  // ends of complete requests not yet consumed
+  bool ahead_failed_ = false;             // the main codec will report the error
+};
+
+}  // namespace pagi::gateway::http1

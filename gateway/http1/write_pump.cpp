@@ -1,0 +1,121 @@
+#include "gateway/http1/write_pump.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <string>
+
+namespace pagi::gateway::http1 {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// Exceptions never leave a handler: log and close (STYLE.md "avoid").
+template <class F>
+void WritePump::guarded(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    spdlog::error("http1 connection: {}", e.what());
+    host_.pump_failed(DisconnectReason::server_error);
+  }
+}
+
+void WritePump::schedule() {
+  if (posted_ || writing_) return;
+  posted_ = true;
+  asio::post(socket_.get_executor(), [this, owner = host_.pump_owner()] {
+    posted_ = false;
+    guarded([&] { run(); });
+  });
+}
+
+void WritePump::run() {
+  while (host_.pump_open() && !writing_ && !out_.empty()) {
+    auto& item = out_.front();
+    if (item.done()) {
+      complete_front();
+      continue;
+    }
+    if (item.is_file()) {
+      if (!send_file_part(item)) return;
+      continue;
+    }
+    writing_ = true;
+    out_.set_front_in_flight(true);
+    host_.pump_waiting();
+    socket_.async_write_some(
+        asio::buffer(item.data.data() + item.sent, item.data.size() - item.sent),
+        [this, owner = host_.pump_owner()](error_code ec, std::size_t n) {
+          guarded([&] { on_written(ec, n); });
+        });
+  }
+  if (out_.empty() && !writing_) host_.pump_idle();
+}
+
+void WritePump::on_written(error_code ec, std::size_t n) {
+  writing_ = false;
+  if (!host_.pump_open()) return;
+  if (ec) {
+    host_.pump_failed(DisconnectReason::write_error);
+    return;
+  }
+  out_.front().sent += n;
+  host_.pump_progress(n);
+  run();
+}
+
+bool WritePump::send_file_part(OutputItem& item) {
+  if (item.use_read_fallback) {
+    std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(item.file_left, chunk_)),
+                      '\0');
+    const auto got =
+        ::pread(item.fd, chunk.data(), chunk.size(), static_cast<off_t>(item.file_offset));
+    if (got <= 0) {  // the file shrank or failed: the response cannot be completed
+      host_.pump_failed(DisconnectReason::server_error);
+      return false;
+    }
+    chunk.resize(static_cast<std::size_t>(got));
+    item.file_offset += static_cast<std::uint64_t>(got);
+    item.file_left -= static_cast<std::uint64_t>(got);
+    out_.push_front_data(std::move(chunk));
+    return true;
+  }
+  off_t offset = static_cast<off_t>(item.file_offset);
+  const auto sent = ::sendfile(socket_.native_handle(), item.fd, &offset, item.file_left);
+  if (sent > 0) {
+    item.file_offset = static_cast<std::uint64_t>(offset);
+    item.file_left -= static_cast<std::uint64_t>(sent);
+    host_.pump_progress(static_cast<std::uint64_t>(sent));
+    return true;
+  }
+  if (sent < 0 && (errno == EINVAL || errno == ENOSYS)) {
+    item.use_read_fallback = true;
+    return true;
+  }
+  if (sent < 0 && (errno == EAGAIN || errno == EINTR)) {
+    writing_ = true;
+    host_.pump_waiting();
+    socket_.async_wait(
+        asio::socket_base::wait_write, [this, owner = host_.pump_owner()](error_code ec) {
+          writing_ = false;
+          if (ec) return guarded([&] { host_.pump_failed(DisconnectReason::write_error); });
+          guarded([&] { run(); });
+        });
+    return false;
+  }
+  // sent == 0 before the end: the file shrank under us.
+  host_.pump_failed(sent == 0 ? DisconnectReason::server_error : DisconnectReason::write_error);
+  return false;
+}
+
+void WritePump::complete_front() {
+  OutputItem item = out_.pop_front();
+  if (item.fd >= 0) ::close(item.fd);
+  host_.pump_item_done(std::move(item));
+}
+
+}  // namespace pagi::gateway::http1
