@@ -111,7 +111,7 @@ ListenAddress parse_listen_entry(const std::string& text, const std::string& bas
     bad("tls on a unix socket is not supported");
   // ALPN is what picks the protocol on TLS: one knob there, not two.
   if (address.tls && address.h2c_only)
-    bad("h2c: only is for cleartext listeners; for HTTP/2-only over TLS set tls.alpn: [h2]");
+    bad("h2c: only is for cleartext listeners; on TLS the protocol is chosen by ALPN (tls.alpn)");
   address.entry = text;
   return address;
 }

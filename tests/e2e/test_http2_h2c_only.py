@@ -2,14 +2,16 @@
 HTTP/2 with prior knowledge and nothing else. A connection whose first
 bytes are not the client preface gets GOAWAY PROTOCOL_ERROR and a close,
 never an HTTP/1 answer; a prior-knowledge client is served; a default
-listener next to it still serves both."""
+listener next to it still serves both. And the reverse, `h2c: false`:
+HTTP/1.1 only, no upgrade, no prior knowledge."""
 import socket
+import subprocess
 
 import pytest
 
 from conftest import EVENT_TIMEOUT
 from h2client import H2Client
-from h2tls import RawH2, write_config, curl_json, need, frame, GOAWAY, SETTINGS
+from h2tls import RawH2, write_config, curl_json, need, frame, GOAWAY, PREFACE, SETTINGS
 
 PROTOCOL_ERROR = 1
 
@@ -97,4 +99,17 @@ def test_default_listener_still_serves_both(gw):
     assert curl_json("--http2-prior-knowledge", f"http://127.0.0.1:{port}/h2scope")["http_version"] == "2"
     c = raw(port, b"GET /h2scope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert received_until_close(c).startswith(b"HTTP/1.1 200")
+    c.close()
+
+
+def test_h2c_false_is_http1_only(start_gateway, tmp_path, channel):
+    need("curl")
+    gw = start_gateway(config=write_config(tmp_path, ["{address: \"127.0.0.1:0\", h2c: false}"], env=channel.env))
+    # Upgrade: h2c is not taken: the request is served as HTTP/1.1.
+    out = subprocess.run(["curl", "-s", "-i", "--http2", f"http://127.0.0.1:{gw.port}/h2scope"],
+                         stdout=subprocess.PIPE, timeout=EVENT_TIMEOUT, check=True).stdout
+    assert out.startswith(b"HTTP/1.1 200") and b"101 Switching" not in out
+    # The prior-knowledge preface is an HTTP/1 error, not the server's SETTINGS.
+    c = raw(gw.port, PREFACE + frame(SETTINGS, 0, 0))
+    assert received_until_close(c).startswith(b"HTTP/1.1 4")
     c.close()
