@@ -124,7 +124,7 @@ struct Gateway::Impl {
           apply_edge(addr.text());
           bound.push_back("unix:" + addr.path);
         } else {
-          auto url = url_of(listener->listen_tcp(addr.host, addr.port, addr.tls, addr.h2c));
+          auto url = url_of(listener->listen_tcp(addr.host, addr.port, addr.tls, addr.h2c, addr.h2c_only));
           apply_edge(addr.text());
           bound.push_back(addr.tls ? "https" + url.substr(4) : url);
         }

@@ -38,6 +38,7 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
     std::string unix_path;   // removed at close
     std::shared_ptr<tls::TlsContext> tls;  // TLS listener: one context for all
     bool h2c = false;        // cleartext: HTTP/2 prior knowledge and Upgrade: h2c
+    bool h2c_only = false;   // cleartext: HTTP/2 prior knowledge, never HTTP/1
     EdgeHooks edge;          // gateway/edge: own opener, PROXY header, connection access
   };
 
@@ -136,7 +137,8 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
       tls::TlsServices services{&settings, &opener, observer, a.tls, http2_over_tls(opener)};
       conn = tls::make_tls_connection(std::move(socket), services, on_closed, on_handover);
     } else if (a.h2c) {
-      conn = http2::make_cleartext_connection(std::move(socket), settings, opener, on_closed, on_handover, observer);
+      conn = http2::make_cleartext_connection(std::move(socket), settings, opener, on_closed, on_handover, observer,
+                                              a.h2c_only);
     } else {
       conn = http1::make_connection(std::move(socket), settings, opener, on_closed, on_handover, observer);
     }
@@ -218,11 +220,13 @@ asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint1
 }
 
 asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint16_t port,
-                                             const std::optional<tls::TlsSettings>& tls, bool h2c) {
+                                             const std::optional<tls::TlsSettings>& tls, bool h2c,
+                                             bool h2c_only) {
   auto context = tls ? std::make_shared<tls::TlsContext>(*tls) : nullptr;  // throws on bad files
   const auto endpoint = listen_tcp(host, port);
   impl_->acceptors.back()->tls = std::move(context);
-  impl_->acceptors.back()->h2c = h2c && !tls;
+  impl_->acceptors.back()->h2c = (h2c || h2c_only) && !tls;
+  impl_->acceptors.back()->h2c_only = h2c_only && !tls;
   return endpoint;
 }
 

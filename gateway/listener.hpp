@@ -52,9 +52,11 @@ class Listener {
   // The same with a protocol choice (gateway/tls/, gateway/http2/): TLS with
   // ALPN h2/http1.1 when `tls` is set (its files are read now: throws on a
   // bad certificate), else cleartext with HTTP/2 prior knowledge and
-  // Upgrade: h2c when `h2c`.
+  // Upgrade: h2c when `h2c`; `h2c_only` (cleartext): HTTP/2 prior knowledge
+  // only, no HTTP/1 answer to anything.
   boost::asio::ip::tcp::endpoint listen_tcp(const std::string& host, std::uint16_t port,
-                                            const std::optional<tls::TlsSettings>& tls, bool h2c);
+                                            const std::optional<tls::TlsSettings>& tls, bool h2c,
+                                            bool h2c_only = false);
   // Certificate reload (SIGHUP): every TLS listener re-reads its cert, key
   // and client_ca; new handshakes use them, open connections keep theirs.
   // Returns the errors, one per failed listener (which keeps its old

@@ -28,6 +28,9 @@ struct ListenAddress {
   // Upgrade: h2c) is accepted. `entry` keeps the map's text for the summary.
   std::optional<tls::TlsSettings> tls;
   bool h2c = true;
+  // `h2c: only`: cleartext HTTP/2 with prior knowledge and nothing else; a
+  // connection not starting with the client preface gets GOAWAY.
+  bool h2c_only = false;
   std::string entry;
 };
 

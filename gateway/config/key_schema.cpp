@@ -104,7 +104,7 @@ KeyDef listen_key() {
   KeyDef key = make_key("listen", KeyLevel::top, KeyType::listen_list, "Where to accept clients: host:port, [ipv6]:port or unix:/path; one or a list. "
                     "\":port\" means every IPv4 interface; a relative unix path starts at the config file's "
                     "directory. An entry may be a map {address, tls: {cert, key, client_ca, verify_client, "
-                    "min_version, ciphers, alpn}, h2c} (docs/configuration.md, TLS listeners).");
+                    "min_version, ciphers, alpn}, h2c: true|false|only} (docs/configuration.md, TLS listeners).");
   key.set = [](ConfigTarget& t, const KeyValue& v) {
     const auto& texts = std::get<std::vector<std::string>>(v);
     if (texts.empty()) throw KeyValueError("expected at least one address, got an empty list");

@@ -1,5 +1,5 @@
 // parse_listen_entry (declared in config.hpp): the map form of a `listen`
-// entry, `{address: HOST:PORT, tls: {...}, h2c: bool}`. The loader hands it
+// entry, `{address: HOST:PORT, tls: {...}, h2c: true|false|only}`. The loader hands it
 // over as flow YAML text so the listen key keeps one value type.
 #include <filesystem>
 #include <set>
@@ -23,6 +23,21 @@ bool boolean(const YAML::Node& node, const std::string& name) {
   if (text == "true" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "no" || text == "off") return false;
   bad(name + ": expected true or false, got \"" + text + "\"");
+}
+
+// `h2c`: a boolean (HTTP/1 with or without cleartext HTTP/2) or `only`.
+void h2c_mode(const YAML::Node& node, ListenAddress& address) {
+  if (node.IsScalar() && node.Scalar() == "only") {
+    address.h2c = true;
+    address.h2c_only = true;
+    return;
+  }
+  static const std::set<std::string> words = {"true", "false", "yes", "no", "on", "off"};
+  if (!node.IsScalar() || !words.count(node.Scalar()))
+    bad("h2c: expected true, false or only, got \"" + (node.IsScalar() ? node.Scalar() : std::string("a collection")) +
+        "\"");
+  address.h2c = boolean(node, "h2c");
+  address.h2c_only = false;
 }
 
 std::string file_path(const YAML::Node& node, const std::string& name, const std::string& base_dir) {
@@ -89,11 +104,14 @@ ListenAddress parse_listen_entry(const std::string& text, const std::string& bas
     const auto name = it->first.Scalar();
     if (name == "address") continue;
     if (name == "tls") address.tls = parse_tls(it->second, base_dir);
-    else if (name == "h2c") address.h2c = boolean(it->second, "h2c");
+    else if (name == "h2c") h2c_mode(it->second, address);
     else bad("unknown key \"" + name + "\" (address, tls, h2c)");
   }
   if (address.tls && address.kind == ListenAddress::Kind::unix_socket)
     bad("tls on a unix socket is not supported");
+  // ALPN is what picks the protocol on TLS: one knob there, not two.
+  if (address.tls && address.h2c_only)
+    bad("h2c: only is for cleartext listeners; on TLS the protocol is chosen by ALPN (tls.alpn)");
   address.entry = text;
   return address;
 }

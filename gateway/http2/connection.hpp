@@ -60,10 +60,13 @@ std::shared_ptr<http1::Connection> start_upgraded_connection(http1::StreamSocket
 
 // A cleartext listener's connection: looks at the first bytes (without
 // consuming them) and starts HTTP/2 on the client preface, HTTP/1 otherwise.
+// `http2_only` (`h2c: only`): every connection that sends a byte is HTTP/2,
+// so a wrong preface is a connection error (GOAWAY PROTOCOL_ERROR).
 std::shared_ptr<http1::Connection> make_cleartext_connection(http1::StreamSocket socket, const HttpSettings& settings,
                                                              workers::ScopeOpener& opener,
                                                              std::function<void()> on_closed,
                                                              http1::HandoverCallback on_handover,
-                                                             observability::ExchangeObserver* observer);
+                                                             observability::ExchangeObserver* observer,
+                                                             bool http2_only = false);
 
 }  // namespace pagi::gateway::http2

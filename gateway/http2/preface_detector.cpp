@@ -3,7 +3,9 @@
 // connection gets its socket untouched. The client preface starts with
 // "PRI " and no HTTP/1 method does (PROPFIND differs at the third byte), so
 // four bytes decide; a client that sends fewer than four in its first
-// segment is taken for HTTP/1.
+// segment is taken for HTTP/1. With `h2c: only` nothing is taken for HTTP/1:
+// the bytes go to the HTTP/2 session, which answers a wrong preface with
+// GOAWAY PROTOCOL_ERROR and closes (RFC 9113 3.4).
 #include <sys/socket.h>
 
 #include <boost/asio/steady_timer.hpp>
@@ -23,14 +25,15 @@ class PrefaceDetector final : public http1::Connection, public std::enable_share
  public:
   PrefaceDetector(http1::StreamSocket socket, const HttpSettings& settings, workers::ScopeOpener& opener,
                   std::function<void()> on_closed, http1::HandoverCallback on_handover,
-                  observability::ExchangeObserver* observer)
+                  observability::ExchangeObserver* observer, bool http2_only)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         settings_(settings),
         opener_(opener),
         on_closed_(std::move(on_closed)),
         on_handover_(std::move(on_handover)),
-        observer_(observer) {}
+        observer_(observer),
+        http2_only_(http2_only) {}
 
   void start() override {
     timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.header_timeout));
@@ -66,9 +69,11 @@ class PrefaceDetector final : public http1::Connection, public std::enable_share
     const ssize_t n = ::recv(socket_.native_handle(), peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
     if (n <= 0) {
       // EOF or error: HTTP/1 reports it the usual way (silent close).
+      if (http2_only_) return close_now();
       return hand_to_http1();
     }
-    if (static_cast<std::size_t>(n) == preface_start.size() && std::string_view(peek, 4) == preface_start) {
+    if (http2_only_ ||
+        (static_cast<std::size_t>(n) == preface_start.size() && std::string_view(peek, 4) == preface_start)) {
       open_ = false;
       auto conn = start_cleartext_connection(std::move(socket_), {}, settings_, opener_, std::move(on_closed_),
                                              observer_);
@@ -104,6 +109,7 @@ class PrefaceDetector final : public http1::Connection, public std::enable_share
   std::function<void()> on_closed_;
   http1::HandoverCallback on_handover_;
   observability::ExchangeObserver* observer_;
+  bool http2_only_;
   bool open_ = true;
 };
 
@@ -113,9 +119,10 @@ std::shared_ptr<http1::Connection> make_cleartext_connection(http1::StreamSocket
                                                              workers::ScopeOpener& opener,
                                                              std::function<void()> on_closed,
                                                              http1::HandoverCallback on_handover,
-                                                             observability::ExchangeObserver* observer) {
+                                                             observability::ExchangeObserver* observer,
+                                                             bool http2_only) {
   return std::make_shared<PrefaceDetector>(std::move(socket), settings, opener, std::move(on_closed),
-                                           std::move(on_handover), observer);
+                                           std::move(on_handover), observer, http2_only);
 }
 
 }  // namespace pagi::gateway::http2

@@ -69,6 +69,24 @@ TEST_F(ListenEntry, H2cCanBeTurnedOff) {
   EXPECT_FALSE(c.listen[0].tls);
 }
 
+TEST_F(ListenEntry, H2cOnly) {
+  const auto c = parse("  - {address: 127.0.0.1:8080, h2c: only}\n");
+  EXPECT_TRUE(c.listen[0].h2c);
+  EXPECT_TRUE(c.listen[0].h2c_only);
+  const auto d = parse("  - {address: 127.0.0.1:8080, h2c: true}\n  - 127.0.0.1:8081\n");
+  EXPECT_FALSE(d.listen[0].h2c_only);
+  EXPECT_FALSE(d.listen[1].h2c_only);
+}
+
+TEST_F(ListenEntry, H2cErrorsNameTheFileAndLine) {
+  const auto bad_word = error("  - 127.0.0.1:0\n  - {address: 127.0.0.1:8080, h2c: http3}\n");
+  EXPECT_NE(bad_word.find("h2c: expected true, false or only, got \"http3\""), std::string::npos) << bad_word;
+  EXPECT_NE(bad_word.find("gateway.yaml:"), std::string::npos) << bad_word;
+  EXPECT_NE(error("  - {address: 127.0.0.1:8080, h2c: [only]}\n").find("h2c: expected"), std::string::npos);
+  const auto on_tls = error("  - {address: 127.0.0.1:1, tls: {cert: cert.pem, key: key.pem}, h2c: only}\n");
+  EXPECT_NE(on_tls.find("h2c: only is for cleartext listeners"), std::string::npos) << on_tls;
+}
+
 TEST_F(ListenEntry, TwoEphemeralPortsAreAllowed) {
   EXPECT_EQ(parse("  - 127.0.0.1:0\n  - {address: 127.0.0.1:0, h2c: false}\n").listen.size(), 2u);
   EXPECT_NE(error("  - 127.0.0.1:80\n  - 127.0.0.1:80\n").find("listed twice"), std::string::npos);
