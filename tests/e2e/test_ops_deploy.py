@@ -190,3 +190,14 @@ def test_dockerfile_stages_user_healthcheck_and_runtime_libraries():
     with open(os.path.join(DEPLOY, "docker", "gateway.yaml")) as f:
         cfg = yaml.safe_load(f)
     assert port_of(cfg["admin"]["listen"]) == 9901
+
+
+def test_configmap_gateway_yaml_passes_check_config(manifests, tmp_path):
+    # The ConfigMap's gateway.yaml is what the sidecar runs: the real binary
+    # must accept it (an unknown or misspelt key would crash-loop the pod).
+    path = tmp_path / "gateway.yaml"
+    path.write_text(manifests["configmap"]["data"]["gateway.yaml"])
+    done = subprocess.run([GATEWAY, "--check-config", "--config", str(path)], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pool app: attach /run/pagi/app.sock" in done.stdout + done.stderr
