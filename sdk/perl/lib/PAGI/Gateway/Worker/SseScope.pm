@@ -148,7 +148,7 @@ sub _start {
     $self->{state} = 'streaming';
     $self->{started} = 1;
     my $f = $self->_queue({ type => 'sseStart', status => $status, headers => $headers }, 0);
-    if (my $k = delete $self->{early_keepalive}) { $self->_queue($k, 0) }
+    $self->_release_keepalive;
     return $f;
 }
 
@@ -185,12 +185,8 @@ sub _keepalive {
     my $wire = { type => 'sseKeepalive', intervalMs => $SV->can('seconds_to_ms')->($type, 'interval', $ev->{interval}),
                  comment => _text_field($type, 'comment', $ev->{comment} // '', 1) };
     die "pagi-worker-perl: $type after sse.close\n" if $self->{state} eq 'closed';
-    if ($self->{state} eq 'new') {
-        # Comments need a started stream: keep the last setting until sse.start.
-        $self->{early_keepalive} = $wire;
-        return Future->done;
-    }
-    return $self->_queue($wire, 0);
+    # Comments need a started stream: keep the last setting until sse.start.
+    return $self->_keepalive_wire($wire, $self->{state} eq 'new');
 }
 
 sub _close {

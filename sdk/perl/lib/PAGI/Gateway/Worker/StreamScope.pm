@@ -184,6 +184,22 @@ sub _queue {
     return Future->done;
 }
 
+# A keepalive setting before the stream (sse) or connection (websocket) is
+# open is held, the last one winning, until _release_keepalive sends it.
+sub _keepalive_wire {
+    my ($self, $wire, $hold) = @_;
+    if ($hold) {
+        $self->{early_keepalive} = $wire;
+        return Future->done;
+    }
+    return $self->_queue($wire, 0);
+}
+
+sub _release_keepalive {
+    my ($self) = @_;
+    if (my $k = delete $self->{early_keepalive}) { $self->_queue($k, 0) }
+}
+
 # An http.response-style body (the sse decline, the websocket denial) cut
 # into frames under the gateway's size limit; $counted: its bytes count
 # against the send window. Returns the last frame's future.

@@ -107,8 +107,7 @@ sub _accept {
     }
     $self->{state} = 'open';
     my $f = $self->_queue(\%wire, 0);
-    # A keepalive the app asked for during the handshake starts now.
-    if (my $k = delete $self->{early_keepalive}) { $self->_queue($k, 0) }
+    $self->_release_keepalive;    # one asked for during the handshake starts now
     return $f;
 }
 
@@ -162,12 +161,8 @@ sub _keepalive {
     my $wire = { type => 'websocketKeepalive', intervalMs => $SV->can('seconds_to_ms')->($type, 'interval', $ev->{interval}),
                  timeoutMs => defined $ev->{timeout} ? $SV->can('seconds_to_ms')->($type, 'timeout', $ev->{timeout}) : 0 };
     die "pagi-worker-perl: websocket.keepalive after websocket.http.response.start\n" if $self->{state} eq 'denying';
-    if ($self->{state} eq 'connecting') {
-        # Pings need an open connection: remember the last setting until accept.
-        $self->{early_keepalive} = $wire;
-        return Future->done;
-    }
-    return $self->_queue($wire, 0);
+    # Pings need an open connection: remember the last setting until accept.
+    return $self->_keepalive_wire($wire, $self->{state} eq 'connecting');
 }
 
 sub _deny_start {
