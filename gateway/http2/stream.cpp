@@ -12,6 +12,7 @@
 #include "gateway/http1/response_head.hpp"
 #include "gateway/observability/request_id.hpp"
 #include "gateway/sse/detection.hpp"
+#include "gateway/sse/response_fields.hpp"
 #include "gateway/sse/stream.hpp"
 #include "gateway/websocket/handshake.hpp"
 
@@ -412,18 +413,7 @@ bool Stream::sse_streaming() const {
 
 void Stream::on_sse_start(std::uint16_t status, std::span<const workers::HeaderView> headers) {
   if (!sink_ || !sse_ || phase_ != Phase::waiting) return;
-  // The fields an event stream needs, when the app did not set them; the
-  // body is never sized.
-  std::vector<workers::HeaderView> all;
-  bool has_type = false, has_cache = false;
-  for (const auto& h : headers) {
-    if (h.name == "content-length") continue;
-    has_type = has_type || h.name == "content-type";
-    has_cache = has_cache || h.name == "cache-control";
-    all.push_back(h);
-  }
-  if (!has_type) all.push_back({"content-type", "text/event-stream"});
-  if (!has_cache) all.push_back({"cache-control", "no-cache"});
+  const auto all = sse::response_fields(headers);
   phase_ = Phase::streaming;
   head_method_ = false;  // a stream has a body whatever the method
   trailers_expected_ = false;
