@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "gateway/deadline_timer.hpp"
+#include "gateway/guarded.hpp"
 #include "gateway/http1/connection.hpp"
 #include "gateway/http1/date_cache.hpp"
 #include "gateway/http1/exchange.hpp"
@@ -75,15 +76,11 @@ class Http1Connection final : public Connection,
   std::uint32_t retry_after_seconds() const override { return settings_.retry_after_seconds; }
 
  private:
-  // Exceptions never leave a handler: log and close (STYLE.md "avoid").
+  // Exceptions never leave a handler: log and close (gateway/guarded.hpp).
   template <class F>
   void guarded(F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      spdlog::error("http1 connection: {}", e.what());
-      close_socket(DisconnectReason::server_error);
-    }
+    gateway::guarded("http1 connection", std::forward<F>(f),
+                     [this] { close_socket(DisconnectReason::server_error); });
   }
 
   void set_state(ConnectionState to);

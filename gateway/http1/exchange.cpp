@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/sse/response_fields.hpp"
 #include "gateway/sse/stream.hpp"
 
 namespace pagi::gateway::http1 {
@@ -247,18 +248,8 @@ bool Exchange::sse_streaming() const {
 
 void Exchange::on_sse_start(std::uint16_t status, std::span<const workers::HeaderView> headers) {
   if (!sink_ || !sse_ || phase_ != Phase::waiting) return;
-  // The headers an event stream needs, when the app did not set them; the
-  // body is always chunked (or close-delimited for HTTP/1.0), never sized.
-  std::vector<workers::HeaderView> all;
-  bool has_type = false, has_cache = false;
-  for (const auto& h : headers) {
-    if (h.name == "content-length") continue;
-    has_type = has_type || h.name == "content-type";
-    has_cache = has_cache || h.name == "cache-control";
-    all.push_back(h);
-  }
-  if (!has_type) all.push_back({"content-type", "text/event-stream"});
-  if (!has_cache) all.push_back({"cache-control", "no-cache"});
+  // The body is always chunked (or close-delimited for HTTP/1.0), never sized.
+  const auto all = sse::response_fields(headers);
   auto ctx = sink_->response_context();
   if (request_.expect_continue && !continue_sent_ && !request_complete_) ctx.must_close = true;
   ctx.head_method = false;  // a stream has a body whatever the method

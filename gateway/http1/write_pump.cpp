@@ -9,19 +9,17 @@
 #include <cerrno>
 #include <string>
 
+#include "gateway/guarded.hpp"
+
 namespace pagi::gateway::http1 {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// Exceptions never leave a handler: log and close (STYLE.md "avoid").
+// Exceptions never leave a handler: log and close (gateway/guarded.hpp).
 template <class F>
 void WritePump::guarded(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    spdlog::error("http1 connection: {}", e.what());
-    host_.pump_failed(DisconnectReason::server_error);
-  }
+  gateway::guarded("http1 connection", std::forward<F>(f),
+                   [this] { host_.pump_failed(DisconnectReason::server_error); });
 }
 
 void WritePump::schedule() {

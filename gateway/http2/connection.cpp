@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/guarded.hpp"
 #include "gateway/http1/peer_info.hpp"
 #include "gateway/http2/session.hpp"
 #include "gateway/http2/stream.hpp"
@@ -225,14 +226,11 @@ class Http2Connection final : public http1::Connection,
   }
 
  private:
+  // Exceptions never leave a handler: log and close (gateway/guarded.hpp).
   template <class F>
   void guarded(F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      spdlog::error("http2 connection: {}", e.what());
-      close(DisconnectReason::server_error);
-    }
+    gateway::guarded("http2 connection", std::forward<F>(f),
+                     [this] { close(DisconnectReason::server_error); });
   }
 
   void set_state(ConnectionState to) {

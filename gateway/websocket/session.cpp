@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/deadline_timer.hpp"
+#include "gateway/guarded.hpp"
 #include "gateway/observability/exchange_recorder.hpp"
 #include "gateway/websocket/frame_codec.hpp"
 #include "gateway/websocket/handshake.hpp"
@@ -207,15 +208,13 @@ class Session final : public http1::Connection,
   }
 
  private:
+  // Exceptions never leave a handler: log and close (gateway/guarded.hpp).
   template <class F>
   void guarded(F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      spdlog::error("websocket session: {}", e.what());
+    gateway::guarded("websocket session", std::forward<F>(f), [this] {
       abnormal(DisconnectReason::server_error);
       close_socket();
-    }
+    });
   }
 
   void set_state(SessionState to) {

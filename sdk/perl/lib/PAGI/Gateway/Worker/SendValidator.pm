@@ -6,10 +6,11 @@ package PAGI::Gateway::Worker::SendValidator;
 # an exception instead of costing the worker its connection.
 #
 # Missing or mistyped fields and unknown types raise; extra fields are
-# ignored. Each validator returns (wire message, body byte count).
+# ignored. Each validator returns (wire message, body byte count). The sse
+# and websocket scopes use its field checks (headers, status, bytes, seconds).
 use strict;
 use warnings;
-use Scalar::Util qw(reftype blessed);
+use Scalar::Util qw(reftype blessed looks_like_number);
 use File::Spec;
 
 our $TOKEN = qr/\A[!#\$%&'*+\-.^_`|~0-9A-Za-z]+\z/;
@@ -23,6 +24,30 @@ sub _err { die "pagi-worker-perl: invalid $_[0] event: $_[1]\n" }
 sub _int {
     my ($v) = @_;
     return defined $v && !ref $v && $v =~ /\A-?\d+\z/;
+}
+
+# A response status (http.response.start, sse.start, the sse and websocket
+# http.response denials) -> its number, or raises.
+sub status {
+    my ($type, $status) = @_;
+    _err($type, 'status is required') unless defined $status;
+    _err($type, 'status must be an integer') unless _int($status);
+    _err($type, "status $status is outside 200..599") if $status < 200 || $status > 599;
+    return $status + 0;
+}
+
+# Seconds (sse and websocket keepalive) -> whole milliseconds as the wire's
+# 32-bit field carries them; a positive value never rounds to 0 (off).
+my $MAX_MS = 0xffffffff;
+
+sub seconds_to_ms {
+    my ($type, $key, $v) = @_;
+    _err($type, "$key must be a non-negative number of seconds")
+        unless defined $v && !ref $v && looks_like_number($v) && $v >= 0 && $v == $v;
+    my $ms = int($v * 1000 + 0.5);
+    $ms = 1 if $ms == 0 && $v > 0;
+    _err($type, "$key is too large") if $ms > $MAX_MS;
+    return $ms;
 }
 
 sub _bytes {
@@ -71,11 +96,7 @@ sub headers {
 sub response_start {
     my ($ev) = @_;
     my $type = 'http.response.start';
-    my $status = $ev->{status};
-    _err($type, 'status is required') unless defined $status;
-    _err($type, 'status must be an integer') unless _int($status);
-    _err($type, "status $status is outside 200..599") if $status < 200 || $status > 599;
-    return ({ type => 'httpResponseStart', status => $status + 0,
+    return ({ type => 'httpResponseStart', status => status($type, $ev->{status}),
               headers => headers($type, $ev->{headers}), trailers => $ev->{trailers} ? 1 : 0 }, 0);
 }
 

@@ -17,11 +17,9 @@ use strict;
 use warnings;
 use parent 'PAGI::Gateway::Worker::StreamScope';
 use Future;
-use Scalar::Util qw(looks_like_number);
 use PAGI::Gateway::Worker::SendValidator;
 
 my $SV = 'PAGI::Gateway::Worker::SendValidator';
-my $MAX_MS = 0xffffffff;
 
 sub new {
     my ($class, %args) = @_;
@@ -49,7 +47,7 @@ sub _receive {
     return $self->SUPER::_receive;
 }
 
-sub _err { die "pagi-worker-perl: invalid $_[0] event: $_[1]\n" }
+*_err = \&PAGI::Gateway::Worker::SendValidator::_err;
 
 # --- gateway -> app ---------------------------------------------------------------------
 
@@ -75,15 +73,12 @@ sub _translate {
     return;
 }
 
-sub _after_end_event { $_[0]{end_event} }
-
 # The stream ended from this side: nothing more will come, so a waiting or
 # later $receive gets sse.disconnect (with the close reason when given).
 sub _ended {
     my ($self) = @_;
     return if $self->{end_event};
-    my $ev = $self->{end_event} = { type => 'sse.disconnect', reason => $self->{close_reason} || 'server_shutdown' };
-    $self->_deliver({%$ev}, 0) if @{ $self->{waiters} };
+    $self->_end_with({ type => 'sse.disconnect', reason => $self->{close_reason} || 'server_shutdown' });
 }
 
 # --- app -> gateway ----------------------------------------------------------------------
@@ -148,14 +143,12 @@ sub _text_field {
 sub _start {
     my ($self, $ev) = @_;
     my $type = 'sse.start';
-    my $status = $ev->{status} // 200;
-    _err($type, 'status must be an integer') unless $SV->can('_int')->($status);
-    _err($type, "status $status is outside 200..599") if $status < 200 || $status > 599;
+    my $status = $SV->can('status')->($type, $ev->{status} // 200);
     my $headers = $SV->can('headers')->($type, $ev->{headers});
     $self->{state} = 'streaming';
     $self->{started} = 1;
-    my $f = $self->_queue({ type => 'sseStart', status => $status + 0, headers => $headers }, 0);
-    if (my $k = delete $self->{early_keepalive}) { $self->_queue($k, 0) }
+    my $f = $self->_queue({ type => 'sseStart', status => $status, headers => $headers }, 0);
+    $self->_release_keepalive;
     return $f;
 }
 
@@ -186,28 +179,14 @@ sub _comment {
     return $self->_queue({ type => 'sseComment', text => $comment }, 0);
 }
 
-sub _seconds_to_ms {
-    my ($type, $key, $v) = @_;
-    _err($type, "$key must be a non-negative number of seconds")
-        unless defined $v && !ref $v && looks_like_number($v) && $v >= 0 && $v == $v;
-    my $ms = int($v * 1000 + 0.5);
-    $ms = 1 if $ms == 0 && $v > 0;
-    _err($type, "$key is too large") if $ms > $MAX_MS;
-    return $ms;
-}
-
 sub _keepalive {
     my ($self, $ev) = @_;
     my $type = 'sse.keepalive';
-    my $wire = { type => 'sseKeepalive', intervalMs => _seconds_to_ms($type, 'interval', $ev->{interval}),
+    my $wire = { type => 'sseKeepalive', intervalMs => $SV->can('seconds_to_ms')->($type, 'interval', $ev->{interval}),
                  comment => _text_field($type, 'comment', $ev->{comment} // '', 1) };
     die "pagi-worker-perl: $type after sse.close\n" if $self->{state} eq 'closed';
-    if ($self->{state} eq 'new') {
-        # Comments need a started stream: keep the last setting until sse.start.
-        $self->{early_keepalive} = $wire;
-        return Future->done;
-    }
-    return $self->_queue($wire, 0);
+    # Comments need a started stream: keep the last setting until sse.start.
+    return $self->_keepalive_wire($wire, $self->{state} eq 'new');
 }
 
 sub _close {
@@ -225,14 +204,11 @@ sub _close {
 sub _decline_start {
     my ($self, $ev) = @_;
     my $type = 'sse.http.response.start';
-    my $status = $ev->{status};
-    _err($type, 'status is required') unless defined $status;
-    _err($type, 'status must be an integer') unless $SV->can('_int')->($status);
-    _err($type, "status $status is outside 200..599") if $status < 200 || $status > 599;
+    my $status = $SV->can('status')->($type, $ev->{status});
     my $headers = $SV->can('headers')->($type, $ev->{headers});
     $self->{state} = 'declining';
     $self->{declined} = 1;
-    return $self->_queue({ type => 'sseHttpResponseStart', status => $status + 0, headers => $headers }, 0);
+    return $self->_queue({ type => 'sseHttpResponseStart', status => $status, headers => $headers }, 0);
 }
 
 sub _decline_body {
@@ -240,15 +216,8 @@ sub _decline_body {
     my $type = 'sse.http.response.body';
     my $body = $SV->can('_bytes')->($type, 'body', $ev->{body} // '');
     my $more = $ev->{more} ? 1 : 0;
-    my $max = $self->_max_payload;
-    my $f;
-    # A decline is an ordinary response: its body counts against the send
-    # window, and a frame must stay under the gateway's size limit.
-    for (my $off = 0; $off < length($body) || !defined $f; $off += $max) {
-        my $chunk = substr($body, $off, $max);
-        my $last = $off + $max >= length $body;
-        $f = $self->_queue({ type => 'sseHttpResponseBody', body => $chunk, more => $last ? $more : 1 }, length $chunk);
-    }
+    # A decline is an ordinary response: its body counts against the send window.
+    my $f = $self->_queue_body('sseHttpResponseBody', $body, $more, 1);
     unless ($more) {
         $self->{state} = 'closed';
         $self->_ended;

@@ -140,8 +140,18 @@ sub _receive {
     return $f;
 }
 
-# What $receive returns once nothing more can come (subclasses).
-sub _after_end_event { undef }
+# What $receive returns once nothing more can come: the end event a
+# subclass set (the disconnect, or the one _end_with made).
+sub _after_end_event { $_[0]{end_event} }
+
+# The scope ended from this side (sse stream closed, websocket denied): no
+# disconnect will come from the gateway, so a waiting or later $receive gets
+# $ev.
+sub _end_with {
+    my ($self, $ev) = @_;
+    $self->{end_event} = $ev;
+    $self->_deliver({%$ev}, 0) if @{ $self->{waiters} };
+}
 
 # Bytes the app took count toward credit, returned at half the window.
 sub _account {
@@ -172,6 +182,37 @@ sub _queue {
     }
     $self->_emit($wire, $bytes);
     return Future->done;
+}
+
+# A keepalive setting before the stream (sse) or connection (websocket) is
+# open is held, the last one winning, until _release_keepalive sends it.
+sub _keepalive_wire {
+    my ($self, $wire, $hold) = @_;
+    if ($hold) {
+        $self->{early_keepalive} = $wire;
+        return Future->done;
+    }
+    return $self->_queue($wire, 0);
+}
+
+sub _release_keepalive {
+    my ($self) = @_;
+    if (my $k = delete $self->{early_keepalive}) { $self->_queue($k, 0) }
+}
+
+# An http.response-style body (the sse decline, the websocket denial) cut
+# into frames under the gateway's size limit; $counted: its bytes count
+# against the send window. Returns the last frame's future.
+sub _queue_body {
+    my ($self, $type, $body, $more, $counted) = @_;
+    my $max = $self->_max_payload;
+    my $f;
+    for (my $off = 0; $off < length($body) || !defined $f; $off += $max) {
+        my $chunk = substr($body, $off, $max);
+        my $last = $off + $max >= length $body;
+        $f = $self->_queue({ type => $type, body => $chunk, more => $last ? $more : 1 }, $counted ? length $chunk : 0);
+    }
+    return $f;
 }
 
 sub _emit {

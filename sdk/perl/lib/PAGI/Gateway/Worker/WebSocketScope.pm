@@ -17,14 +17,12 @@ use strict;
 use warnings;
 use parent 'PAGI::Gateway::Worker::StreamScope';
 use Future;
-use Scalar::Util qw(looks_like_number);
 use PAGI::Gateway::Worker::SendValidator;
 
 my $SV = 'PAGI::Gateway::Worker::SendValidator';
 my $EXT = 'websocket.http.response';
 # Largest reason a close frame carries (125 bytes of payload minus the code).
 my $MAX_REASON = 123;
-my $MAX_MS = 0xffffffff;
 
 sub new {
     my ($class, %args) = @_;
@@ -33,7 +31,7 @@ sub new {
     return $self;
 }
 
-sub _err { die "pagi-worker-perl: invalid $_[0] event: $_[1]\n" }
+*_err = \&PAGI::Gateway::Worker::SendValidator::_err;
 
 # --- gateway -> app ------------------------------------------------------------------
 
@@ -62,18 +60,13 @@ sub _translate {
     return;
 }
 
-# After the disconnect (or a denial, which never opens a connection) every
-# $receive answers with the disconnect.
-sub _after_end_event { $_[0]{end_event} }
-
 # The handshake ended without a connection: there will be no disconnect
 # from the gateway, so the app's receive gets one here.
 sub _denied {
     my ($self) = @_;
     $self->{state} = 'closed';
     return if $self->{end_event};
-    my $ev = $self->{end_event} = { type => 'websocket.disconnect', code => 1006, reason => '' };
-    $self->_deliver({%$ev}, 0) if @{ $self->{waiters} };
+    $self->_end_with({ type => 'websocket.disconnect', code => 1006, reason => '' });
 }
 
 # --- app -> gateway ------------------------------------------------------------------
@@ -114,8 +107,7 @@ sub _accept {
     }
     $self->{state} = 'open';
     my $f = $self->_queue(\%wire, 0);
-    # A keepalive the app asked for during the handshake starts now.
-    if (my $k = delete $self->{early_keepalive}) { $self->_queue($k, 0) }
+    $self->_release_keepalive;    # one asked for during the handshake starts now
     return $f;
 }
 
@@ -163,28 +155,14 @@ sub _close {
     return $f;
 }
 
-sub _seconds_to_ms {
-    my ($type, $key, $v) = @_;
-    _err($type, "$key must be a non-negative number of seconds")
-        unless defined $v && !ref $v && looks_like_number($v) && $v >= 0 && $v == $v;
-    my $ms = int($v * 1000 + 0.5);
-    $ms = 1 if $ms == 0 && $v > 0;
-    _err($type, "$key is too large") if $ms > $MAX_MS;
-    return $ms;
-}
-
 sub _keepalive {
     my ($self, $ev) = @_;
     my $type = 'websocket.keepalive';
-    my $wire = { type => 'websocketKeepalive', intervalMs => _seconds_to_ms($type, 'interval', $ev->{interval}),
-                 timeoutMs => defined $ev->{timeout} ? _seconds_to_ms($type, 'timeout', $ev->{timeout}) : 0 };
+    my $wire = { type => 'websocketKeepalive', intervalMs => $SV->can('seconds_to_ms')->($type, 'interval', $ev->{interval}),
+                 timeoutMs => defined $ev->{timeout} ? $SV->can('seconds_to_ms')->($type, 'timeout', $ev->{timeout}) : 0 };
     die "pagi-worker-perl: websocket.keepalive after websocket.http.response.start\n" if $self->{state} eq 'denying';
-    if ($self->{state} eq 'connecting') {
-        # Pings need an open connection: remember the last setting until accept.
-        $self->{early_keepalive} = $wire;
-        return Future->done;
-    }
-    return $self->_queue($wire, 0);
+    # Pings need an open connection: remember the last setting until accept.
+    return $self->_keepalive_wire($wire, $self->{state} eq 'connecting');
 }
 
 sub _deny_start {
@@ -194,13 +172,10 @@ sub _deny_start {
     die "pagi-worker-perl: '$type' needs the '$EXT' extension, which this scope does not advertise\n"
         unless $self->{scope}{extensions}{$EXT};
     die "pagi-worker-perl: $type sent twice\n" if $self->{state} eq 'denying';
-    my $status = $ev->{status};
-    _err($type, 'status is required') unless defined $status;
-    _err($type, 'status must be an integer') unless $SV->can('_int')->($status);
-    _err($type, "status $status is outside 200..599") if $status < 200 || $status > 599;
+    my $status = $SV->can('status')->($type, $ev->{status});
     my $headers = $SV->can('headers')->($type, $ev->{headers});
     $self->{state} = 'denying';
-    return $self->_queue({ type => 'websocketHttpResponseStart', status => $status + 0, headers => $headers }, 0);
+    return $self->_queue({ type => 'websocketHttpResponseStart', status => $status, headers => $headers }, 0);
 }
 
 sub _deny_body {
@@ -210,14 +185,8 @@ sub _deny_body {
     die "pagi-worker-perl: $type before websocket.http.response.start\n" unless $self->{state} eq 'denying';
     my $body = $SV->can('_bytes')->($type, 'body', $ev->{body} // '');
     my $more = $ev->{more} ? 1 : 0;
-    my $max = $self->_max_payload;
-    my $f;
     # Denial bodies are not flow controlled; only the frame size limits them.
-    for (my $off = 0; $off < length($body) || !defined $f; $off += $max) {
-        my $chunk = substr($body, $off, $max);
-        my $last = $off + $max >= length $body;
-        $f = $self->_queue({ type => 'websocketHttpResponseBody', body => $chunk, more => $last ? $more : 1 }, 0);
-    }
+    my $f = $self->_queue_body('websocketHttpResponseBody', $body, $more, 0);
     $self->_denied unless $more;
     return $f;
 }
