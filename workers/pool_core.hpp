@@ -24,6 +24,12 @@
 
 namespace pagi::workers {
 
+// websocket and sse scopes take stream slots; http scopes request slots.
+inline SlotKind slot_kind(wire::ScopeType type) {
+  return type == wire::ScopeType::WEBSOCKET || type == wire::ScopeType::SSE ? SlotKind::stream
+                                                                             : SlotKind::request;
+}
+
 enum class PoolState : std::uint8_t { idle, starting, running, stopping, stopped, failed };
 std::string_view to_string(PoolState state) noexcept;
 
@@ -116,9 +122,10 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_cancel_timer();
   void fail_pool_scopes_if_down();
   // Scopes.
-  Worker* pick_worker();
+  Worker* pick_worker(SlotKind kind = SlotKind::request);
   void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request);
   void dispatch_queued();
+  void dispatch_queued(SlotKind kind);
   void arm_queue_timer();
   void on_queue_timer();
   // Tells the transport the scope cannot be served; no Downstream call after.
