@@ -8,6 +8,9 @@ import urllib.request
 
 import websockets
 
+from conftest import write_config
+from ops_support import Admin, admin_address, metric
+
 APP = "ws/echo.pl"
 SOCKETS = 20
 
@@ -17,9 +20,13 @@ def get(gw, path="/plain"):
         return r.status, r.read().decode()
 
 
-def test_twenty_websockets_leave_http_slots_free(start_gateway):
+def test_twenty_websockets_leave_http_slots_free(start_gateway, tmp_path):
     # queue_timeout 2 s: a scope that waited for a slot would fail fast.
-    gw = start_gateway(APP, pool={"workers": 1, "concurrency": 2, "queue_timeout": 2})
+    cfg = write_config(tmp_path, APP, pool={"workers": 1, "concurrency": 2, "queue_timeout": 2},
+                       extra="admin:\n  listen: \"127.0.0.1:0\"\n")
+    gw = start_gateway(config=cfg, ready=False)
+    admin = Admin(admin_address(gw))
+    gw.wait_ready()
 
     async def go():
         sockets = await asyncio.gather(
@@ -36,6 +43,11 @@ def test_twenty_websockets_leave_http_slots_free(start_gateway):
                 await ws.send(f"hello {i}")
             for i, ws in enumerate(sockets):
                 assert await ws.recv() == f"echo: hello {i}"
+            # Every socket has echoed, so its scope runs on the worker.
+            status = admin.status()["pools"][0]
+            assert status["streams"] == SOCKETS
+            assert [w["streams"] for w in status["workers"]] == [SOCKETS]
+            assert metric(admin.metrics(), "pagi_streams_open", pool="app") == SOCKETS
         finally:
             await asyncio.gather(*(ws.close() for ws in sockets))
 
