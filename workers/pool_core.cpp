@@ -360,6 +360,39 @@ PoolStats PoolCore::stats() const {
 
 // ---- where scopes go ----------------------------------------------------------
 
+namespace {
+
+// One item of an Accept list is text/event-stream (any parameters, any case).
+bool is_event_stream(std::string_view item) {
+  item = item.substr(0, item.find(';'));
+  while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+  while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+  constexpr std::string_view wanted = "text/event-stream";
+  if (item.size() != wanted.size()) return false;
+  for (std::size_t i = 0; i < item.size(); ++i) {
+    const char c = item[i] >= 'A' && item[i] <= 'Z' ? static_cast<char>(item[i] - 'A' + 'a') : item[i];
+    if (c != wanted[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+SlotKind slot_kind(const ScopeRequest& request) {
+  if (request.type == wire::ScopeType::WEBSOCKET || request.type == wire::ScopeType::SSE) return SlotKind::stream;
+  if (request.type != wire::ScopeType::HTTP) return SlotKind::request;
+  for (const HeaderView& h : request.headers) {
+    if (h.name != "accept") continue;
+    for (std::string_view list = h.value;;) {
+      const auto comma = list.find(',');
+      if (is_event_stream(list.substr(0, comma))) return SlotKind::stream;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return SlotKind::request;
+}
+
 Worker* PoolCore::pick_worker(SlotKind kind) {
   if (state_ != PoolState::running) return nullptr;
   loads_.clear();
@@ -406,7 +439,7 @@ void PoolCore::dispatch_queued(SlotKind kind) {
     ScopeRecord* record = scopes_.find(*id);
     if (record == nullptr || record->finished()) continue;
     queue_wait_.observe(std::chrono::duration<double>(Clock::now() - since).count());
-    dispatch(*id, *record, *worker, nullptr);
+    dispatch(*id, *record, *worker, nullptr, kind);
     // Now that the app can take body bytes, tell the transport.
     if (record->request_body_open && !record->expect_continue && record->flow.request_window() > 0) {
       if (auto ds = record->downstream.lock()) ds->on_request_credit();

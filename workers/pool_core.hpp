@@ -24,11 +24,10 @@
 
 namespace pagi::workers {
 
-// websocket and sse scopes take stream slots; http scopes request slots.
-inline SlotKind slot_kind(wire::ScopeType type) {
-  return type == wire::ScopeType::WEBSOCKET || type == wire::ScopeType::SSE ? SlotKind::stream
-                                                                             : SlotKind::request;
-}
+// websocket and sse scopes take stream slots; http scopes request slots,
+// except an http scope whose Accept lists text/event-stream: that is an SSE
+// request to an app that takes no sse scopes (ASGI), long-lived all the same.
+SlotKind slot_kind(const ScopeRequest& request);
 
 enum class PoolState : std::uint8_t { idle, starting, running, stopping, stopped, failed };
 std::string_view to_string(PoolState state) noexcept;
@@ -123,7 +122,8 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void fail_pool_scopes_if_down();
   // Scopes.
   Worker* pick_worker(SlotKind kind = SlotKind::request);
-  void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request);
+  void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request,
+                SlotKind kind);
   void dispatch_queued();
   void dispatch_queued(SlotKind kind);
   void arm_queue_timer();

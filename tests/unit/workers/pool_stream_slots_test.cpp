@@ -167,5 +167,27 @@ TEST_F(PoolStreamSlotsTest, SingleSlotWorkerRunsAStreamAlone) {
   EXPECT_EQ(pool->stats().queued, 0u);
 }
 
+// An SSE request to an app without sse scopes (ASGI) comes as http; its
+// Accept header still makes it a stream.
+TEST_F(PoolStreamSlotsTest, EventStreamRequestAsHttpTakesAStreamSlot) {
+  settings.concurrency = 2;
+  start_ok();
+  const std::vector<HeaderView> headers = {{"accept", "text/html, Text/Event-Stream ;q=0.9"}};
+  ScopeRequest r = get("/events");
+  r.headers = headers;
+  std::vector<std::shared_ptr<FakeDownstream>> streams;
+  for (int i = 0; i < 5; ++i) streams.push_back(open(r));
+  await_scope(0, 5);
+  EXPECT_EQ(pool->stats().streams, 5u);
+  EXPECT_EQ(pool->stats().queued, 0u);
+  const std::vector<HeaderView> plain_accept = {{"accept", "text/event-streams"}};
+  ScopeRequest plain = get("/");
+  plain.headers = plain_accept;
+  auto a = open(plain);
+  const auto id = await_scope(0, 6);
+  EXPECT_EQ(pool->stats().streams, 5u);  // not an event stream: a request slot
+  serve(id, *a);
+}
+
 }  // namespace
 }  // namespace pagi::workers::testing
