@@ -84,6 +84,7 @@ struct OpsRuntime::Impl {
         ws.state = std::string(w.state);
         ws.generation = w.generation;
         ws.in_flight = w.in_flight;
+        ws.streams = w.streams;
         ws.served = w.served;
         ws.rss_bytes = observability::process_rss_bytes(w.pid);
         ws.uptime_seconds = w.ready_seconds;
@@ -220,6 +221,7 @@ std::string OpsRuntime::status_json() {
     out += ",\"workers_ready\":" + std::to_string(p.stats.workers_ready);
     out += ",\"workers_alive\":" + std::to_string(p.stats.workers_alive);
     out += ",\"in_flight\":" + std::to_string(p.stats.in_flight);
+    out += ",\"streams\":" + std::to_string(p.stats.streams);
     out += ",\"queued\":" + std::to_string(p.stats.queued);
     out += ",\"restarts\":" + std::to_string(p.stats.restarts);
     out += ",\"recycled\":" + std::to_string(p.stats.recycled);
@@ -236,6 +238,7 @@ std::string OpsRuntime::status_json() {
       append_json_string(out, w.state);
       out += ",\"generation\":" + std::to_string(w.generation);
       out += ",\"in_flight\":" + std::to_string(w.in_flight);
+      out += ",\"streams\":" + std::to_string(w.streams);
       out += ",\"requests_served\":" + std::to_string(w.served);
       out += ",\"rss_bytes\":" + std::to_string(w.rss_bytes);
       out += ",\"uptime_seconds\":" + fixed3(w.uptime_seconds) + "}";

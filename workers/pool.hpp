@@ -66,6 +66,7 @@ struct PoolStats {
   std::size_t workers_ready = 0;  // accepting scopes
   std::size_t workers_alive = 0;  // not yet reaped
   std::size_t in_flight = 0;      // scopes running on workers
+  std::size_t streams = 0;        // of those, websocket/sse scopes (stream slots)
   std::size_t queued = 0;         // scopes waiting for a slot
   std::uint64_t restarts = 0;     // workers replaced after a loss
   bool crash_loop = false;
@@ -90,7 +91,10 @@ struct WorkerInfo {
   int pid = 0;
   std::string_view state;         // to_string(WorkerLife)
   std::uint64_t generation = 0;   // reload generation it was spawned for
-  std::size_t in_flight = 0;
+  std::size_t in_flight = 0;       // scopes of any kind
+  std::size_t streams = 0;         // of those, websocket/sse scopes (stream slots)
+  std::size_t concurrency = 0;     // request slots (what hello or config said)
+  std::size_t stream_concurrency = 0;  // stream slots; unused when concurrency is 1
   std::uint64_t served = 0;       // scopes opened on it
   double ready_seconds = 0;       // time since it became ready; 0 before
 };

@@ -340,6 +340,7 @@ PoolStats PoolCore::stats() const {
     s.workers_ready += w->accepting() ? 1 : 0;
     s.workers_alive += 1;
     s.in_flight += w->in_flight();
+    s.streams += w->streams();
   }
   s.queued = queue_.size();
   s.restarts = restarts_;
@@ -359,38 +360,90 @@ PoolStats PoolCore::stats() const {
 
 // ---- where scopes go ----------------------------------------------------------
 
-Worker* PoolCore::pick_worker() {
+namespace {
+
+// One item of an Accept list is text/event-stream (any parameters, any case).
+bool is_event_stream(std::string_view item) {
+  item = item.substr(0, item.find(';'));
+  while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+  while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+  constexpr std::string_view wanted = "text/event-stream";
+  if (item.size() != wanted.size()) return false;
+  for (std::size_t i = 0; i < item.size(); ++i) {
+    const char c = item[i] >= 'A' && item[i] <= 'Z' ? static_cast<char>(item[i] - 'A' + 'a') : item[i];
+    if (c != wanted[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+SlotKind slot_kind(const ScopeRequest& request) {
+  if (request.type == wire::ScopeType::WEBSOCKET || request.type == wire::ScopeType::SSE) return SlotKind::stream;
+  if (request.type != wire::ScopeType::HTTP) return SlotKind::request;
+  for (const HeaderView& h : request.headers) {
+    if (h.name != "accept") continue;
+    for (std::string_view list = h.value;;) {
+      const auto comma = list.find(',');
+      if (is_event_stream(list.substr(0, comma))) return SlotKind::stream;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return SlotKind::request;
+}
+
+Worker* PoolCore::pick_worker(SlotKind kind) {
   if (state_ != PoolState::running) return nullptr;
   loads_.clear();
+  std::size_t streams = 0;
   for (const auto& [id, w] : workers_) {
-    loads_.push_back({id, w->accepting(), w->in_flight(), w->concurrency()});
+    loads_.push_back({id, w->accepting(), w->requests_in_flight(), w->concurrency(), w->streams(),
+                      w->stream_concurrency()});
+    streams += w->streams();
   }
   if (loads_.empty()) return nullptr;
+  // The pool-wide bound on open streams (memory), on top of the workers' own.
+  if (kind == SlotKind::stream && settings_.max_streams > 0 &&
+      streams >= static_cast<std::size_t>(settings_.max_streams)) {
+    return nullptr;
+  }
   // Rotate the start so ties spread over workers instead of piling on the first.
   const std::size_t shift = rotate_++ % loads_.size();
   std::rotate(loads_.begin(), loads_.begin() + static_cast<std::ptrdiff_t>(shift), loads_.end());
-  const auto chosen = pick_least_loaded(loads_);
+  const auto chosen = pick_least_loaded(loads_, kind);
   return chosen ? find_worker(*chosen) : nullptr;
 }
 
 void PoolCore::dispatch_queued() {
-  while (!queue_.empty()) {
-    Worker* worker = pick_worker();
+  // The lane with the older front first: where both kinds share a slot
+  // (concurrency 1) the wait stays first come, first served.
+  const auto req = queue_.oldest(SlotKind::request), str = queue_.oldest(SlotKind::stream);
+  const bool stream_first = str && (!req || *str < *req);
+  dispatch_queued(stream_first ? SlotKind::stream : SlotKind::request);
+  dispatch_queued(stream_first ? SlotKind::request : SlotKind::stream);
+  if (queue_.empty()) {
+    timers_->queue.cancel();
+    queue_timer_deadline_.reset();
+  }
+}
+
+// One lane of the queue: a lane whose slots are all taken does not hold up
+// the other (a full set of streams never delays a plain request).
+void PoolCore::dispatch_queued(SlotKind kind) {
+  while (!queue_.empty(kind)) {
+    Worker* worker = pick_worker(kind);
     if (worker == nullptr) break;
     Clock::time_point since;
-    const auto id = queue_.pop(&since);
+    const auto id = queue_.pop(kind, &since);
     ScopeRecord* record = scopes_.find(*id);
     if (record == nullptr || record->finished()) continue;
     queue_wait_.observe(std::chrono::duration<double>(Clock::now() - since).count());
-    dispatch(*id, *record, *worker, nullptr);
+    dispatch(*id, *record, *worker, nullptr, kind);
     // Now that the app can take body bytes, tell the transport.
     if (record->request_body_open && !record->expect_continue && record->flow.request_window() > 0) {
       if (auto ds = record->downstream.lock()) ds->on_request_credit();
     }
-  }
-  if (queue_.empty()) {
-    timers_->queue.cancel();
-    queue_timer_deadline_.reset();
   }
 }
 

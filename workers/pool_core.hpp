@@ -24,6 +24,11 @@
 
 namespace pagi::workers {
 
+// websocket and sse scopes take stream slots; http scopes request slots,
+// except an http scope whose Accept lists text/event-stream: that is an SSE
+// request to an app that takes no sse scopes (ASGI), long-lived all the same.
+SlotKind slot_kind(const ScopeRequest& request);
+
 enum class PoolState : std::uint8_t { idle, starting, running, stopping, stopped, failed };
 std::string_view to_string(PoolState state) noexcept;
 
@@ -116,9 +121,11 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_cancel_timer();
   void fail_pool_scopes_if_down();
   // Scopes.
-  Worker* pick_worker();
-  void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request);
+  Worker* pick_worker(SlotKind kind = SlotKind::request);
+  void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request,
+                SlotKind kind);
   void dispatch_queued();
+  void dispatch_queued(SlotKind kind);
   void arm_queue_timer();
   void on_queue_timer();
   // Tells the transport the scope cannot be served; no Downstream call after.

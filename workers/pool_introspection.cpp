@@ -14,6 +14,9 @@ std::vector<WorkerInfo> PoolCore::worker_infos() const {
     info.state = to_string(worker->life());
     info.generation = worker->recycle.generation;
     info.in_flight = worker->in_flight();
+    info.streams = worker->streams();
+    info.concurrency = worker->concurrency();
+    info.stream_concurrency = worker->stream_concurrency();
     info.served = worker->scopes_opened();
     const bool was_ready = worker->life() == WorkerLife::ready || worker->life() == WorkerLife::draining;
     if (was_ready) info.ready_seconds = std::chrono::duration<double>(now - worker->ready_since()).count();

@@ -264,6 +264,7 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
     if (settings_.concurrency > 0) {
       for (const auto& [id, w] : workers_) w->set_concurrency(static_cast<std::size_t>(settings_.concurrency));
     }
+    for (const auto& [id, w] : workers_) w->set_stream_concurrency(effective_stream_concurrency(settings_));
     dispatch_queued();
     spdlog::info(
         "{}: reload: new settings apply to workers that attach from now on (generation {})",

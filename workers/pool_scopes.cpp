@@ -60,15 +60,16 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
     return upstream;
   }
   if (request.type == wire::ScopeType::HTTP) track_request_deadline(id);
-  // FIFO: nobody overtakes a waiting scope.
-  if (queue_.empty()) {
-    if (Worker* worker = pick_worker()) {
+  // FIFO per slot kind: nobody overtakes a waiting scope of its kind.
+  const SlotKind kind = slot_kind(request);
+  if (queue_.empty(kind)) {
+    if (Worker* worker = pick_worker(kind)) {
       queue_wait_.observe(0);  // no wait; no clock read either
-      dispatch(id, record, *worker, &request);
+      dispatch(id, record, *worker, &request, kind);
       return upstream;
     }
   }
-  if (!queue_.push(id, Clock::now())) {
+  if (!queue_.push(id, Clock::now(), kind)) {
     spdlog::warn("{}: queue full ({} scopes waiting)", describe(), queue_.size());
     ++queue_overflows_;
     post_fail_scope(id, UpstreamError::queue_full);
@@ -79,9 +80,10 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
   return upstream;
 }
 
-void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request) {
+void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request,
+                        SlotKind kind) {
   record.worker_id = worker.id();
-  worker.add_scope(id);
+  worker.add_scope(id, kind);
   if (request != nullptr) {
     messages::append_open(worker.output(), id, *request);
   } else {

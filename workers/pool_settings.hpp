@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -40,6 +41,15 @@ struct PoolSettings {
   // Scopes one worker runs at once. 0 = what the worker's hello says
   // (the Perl SDK says 100 for PAGI apps).
   int concurrency = 0;
+  // websocket and sse scopes one worker runs at once, counted apart from
+  // `concurrency` (which then governs http scopes only). 0 = 10000. A worker
+  // whose concurrency is 1 ignores it: every scope, stream or not, takes its
+  // single slot (docs/operations.md, "Concurrency").
+  int stream_concurrency = 0;
+  // websocket and sse scopes open in the whole pool at once; a handshake
+  // beyond waits in the queue like any scope. 0 = no pool-wide bound (then
+  // workers x stream_concurrency bounds it).
+  int max_streams = 0;
   wire::LifespanMode lifespan = wire::LifespanMode::AUTO;
   // Scopes waiting for a free worker slot; past this -> 503.
   std::size_t queue_size = 1024;
@@ -106,5 +116,12 @@ struct PoolSettings {
   // Attached workers served at once; further connections are refused.
   int attach_max_workers = 64;
 };
+
+// The default of stream_concurrency: idle streams cost ~14 KiB each
+// (gateway + Perl worker, docs/benchmarks.md), so 10000 is ~140 MiB.
+inline constexpr std::size_t kDefaultStreamConcurrency = 10000;
+inline std::size_t effective_stream_concurrency(const PoolSettings& s) {
+  return s.stream_concurrency > 0 ? static_cast<std::size_t>(s.stream_concurrency) : kDefaultStreamConcurrency;
+}
 
 }  // namespace pagi::workers

@@ -130,8 +130,9 @@ void Worker::end_attached() {
 std::string& Worker::output() { return connection_->output(); }
 void Worker::flush() { connection_->flush(); }
 
-void Worker::add_scope(std::uint64_t scope) {
+void Worker::add_scope(std::uint64_t scope, SlotKind kind) {
   scopes_.insert(scope);
+  if (kind == SlotKind::stream) stream_scopes_.insert(scope);
   ++scopes_opened_;
   if (scope > last_opened_) last_opened_ = scope;
 }
@@ -185,6 +186,7 @@ void Worker::on_hello(wire::Hello::Reader hello) {
   } else {
     concurrency_ = hello.getConcurrency() > 0 ? hello.getConcurrency() : 1;
   }
+  stream_concurrency_ = effective_stream_concurrency(settings_);
   scope_types_ = hello.getScopeTypes();
   spdlog::debug("{}: hello from {} {} (pid {}, concurrency {})", describe(),
                 std::string_view(hello.getSdkName().cStr()),

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "workers/balancer.hpp"
 #include "workers/pool_settings.hpp"
 #include "workers/recycle_policy.hpp"
 #include "workers/worker_connection.hpp"
@@ -88,9 +89,17 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   std::size_t concurrency() const { return concurrency_; }
   // A reload's pool concurrency for a worker that stays (attach mode).
   void set_concurrency(std::size_t n) { concurrency_ = n; }
+  // websocket/sse scopes it runs at once (pools.<name>.stream_concurrency);
+  // a worker with concurrency 1 shares its single slot instead (balancer.hpp).
+  std::size_t stream_concurrency() const { return stream_concurrency_; }
+  void set_stream_concurrency(std::size_t n) { stream_concurrency_ = n; }
   // hello.scopeTypes (wire::SCOPE_BIT_*); 0 until hello.
   std::uint32_t scope_types() const { return scope_types_; }
+  // Every scope it runs, of any kind.
   std::size_t in_flight() const { return scopes_.size(); }
+  // Of those, websocket/sse scopes (stream slots) and http scopes.
+  std::size_t streams() const { return stream_scopes_.size(); }
+  std::size_t requests_in_flight() const { return scopes_.size() - stream_scopes_.size(); }
   Clock::time_point ready_since() const { return ready_since_; }
   // The last wait status (valid once dead).
   int exit_status() const { return exit_status_; }
@@ -101,11 +110,13 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   // Scopes. The opening frame is appended by the caller to output().
   std::string& output();
   void flush();
-  void add_scope(std::uint64_t scope);
+  void add_scope(std::uint64_t scope, SlotKind kind = SlotKind::request);
   // Scopes ever opened on it (lifespan excluded): what max_requests counts.
   std::uint64_t scopes_opened() const { return scopes_opened_; }
   // scopeEnd received, or the pool gave up on the scope: frees its slot.
-  void remove_scope(std::uint64_t scope) { scopes_.erase(scope); }
+  void remove_scope(std::uint64_t scope) {
+    if (scopes_.erase(scope) != 0 && !stream_scopes_.empty()) stream_scopes_.erase(scope);
+  }
   bool holds_scope(std::uint64_t scope) const { return scopes_.count(scope) != 0; }
   // Ids are increasing per connection: above the last one is "never opened".
   bool ever_opened(std::uint64_t scope) const { return scope <= last_opened_; }
@@ -162,12 +173,14 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   bool release_ = false;
   bool attached_ended_ = false;
   std::size_t concurrency_ = 1;
+  std::size_t stream_concurrency_ = 0;
   std::uint32_t scope_types_ = 0;
   std::shared_ptr<WorkerConnection> connection_;
   std::unique_ptr<Timers> timers_;
   std::uint64_t lifespan_scope_ = 0;  // 0: no lifespan scope open
   bool lifespan_started_ = false;     // startup completed: shutdown is due at stop
   std::unordered_set<std::uint64_t> scopes_;
+  std::unordered_set<std::uint64_t> stream_scopes_;  // subset of scopes_
   std::uint64_t last_opened_ = 0;
   std::uint64_t scopes_opened_ = 0;
   std::uint64_t heartbeat_sent_ = 0;

@@ -416,7 +416,7 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(command_key());
   keys.push_back(env_key());
   keys.push_back(integer_key("workers", &P::workers, 1, 4096, "Worker processes."));
-  keys.push_back(integer_key("concurrency", &P::concurrency, 0, 1000000, "Scopes one worker runs at once. 0 = what the worker's hello says (100 for Perl PAGI and ASGI apps, 1 for WSGI apps)."));
+  keys.push_back(integer_key("concurrency", &P::concurrency, 0, 1000000, "http request scopes one worker runs at once (websocket/sse scopes count against stream_concurrency, except on a worker with concurrency 1, where every scope takes the single slot). 0 = what the worker's hello says (100 for Perl PAGI and ASGI apps, 1 for WSGI apps)."));
   keys.push_back(lifespan_key());
   keys.push_back(integer_key("queue_size", &P::queue_size, 0, unbounded, "Scopes waiting for a free worker slot; past this -> 503. 0 = no waiting."));
   keys.push_back(seconds_key("queue_timeout", &P::queue_timeout, false, "Longest wait in that queue -> 503 with Retry-After."));
@@ -445,6 +445,8 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(attach_mode_key());
   keys.push_back(string_key("attach_owner", &P::attach_owner, "Attach mode: owner of the socket file, \"user\" or \"user:group\"; empty = the gateway's user."));
   keys.push_back(integer_key("attach_max_workers", &P::attach_max_workers, 1, 100000, "Attach mode: workers connected at once; further connections are closed with a logged reason."));
+  keys.push_back(integer_key("stream_concurrency", &P::stream_concurrency, 0, 1000000, "websocket and sse scopes (and http requests accepting text/event-stream, the SSE of ASGI apps) one worker runs at once, apart from concurrency. 0 = 10000. Ignored by a worker with concurrency 1 (streams then take its single slot). An idle WebSocket costs ~14 KiB (gateway + Perl worker)."));
+  keys.push_back(integer_key("max_streams", &P::max_streams, 0, 100000000, "websocket and sse scopes open in the whole pool at once; further handshakes wait in the queue (queue_size, queue_timeout). 0 = no pool-wide bound (workers x stream_concurrency)."));
   append_ops_keys(keys);
   return keys;
 }

@@ -280,6 +280,8 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
 
   help(out, "pagi_scopes_in_flight", "gauge", "Scopes running on workers, by pool.");
   for (const auto& p : pools) sample(out, "pagi_scopes_in_flight", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.in_flight));
+  help(out, "pagi_streams_open", "gauge", "WebSocket and SSE scopes running on workers (stream slots), by pool; included in pagi_scopes_in_flight.");
+  for (const auto& p : pools) sample(out, "pagi_streams_open", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.streams));
   help(out, "pagi_queue_depth", "gauge", "Scopes waiting for a free worker slot, by pool.");
   for (const auto& p : pools) sample(out, "pagi_queue_depth", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queued));
   help(out, "pagi_workers", "gauge", "Workers by pool and life state.");

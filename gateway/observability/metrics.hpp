@@ -24,6 +24,7 @@ struct WorkerSnapshot {
   std::string state;            // spawning handshaking starting ready draining stopping dead
   std::uint64_t generation = 0;
   std::size_t in_flight = 0;
+  std::size_t streams = 0;      // of in_flight, websocket/sse scopes (stream slots)
   std::uint64_t served = 0;     // scopes opened on it
   std::uint64_t rss_bytes = 0;  // 0 when unknown
   double uptime_seconds = 0;    // since it became ready; 0 before

@@ -46,5 +46,25 @@ TEST(RequestQueue, RemoveAndTakeAll) {
   EXPECT_EQ(q.next_deadline(), std::nullopt);
 }
 
+
+TEST(RequestQueue, LanesPerSlotKindShareCapacityAndTimeout) {
+  RequestQueue q(3, 1s);
+  const auto t0 = Clock::time_point{} + 100s;
+  EXPECT_TRUE(q.push(1, t0, SlotKind::stream));
+  EXPECT_TRUE(q.push(2, t0 + 100ms, SlotKind::request));
+  EXPECT_TRUE(q.push(3, t0 + 200ms, SlotKind::stream));
+  EXPECT_FALSE(q.push(4, t0 + 300ms, SlotKind::request));  // capacity counts both lanes
+  EXPECT_FALSE(q.empty(SlotKind::request));
+  EXPECT_EQ(q.pop(SlotKind::request), 2u);  // not behind the streams
+  EXPECT_TRUE(q.empty(SlotKind::request));
+  EXPECT_EQ(q.pop(SlotKind::request), std::nullopt);
+  EXPECT_TRUE(q.push(5, t0 + 400ms, SlotKind::request));
+  EXPECT_EQ(q.next_deadline(), t0 + 1s);
+  EXPECT_EQ(q.take_expired(t0 + 1200ms), (std::vector<std::uint64_t>{1, 3}));
+  EXPECT_EQ(q.next_deadline(), t0 + 1400ms);
+  q.remove(5);
+  EXPECT_TRUE(q.empty());
+}
+
 }  // namespace
 }  // namespace pagi::workers
