@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "workers/event_stream_accept.hpp"
 #include "workers/pool_timers.hpp"
 #include "workers/worker_messages.hpp"
 
@@ -360,36 +361,10 @@ PoolStats PoolCore::stats() const {
 
 // ---- where scopes go ----------------------------------------------------------
 
-namespace {
-
-// One item of an Accept list is text/event-stream (any parameters, any case).
-bool is_event_stream(std::string_view item) {
-  item = item.substr(0, item.find(';'));
-  while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-  while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-  constexpr std::string_view wanted = "text/event-stream";
-  if (item.size() != wanted.size()) return false;
-  for (std::size_t i = 0; i < item.size(); ++i) {
-    const char c = item[i] >= 'A' && item[i] <= 'Z' ? static_cast<char>(item[i] - 'A' + 'a') : item[i];
-    if (c != wanted[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 SlotKind slot_kind(const ScopeRequest& request) {
   if (request.type == wire::ScopeType::WEBSOCKET || request.type == wire::ScopeType::SSE) return SlotKind::stream;
   if (request.type != wire::ScopeType::HTTP) return SlotKind::request;
-  for (const HeaderView& h : request.headers) {
-    if (h.name != "accept") continue;
-    for (std::string_view list = h.value;;) {
-      const auto comma = list.find(',');
-      if (is_event_stream(list.substr(0, comma))) return SlotKind::stream;
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
-  }
+  if (accepts_event_stream(request.headers)) return SlotKind::stream;
   return SlotKind::request;
 }
 

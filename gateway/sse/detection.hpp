@@ -3,12 +3,10 @@
 // any case) and it is not a WebSocket upgrade (checked by the caller).
 #pragma once
 
-#include <span>
-
-#include "workers/scope_request.hpp"
+#include "workers/event_stream_accept.hpp"
 
 namespace pagi::gateway::sse {
 
-bool accepts_event_stream(std::span<const workers::HeaderView> headers) noexcept;
+using workers::accepts_event_stream;
 
 }  // namespace pagi::gateway::sse
