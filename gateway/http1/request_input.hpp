@@ -47,7 +47,10 @@ class RequestInput {
   // Room for the next read, and the bytes it got.
   // Only while no read is pending: it may move the buffer.
   boost::asio::mutable_buffer prepare();
-  void commit(std::size_t n) { buf_.commit(n); }
+  void commit(std::size_t n) {
+    buf_.commit(n);
+    last_read_full_ = n == prepared_;
+  }
 
   // The codec's next event over the buffered bytes; what it used leaves
   // the buffer. Body pieces (views into the buffer) are cut to `body_budget`.
@@ -69,6 +72,8 @@ class RequestInput {
   RequestCodec codec_;
   std::size_t cap_;
   std::size_t limit_;  // cap_, or more while a body is read
+  std::size_t prepared_ = 0;     // room of the last prepare()
+  bool last_read_full_ = false;  // it took all of it: more may be waiting
   boost::beast::flat_buffer buf_;
 
   // Parsing ahead. Positions count bytes from the connection's first byte;
