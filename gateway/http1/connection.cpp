@@ -134,8 +134,11 @@ void Http1Connection::start_read() {
   // Backpressure: a full buffer, or max_pipelined requests parsed ahead.
   const bool answering = state_ == ConnectionState::exchange && exchange_;
   // A body read takes as much as the app's window allows (up to 256 KiB).
-  if (answering && !input_.codec().message_done())
-    input_.set_body_window(exchange_->request_window());
+  if (answering && !input_.codec().message_done()) {
+    std::uint64_t want = exchange_->request_window();
+    if (const auto left = input_.codec().body_left()) want = std::min(want, *left);
+    input_.set_body_window(static_cast<std::size_t>(want));
+  }
   if (!input_.may_read(answering)) return;
   reading_ = true;
   socket_.async_read_some(input_.prepare(),
