@@ -71,7 +71,7 @@ class RequestInput {
 
   RequestCodec codec_;
   std::size_t cap_;
-  std::size_t limit_;  // cap_, or more while a body is read
+  std::size_t limit_;            // cap_, or more while a body is read
   std::size_t prepared_ = 0;     // room of the last prepare()
   bool last_read_full_ = false;  // it took all of it: more may be waiting
   boost::beast::flat_buffer buf_;
