@@ -132,7 +132,14 @@ void Http1Connection::set_state(ConnectionState to) {
 void Http1Connection::start_read() {
   if (reading_ || !open()) return;
   // Backpressure: a full buffer, or max_pipelined requests parsed ahead.
-  if (!input_.may_read(state_ == ConnectionState::exchange && exchange_)) return;
+  const bool answering = state_ == ConnectionState::exchange && exchange_;
+  // A body read takes as much as the app's window allows (up to 256 KiB).
+  if (answering && !input_.codec().message_done()) {
+    std::uint64_t want = exchange_->request_window();
+    if (const auto left = input_.codec().body_left()) want = std::min(want, *left);
+    input_.set_body_window(static_cast<std::size_t>(want));
+  }
+  if (!input_.may_read(answering)) return;
   reading_ = true;
   socket_.async_read_some(input_.prepare(),
                           [self = shared_from_this()](error_code ec, std::size_t n) {

@@ -2,20 +2,28 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace pagi::gateway::http1 {
 
 bool OutputQueue::back_appendable() const {
   if (items_.empty()) return false;
   const auto& b = items_.back();
   if (b.is_file() || b.ends_response || b.ends_connection || b.sent > 0) return false;
-  return !(front_in_flight_ && items_.size() == 1);
+  return items_.size() > in_flight_;
 }
 
 void OutputQueue::append(std::string_view bytes, std::size_t credit) {
+  // Small pieces coalesce (fewer items, fewer buffers per writev); a large
+  // piece gets an item of its own, allocated once at its size, rather than
+  // regrowing (and recopying) a buffer that already holds a large body.
   if (back_appendable()) {
-    items_.back().data.append(bytes);
-    items_.back().credit += credit;
-    return;
+    auto& back = items_.back().data;
+    if (back.size() + bytes.size() <= std::max(back.capacity(), kCoalesceMax) || bytes.empty()) {
+      back.append(bytes);
+      items_.back().credit += credit;
+      return;
+    }
   }
   OutputItem item;
   item.data.assign(bytes);
@@ -55,12 +63,13 @@ void OutputQueue::push_front_data(std::string data) {
   OutputItem item;
   item.data = std::move(data);
   items_.push_front(std::move(item));
+  if (in_flight_ > 0) ++in_flight_;
 }
 
 OutputItem OutputQueue::pop_front() {
   OutputItem item = std::move(items_.front());
   items_.pop_front();
-  front_in_flight_ = false;
+  if (in_flight_ > 0) --in_flight_;
   return item;
 }
 
@@ -68,7 +77,7 @@ void OutputQueue::clear() {
   for (auto& item : items_)
     if (item.fd >= 0) ::close(item.fd);
   items_.clear();
-  front_in_flight_ = false;
+  in_flight_ = 0;
 }
 
 }  // namespace pagi::gateway::http1

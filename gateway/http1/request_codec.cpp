@@ -1,11 +1,10 @@
 #include "gateway/http1/request_codec.hpp"
 
 #include <algorithm>
-#include <limits>
-#include <optional>
-
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <limits>
+#include <optional>
 
 #include "gateway/http1/head_scanner.hpp"
 
@@ -24,8 +23,8 @@ class BeastRequestParser final : public http::basic_parser<true> {
       : head_(head), max_extension_bytes_(max_extension_bytes) {}
 
   std::size_t budget = 0;
-  std::string_view body;           // body handed out by the last put()
-  const char* input_end = nullptr; // end of the buffer given to put()
+  std::string_view body;            // body handed out by the last put()
+  const char* input_end = nullptr;  // end of the buffer given to put()
 
  private:
   void on_request_impl(http::verb, string_view method, string_view target, int version,
@@ -51,8 +50,9 @@ class BeastRequestParser final : public http::basic_parser<true> {
     }
     // Beast unfolds obs-fold in trailers; we refuse it as in the head. The
     // whole trailer section is in the input when the last chunk is seen.
-    if (size == 0 && trailers_folded(std::string_view(extensions.data() + extensions.size(),
-                                                      input_end - (extensions.data() + extensions.size()))))
+    if (size == 0 &&
+        trailers_folded(std::string_view(extensions.data() + extensions.size(),
+                                         input_end - (extensions.data() + extensions.size()))))
       ec = http::error::bad_obs_fold;
   }
   std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code&) override {
@@ -85,15 +85,17 @@ class BeastRequestParser final : public http::basic_parser<true> {
 RequestError map_beast_error(const error_code& ec) {
   if (ec == http::error::body_limit) return RequestError::body_too_large;
   if (ec == http::error::header_limit) return RequestError::headers_too_large;
-  if (ec == http::error::bad_obs_fold || ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length ||
-      ec == http::error::multiple_content_length)
+  if (ec == http::error::bad_obs_fold || ec == http::error::bad_transfer_encoding ||
+      ec == http::error::bad_content_length || ec == http::error::multiple_content_length)
     return RequestError::smuggling;
   return RequestError::malformed;
 }
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     return lower(x) == lower(y);
   });
 }
@@ -118,15 +120,24 @@ void RequestCodec::next_message() {
   head_.clear();
 }
 
+std::optional<std::uint64_t> RequestCodec::body_left() const {
+  if (phase_ != Phase::body || !parser_->beast || parser_->beast->chunked()) return std::nullopt;
+  const auto left = parser_->beast->content_length_remaining();
+  return left ? std::optional<std::uint64_t>(*left) : std::nullopt;
+}
+
 RequestCodec::Event RequestCodec::feed(std::string_view input, std::size_t body_budget) {
   if (end_pending_) {
     end_pending_ = false;
     return {EventKind::end, 0, {}, false, RequestError::none};
   }
   switch (phase_) {
-    case Phase::head: return feed_head(input);
-    case Phase::body: return feed_body(input, body_budget);
-    case Phase::done: break;
+    case Phase::head:
+      return feed_head(input);
+    case Phase::body:
+      return feed_body(input, body_budget);
+    case Phase::done:
+      break;
   }
   return {EventKind::need_more, 0, {}, false, RequestError::none};
 }

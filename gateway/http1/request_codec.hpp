@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "gateway/http1/request_error.hpp"
@@ -37,9 +38,9 @@ class RequestCodec {
   };
   struct Event {
     EventKind kind = EventKind::need_more;
-    std::size_t consumed = 0;   // input bytes used, whatever the kind
-    std::string_view body;      // kind == body
-    bool last = false;          // kind == body: this piece ends the body
+    std::size_t consumed = 0;  // input bytes used, whatever the kind
+    std::string_view body;     // kind == body
+    bool last = false;         // kind == body: this piece ends the body
     RequestError error = RequestError::none;
   };
 
@@ -59,6 +60,9 @@ class RequestCodec {
   void next_message();
   // True when bytes of a message have been consumed but it is not complete.
   bool mid_message() const { return phase_ == Phase::body || partial_head_; }
+  // Body bytes still to come when the body has a Content-Length (nullopt
+  // when chunked or outside the body).
+  std::optional<std::uint64_t> body_left() const;
 
  private:
   class Parser;

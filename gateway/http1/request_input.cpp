@@ -1,5 +1,6 @@
 #include "gateway/http1/request_input.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace pagi::gateway::http1 {
@@ -8,7 +9,8 @@ RequestInput::RequestInput(const HttpSettings& settings)
     : codec_(CodecLimits{settings.max_request_line, settings.max_header_bytes, settings.max_headers,
                          settings.max_body_bytes}),
       cap_(settings.max_request_line + settings.max_header_bytes + 4),
-      buf_(cap_),
+      limit_(cap_),
+      buf_(cap_ + kBodyReadMax),
       ahead_(CodecLimits{settings.max_request_line, settings.max_header_bytes, settings.max_headers,
                          settings.max_body_bytes}),
       max_ahead_(settings.max_pipelined) {}
@@ -24,6 +26,28 @@ RequestCodec::Event RequestInput::next(std::size_t body_budget) {
   return ev;
 }
 
+void RequestInput::set_body_window(std::size_t window) {
+  limit_ = std::max(cap_, std::min(window, kBodyReadMax));
+}
+
+void RequestInput::next_message() {
+  codec_.next_message();
+  limit_ = cap_;
+}
+
+boost::asio::mutable_buffer RequestInput::prepare() {
+  // A large body read grew the buffer: give the memory back once the body
+  // is over. Only here, with no read pending (a read holds the buffer).
+  if (limit_ == cap_ && buf_.capacity() > cap_ && buf_.size() <= cap_) buf_.shrink_to_fit();
+  std::size_t room = limit_ - buf_.size();
+  // The buffer grows past its base size only after a read filled all the
+  // room it had: a body that fits (a 64 KiB upload) costs no reallocation.
+  const std::size_t unmoved = std::max(buf_.capacity(), cap_) - buf_.size();
+  if (!last_read_full_ && unmoved > 0) room = std::min(room, unmoved);
+  prepared_ = room;
+  return buf_.prepare(room);
+}
+
 std::string RequestInput::take_rest() {
   std::string rest(buffered());
   consume(buf_.size());
@@ -37,7 +61,7 @@ void RequestInput::consume(std::size_t n) {
 }
 
 bool RequestInput::may_read(bool answering) {
-  if (buf_.size() >= cap_) return false;
+  if (buf_.size() >= limit_) return false;
   if (!answering) return true;
   // Bytes behind the answered request are known only once it is complete.
   if (codec_.message_done()) parse_ahead();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <span>
 #include <string>
 
 #include "gateway/guarded.hpp"
@@ -42,26 +43,52 @@ void WritePump::run() {
       if (!send_file_part(item)) return;
       continue;
     }
-    writing_ = true;
-    out_.set_front_in_flight(true);
-    host_.pump_waiting();
-    socket_.async_write_some(
-        asio::buffer(item.data.data() + item.sent, item.data.size() - item.sent),
-        [this, owner = host_.pump_owner()](error_code ec, std::size_t n) {
-          guarded([&] { on_written(ec, n); });
-        });
+    start_write();
   }
   if (out_.empty() && !writing_) host_.pump_idle();
 }
 
+void WritePump::start_write() {
+  // Gathers the data items in front (head, chunk header, body, CRLF, and
+  // whatever responses follow) into one writev, up to the next file item,
+  // the connection's end, or kMaxGather buffers.
+  gather_.clear();
+  std::size_t items = 0;
+  while (items < out_.size() && gather_.size() < kMaxGather) {
+    const auto& it = out_.at(items);
+    if (it.is_file()) break;
+    ++items;
+    if (it.sent < it.data.size())
+      gather_.push_back(asio::buffer(it.data.data() + it.sent, it.data.size() - it.sent));
+    if (it.ends_connection) break;
+  }
+  writing_ = true;
+  out_.set_in_flight(items);
+  host_.pump_waiting();
+  socket_.async_write_some(std::span<const asio::const_buffer>(gather_),
+                           [this, owner = host_.pump_owner()](error_code ec, std::size_t n) {
+                             guarded([&] { on_written(ec, n); });
+                           });
+}
+
 void WritePump::on_written(error_code ec, std::size_t n) {
   writing_ = false;
+  out_.set_in_flight(0);
   if (!host_.pump_open()) return;
   if (ec) {
     host_.pump_failed(DisconnectReason::write_error);
     return;
   }
-  out_.front().sent += n;
+  // Spread the bytes over the items in order; run() retires the done ones
+  // (and their markers) from the front.
+  std::size_t left = n;
+  for (std::size_t i = 0; left > 0 && i < out_.size(); ++i) {
+    auto& it = out_.at(i);
+    if (it.is_file()) break;
+    const auto take = std::min(left, it.data.size() - it.sent);
+    it.sent += take;
+    left -= take;
+  }
   host_.pump_progress(n);
   run();
 }

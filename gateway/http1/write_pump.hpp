@@ -1,5 +1,6 @@
 // The write side of an HTTP/1 connection: drains its OutputQueue into the
-// socket. Data items go by async_write_some, one write at a time; file
+// socket. Data items go by async_write_some over a buffer sequence (one
+// writev gathers every data item in front), one write at a time; file
 // items by sendfile(2) on the non-blocking socket, waiting for writability
 // on EAGAIN, or by pread + write when sendfile refuses the file
 // (EINVAL/ENOSYS). An item that is fully out goes back to the connection,
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "gateway/http1/output_queue.hpp"
 #include "protocol/disconnect_reason.hpp"
@@ -53,6 +55,7 @@ class WritePump {
   void run();
 
  private:
+  void start_write();
   void on_written(boost::system::error_code ec, std::size_t n);
   // Returns false when waiting for the socket (or when the connection failed).
   bool send_file_part(OutputItem& item);
@@ -64,6 +67,9 @@ class WritePump {
   OutputQueue& out_;
   std::size_t chunk_;
   Host& host_;
+  // Asio writes at most 64 buffers per call (its buffer_sequence_adapter).
+  static constexpr std::size_t kMaxGather = 64;
+  std::vector<boost::asio::const_buffer> gather_;  // the pending write's buffers
   bool writing_ = false;
   bool posted_ = false;
 };
