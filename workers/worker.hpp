@@ -31,7 +31,15 @@ namespace pagi::workers {
 
 class Worker;
 
-enum class WorkerLife : std::uint8_t { spawning, handshaking, starting, ready, draining, stopping, dead };
+enum class WorkerLife : std::uint8_t {
+  spawning,
+  handshaking,
+  starting,
+  ready,
+  draining,
+  stopping,
+  dead
+};
 std::string_view to_string(WorkerLife life) noexcept;
 bool legal_transition(WorkerLife from, WorkerLife to) noexcept;
 
@@ -90,6 +98,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void set_concurrency(std::size_t n) { concurrency_ = n; }
   // hello.scopeTypes (wire::SCOPE_BIT_*); 0 until hello.
   std::uint32_t scope_types() const { return scope_types_; }
+  // hello.skipResponseDone: its apps have no on_complete, responseDone is waste.
+  bool skip_response_done() const { return skip_response_done_; }
   std::size_t in_flight() const { return scopes_.size(); }
   Clock::time_point ready_since() const { return ready_since_; }
   // The last wait status (valid once dead).
@@ -163,6 +173,7 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   bool attached_ended_ = false;
   std::size_t concurrency_ = 1;
   std::uint32_t scope_types_ = 0;
+  bool skip_response_done_ = false;
   std::shared_ptr<WorkerConnection> connection_;
   std::unique_ptr<Timers> timers_;
   std::uint64_t lifespan_scope_ = 0;  // 0: no lifespan scope open
