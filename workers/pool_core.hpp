@@ -31,13 +31,11 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
  public:
   using Clock = std::chrono::steady_clock;
 
-  PoolCore(boost::asio::io_context& io, PoolSettings settings,
-           std::shared_ptr<WorkerLauncher> launcher);
+  PoolCore(boost::asio::io_context& io, PoolSettings settings, std::shared_ptr<WorkerLauncher> launcher);
   ~PoolCore() override;
 
   void start(std::function<void(const PoolStartResult&)> done);
-  std::unique_ptr<Upstream> open_scope(const ScopeRequest& request,
-                                       std::weak_ptr<Downstream> downstream);
+  std::unique_ptr<Upstream> open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream);
   void stop(Clock::time_point in_flight_deadline, std::function<void()> done);
   void kill_all(bool notify);
   PoolStats stats() const;
@@ -132,8 +130,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void on_stream_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
                              wire::Envelope::Reader message);
   // httpDisconnect / sseDisconnect / websocketDisconnect {1006, reason}.
-  void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record,
-                         DisconnectReason reason);
+  void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason);
   void queue_credit(std::uint64_t id, ScopeRecord& record);
   void flush_credits();
   bool credit_due(const ScopeRecord& record) const;
@@ -160,12 +157,12 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   std::vector<std::function<void()>> stop_done_;
   std::vector<std::uint64_t> credit_dirty_;
   bool credit_flush_posted_ = false;
-  std::vector<WorkerLoad> loads_;           // scratch for the balancer
-  std::vector<HeaderView> header_scratch_;  // scratch for Downstream header spans
-  std::size_t rotate_ = 0;                  // balancer tie-break rotation
+  std::vector<WorkerLoad> loads_;          // scratch for the balancer
+  std::vector<HeaderView> header_scratch_; // scratch for Downstream header spans
+  std::size_t rotate_ = 0;                 // balancer tie-break rotation
   // Supervision beyond crash restarts.
-  int target_workers_ = 0;        // settings_.workers, moved by resize()
-  std::uint64_t generation_ = 0;  // bumped by every reload
+  int target_workers_ = 0;                 // settings_.workers, moved by resize()
+  std::uint64_t generation_ = 0;           // bumped by every reload
   RecyclePolicy recycle_policy_;
   std::uint64_t recycled_ = 0;
   // For /metrics (PoolStats).
@@ -183,7 +180,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   };
   std::deque<RequestDeadline> request_deadlines_;  // FIFO: one timeout per pool
   bool request_timer_armed_ = false;
-  std::deque<RequestDeadline> cancel_watch_;  // timed-out scopes given cancel_grace
+  std::deque<RequestDeadline> cancel_watch_;       // timed-out scopes given cancel_grace
   bool cancel_timer_armed_ = false;
   struct Reload {
     PoolSettings previous;

@@ -7,11 +7,11 @@
 // destroy its Upstream, open the next pipelined scope). So every handler
 // updates the record first and makes the Downstream call last, and never
 // touches the record afterwards.
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include "workers/pool_core.hpp"
 #include "workers/stream_messages.hpp"
@@ -23,16 +23,13 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string_view view(capnp::Data::Reader d) {
-  return {reinterpret_cast<const char*>(d.begin()), d.size()};
-}
+std::string_view view(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
 std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
 // Validation guarantees an even count.
 void to_header_views(capnp::List<capnp::Data>::Reader list, std::vector<HeaderView>& out) {
   out.clear();
-  for (unsigned i = 0; i + 1 < list.size(); i += 2)
-    out.push_back({view(list[i]), view(list[i + 1])});
+  for (unsigned i = 0; i + 1 < list.size(); i += 2) out.push_back({view(list[i]), view(list[i + 1])});
 }
 
 }  // namespace
@@ -43,15 +40,13 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
                                                std::weak_ptr<Downstream> downstream) {
   const std::uint64_t id = allocate_scope_id();
   const std::size_t first_window =
-      request.expect_continue
-          ? 0
-          : settings_.receive_window -
-                std::min<std::size_t>(settings_.receive_window,
-                                      request.has_body ? request.body.size() : 0);
+      request.expect_continue ? 0
+                              : settings_.receive_window -
+                                    std::min<std::size_t>(settings_.receive_window,
+                                                          request.has_body ? request.body.size() : 0);
   ScopeRecord& record = scopes_.insert(
-      id,
-      ScopeRecord(std::move(downstream),
-                  HttpScopeFlow(settings_.send_window, settings_.receive_window, first_window)));
+      id, ScopeRecord(std::move(downstream),
+                      HttpScopeFlow(settings_.send_window, settings_.receive_window, first_window)));
   record.expect_continue = request.expect_continue;
   record.type = request.type;
   record.request_body_open = !request.has_body || request.more;
@@ -86,8 +81,7 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
   return upstream;
 }
 
-void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker,
-                        const ScopeRequest* request) {
+void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request) {
   record.worker_id = worker.id();
   worker.add_scope(id);
   if (request != nullptr) {
@@ -96,8 +90,7 @@ void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker,
     worker.output().append(record.open_frame);
     std::string().swap(record.open_frame);
   }
-  if (record.type == wire::ScopeType::WEBSOCKET)
-    messages::append_websocket_connect(worker.output(), id);
+  if (record.type == wire::ScopeType::WEBSOCKET) messages::append_websocket_connect(worker.output(), id);
   worker.flush();
   if (auto reason = RecyclePolicy::after_scope(worker.recycle, worker.scopes_opened())) {
     begin_recycle(worker, *reason);
@@ -106,20 +99,18 @@ void PoolCore::dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker,
 
 std::size_t PoolCore::request_window(std::uint64_t id) {
   ScopeRecord* record = scopes_.find(id);
-  if (record == nullptr || record->worker_id == 0 || record->finished() || record->worker_done)
-    return 0;
+  if (record == nullptr || record->worker_id == 0 || record->finished() || record->worker_done) return 0;
   return record->flow.request_window();
 }
 
 void PoolCore::send_body(std::uint64_t id, std::string_view chunk, bool more) {
   ScopeRecord* record = scopes_.find(id);
-  if (record == nullptr || record->finished() || record->worker_done || !record->request_body_open)
-    return;
+  if (record == nullptr || record->finished() || record->worker_done || !record->request_body_open) return;
   Worker* worker = find_worker(record->worker_id);
   if (worker == nullptr || !worker->holds_scope(id)) return;
   if (chunk.size() > record->flow.request_window()) {
-    spdlog::debug("{}: scope {} body chunk of {} beyond its window {}", describe(), id,
-                  chunk.size(), record->flow.request_window());
+    spdlog::debug("{}: scope {} body chunk of {} beyond its window {}", describe(), id, chunk.size(),
+                  record->flow.request_window());
   }
   record->flow.on_request_sent(chunk.size());
   record->request_body_open = more;
@@ -139,17 +130,16 @@ void PoolCore::response_written(std::uint64_t id, std::size_t bytes) {
   queue_credit(id, *record);
 }
 
-// Response credit is batched (docs/protocol.md "Flow control"): a credit frame
-// wakes the worker, so small credits wait until they reach a quarter of the
-// send window or until everything the worker sent has been written. The second
-// rule is what rules out a stall: a worker waits only with bytes in flight, and
-// those bytes, once written, always release their credit.
+// Response credit is batched (docs/protocol.md "Credit batching"): a credit
+// frame wakes the worker, so small credits wait until they reach a quarter of
+// the send window or until everything the worker sent has been written. The
+// second rule is what rules out a stall: a worker waits only with bytes in
+// flight, and those bytes, once written, always release their credit.
 bool PoolCore::credit_due(const ScopeRecord& record) const {
   if (record.pending_credit == 0) return false;
   // A complete HTTP response sends no more body: credit would wake the worker
   // for nothing (a responseDone still carries it, see response_done).
-  if (record.type == wire::ScopeType::HTTP && record.flow.phase() == ResponsePhase::complete)
-    return false;
+  if (record.type == wire::ScopeType::HTTP && record.flow.phase() == ResponsePhase::complete) return false;
   const std::size_t threshold = std::max<std::size_t>(1, settings_.send_window / 4);
   return record.pending_credit >= threshold || record.flow.response_in_flight() == 0;
 }
@@ -174,7 +164,7 @@ void PoolCore::flush_credits() {
     ScopeRecord* record = scopes_.find(id);
     if (record == nullptr) continue;
     record->credit_queued = false;
-    if (!credit_due(*record)) continue;  // kept in pending_credit
+    if (!credit_due(*record)) continue;  // stays in pending_credit
     const std::size_t credit = record->pending_credit;
     record->pending_credit = 0;
     Worker* worker = find_worker(record->worker_id);
@@ -285,8 +275,8 @@ void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Re
   ScopeRecord* record = scopes_.find(id);
   const bool failed = end.getFailed();
   if (failed) {
-    spdlog::error("{} worker={} pid={}: scope {} failed: {}", describe(), worker.id(), worker.pid(),
-                  id, view(end.getMessage()));
+    spdlog::error("{} worker={} pid={}: scope {} failed: {}", describe(), worker.id(), worker.pid(), id,
+                  view(end.getMessage()));
   }
   std::shared_ptr<Downstream> ds;
   if (record != nullptr) {

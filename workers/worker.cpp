@@ -1,11 +1,11 @@
 #include "workers/worker.hpp"
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <csignal>
+#include <spdlog/spdlog.h>
 
 #include "protocol/event_validation.hpp"
 #include "workers/log_context.hpp"
@@ -17,20 +17,13 @@ namespace asio = boost::asio;
 
 std::string_view to_string(WorkerLife life) noexcept {
   switch (life) {
-    case WorkerLife::spawning:
-      return "spawning";
-    case WorkerLife::handshaking:
-      return "handshaking";
-    case WorkerLife::starting:
-      return "starting";
-    case WorkerLife::ready:
-      return "ready";
-    case WorkerLife::draining:
-      return "draining";
-    case WorkerLife::stopping:
-      return "stopping";
-    case WorkerLife::dead:
-      return "dead";
+    case WorkerLife::spawning: return "spawning";
+    case WorkerLife::handshaking: return "handshaking";
+    case WorkerLife::starting: return "starting";
+    case WorkerLife::ready: return "ready";
+    case WorkerLife::draining: return "draining";
+    case WorkerLife::stopping: return "stopping";
+    case WorkerLife::dead: return "dead";
   }
   return "?";
 }
@@ -39,36 +32,26 @@ bool legal_transition(WorkerLife from, WorkerLife to) noexcept {
   using L = WorkerLife;
   if (to == L::dead) return from != L::dead;
   switch (from) {
-    case L::spawning:
-      return to == L::handshaking || to == L::stopping;
-    case L::handshaking:
-      return to == L::starting || to == L::ready || to == L::stopping;
-    case L::starting:
-      return to == L::ready || to == L::stopping;
-    case L::ready:
-      return to == L::draining || to == L::stopping;
-    case L::draining:
-      return to == L::stopping;
+    case L::spawning: return to == L::handshaking || to == L::stopping;
+    case L::handshaking: return to == L::starting || to == L::ready || to == L::stopping;
+    case L::starting: return to == L::ready || to == L::stopping;
+    case L::ready: return to == L::draining || to == L::stopping;
+    case L::draining: return to == L::stopping;
     case L::stopping:
-    case L::dead:
-      return false;
+    case L::dead: return false;
   }
   return false;
 }
 
 struct Worker::Timers {
   explicit Timers(asio::io_context& io) : step(io), heartbeat(io) {}
-  asio::steady_timer step;  // startup timeout, or the current stop step
+  asio::steady_timer step;       // startup timeout, or the current stop step
   asio::steady_timer heartbeat;
 };
 
 Worker::Worker(asio::io_context& io, const PoolSettings& settings, WorkerEvents& events,
                std::shared_ptr<WorkerLauncher> launcher, std::uint32_t id)
-    : io_(io),
-      settings_(settings),
-      events_(events),
-      launcher_(std::move(launcher)),
-      id_(id),
+    : io_(io), settings_(settings), events_(events), launcher_(std::move(launcher)), id_(id),
       timers_(std::make_unique<Timers>(io)) {}
 
 Worker::~Worker() {
@@ -293,8 +276,8 @@ void Worker::on_connection_closed(std::string_view what, std::error_code ec) {
   const std::string detail = ec ? fmt::format("{}: {}", what, ec.message()) : std::string(what);
   // A socket EOF usually means the process is on its way out: let it go
   // politely. Bad frames cost the process at once.
-  const bool bad_frame = ec && (ec.category() == protocol::frame_category() ||
-                                ec.category() == protocol::event_category());
+  const bool bad_frame =
+      ec && (ec.category() == protocol::frame_category() || ec.category() == protocol::event_category());
   const bool polite = !bad_frame;
   if (bad_frame) loss_kind_ = "protocol_error";
   lose(fmt::format("{} while {}", detail, to_string(life_)), false, polite ? SIGTERM : SIGKILL);
@@ -401,12 +384,11 @@ void Worker::arm_step_timer(Seconds after) {
   std::weak_ptr<Worker> weak = weak_from_this();
   // A handler that had already expired when the timer was re-armed or
   // cancelled still runs with success; the generation makes it a no-op.
-  timers_->step.async_wait(
-      [weak, generation = ++step_generation_](const boost::system::error_code& ec) {
-        if (ec) return;
-        auto self = weak.lock();
-        if (self && self->step_generation_ == generation) self->on_step_timeout();
-      });
+  timers_->step.async_wait([weak, generation = ++step_generation_](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (self && self->step_generation_ == generation) self->on_step_timeout();
+  });
 }
 
 void Worker::cancel_step_timer() {
@@ -417,8 +399,7 @@ void Worker::cancel_step_timer() {
 void Worker::on_step_timeout() {
   if (life_ == WorkerLife::handshaking || life_ == WorkerLife::starting) {
     loss_kind_ = "startup_timeout";
-    lose(fmt::format("startup timed out after {:.3g}s waiting for {}",
-                     settings_.startup_timeout.count(),
+    lose(fmt::format("startup timed out after {:.3g}s waiting for {}", settings_.startup_timeout.count(),
                      life_ == WorkerLife::handshaking ? "hello" : "lifespan startup"),
          false, SIGKILL);
     return;
@@ -466,17 +447,15 @@ void Worker::on_heartbeat_tick() {
   if (life_ != WorkerLife::ready && life_ != WorkerLife::draining) return;
   if (heartbeat_sent_ > heartbeat_acked_) events_.on_heartbeat_missed(*this);
   if (settings_.heartbeat_misses > 0 &&
-      heartbeat_sent_ - heartbeat_acked_ >=
-          static_cast<std::uint64_t>(settings_.heartbeat_misses)) {
+      heartbeat_sent_ - heartbeat_acked_ >= static_cast<std::uint64_t>(settings_.heartbeat_misses)) {
     std::string held;
     for (std::uint64_t scope : scopes_) held += (held.empty() ? "" : ",") + std::to_string(scope);
     loss_kind_ = "heartbeat";
-    lose(fmt::format(
-             "missed {} heartbeats over {:.3g}s (event loop blocked?); killing it; it held {} "
-             "scope(s){}{}",
-             heartbeat_sent_ - heartbeat_acked_,
-             settings_.heartbeat_interval.count() * settings_.heartbeat_misses, scopes_.size(),
-             held.empty() ? "" : ": ", held),
+    lose(fmt::format("missed {} heartbeats over {:.3g}s (event loop blocked?); killing it; it held {} "
+                     "scope(s){}{}",
+                     heartbeat_sent_ - heartbeat_acked_,
+                     settings_.heartbeat_interval.count() * settings_.heartbeat_misses, scopes_.size(),
+                     held.empty() ? "" : ": ", held),
          false, SIGKILL);
     return;
   }

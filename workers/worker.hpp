@@ -31,15 +31,7 @@ namespace pagi::workers {
 
 class Worker;
 
-enum class WorkerLife : std::uint8_t {
-  spawning,
-  handshaking,
-  starting,
-  ready,
-  draining,
-  stopping,
-  dead
-};
+enum class WorkerLife : std::uint8_t { spawning, handshaking, starting, ready, draining, stopping, dead };
 std::string_view to_string(WorkerLife life) noexcept;
 bool legal_transition(WorkerLife from, WorkerLife to) noexcept;
 
