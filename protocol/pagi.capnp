@@ -108,6 +108,8 @@ struct Hello {
   sdkVersion @5 :Text;
   pool @6 :Text;               # attach mode: the pool this worker serves
   app @7 :Text;                # what the worker runs, for logs
+  skipResponseDone @8 :Bool;   # true: never send this worker responseDone (its
+                               # apps have no on_complete); false keeps it
 }
 
 struct Welcome {

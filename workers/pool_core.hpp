@@ -140,6 +140,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason);
   void queue_credit(std::uint64_t id, ScopeRecord& record);
   void flush_credits();
+  bool credit_due(const ScopeRecord& record) const;
   void release_worker_scopes(Worker& worker, UpstreamError error);
 
   boost::asio::io_context& io_;

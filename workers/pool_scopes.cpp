@@ -7,6 +7,8 @@
 // destroy its Upstream, open the next pipelined scope). So every handler
 // updates the record first and makes the Downstream call last, and never
 // touches the record afterwards.
+#include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -130,6 +132,20 @@ void PoolCore::response_written(std::uint64_t id, std::size_t bytes) {
   queue_credit(id, *record);
 }
 
+// Response credit is batched (docs/protocol.md "Credit batching"): a credit
+// frame wakes the worker, so small credits wait until they reach a quarter of
+// the send window or until everything the worker sent has been written. The
+// second rule is what rules out a stall: a worker waits only with bytes in
+// flight, and those bytes, once written, always release their credit.
+bool PoolCore::credit_due(const ScopeRecord& record) const {
+  if (record.pending_credit == 0) return false;
+  // A complete HTTP response sends no more body: credit would wake the worker
+  // for nothing (a responseDone still carries it, see response_done).
+  if (record.type == wire::ScopeType::HTTP && record.flow.phase() == ResponsePhase::complete) return false;
+  const std::size_t threshold = std::max<std::size_t>(1, settings_.send_window / 4);
+  return record.pending_credit >= threshold || record.flow.response_in_flight() == 0;
+}
+
 void PoolCore::queue_credit(std::uint64_t id, ScopeRecord& record) {
   if (record.credit_queued) return;
   record.credit_queued = true;
@@ -150,10 +166,11 @@ void PoolCore::flush_credits() {
     ScopeRecord* record = scopes_.find(id);
     if (record == nullptr) continue;
     record->credit_queued = false;
+    if (!credit_due(*record)) continue;  // stays in pending_credit
     const std::size_t credit = record->pending_credit;
     record->pending_credit = 0;
     Worker* worker = find_worker(record->worker_id);
-    if (credit == 0 || worker == nullptr || !worker->holds_scope(id)) continue;
+    if (worker == nullptr || !worker->holds_scope(id)) continue;
     messages::append_credit(worker->output(), id, credit);
     worker->flush();
   }
@@ -167,7 +184,10 @@ void PoolCore::response_done(std::uint64_t id) {
   // Sent even after the app's scopeEnd: the SDK keeps the scope (for
   // on_complete) until it hears responseDone or httpDisconnect.
   if (worker == nullptr || worker->life() == WorkerLife::dead) return;
-  // Credit of this turn first, so the worker sees the window close cleanly.
+  // A worker that opted out in its hello (ASGI, WSGI) learns nothing from it;
+  // its withheld credit is moot too, the response is complete.
+  if (worker->skip_response_done()) return;
+  // Withheld credit first, so the worker sees the window close cleanly.
   if (record->pending_credit > 0) {
     messages::append_credit(worker->output(), id, record->pending_credit);
     record->pending_credit = 0;

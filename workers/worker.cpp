@@ -188,6 +188,7 @@ void Worker::on_hello(wire::Hello::Reader hello) {
   }
   stream_concurrency_ = effective_stream_concurrency(settings_);
   scope_types_ = hello.getScopeTypes();
+  skip_response_done_ = hello.getSkipResponseDone();
   spdlog::debug("{}: hello from {} {} (pid {}, concurrency {})", describe(),
                 std::string_view(hello.getSdkName().cStr()),
                 std::string_view(hello.getSdkVersion().cStr()), hello.getPid(), concurrency_);

@@ -95,6 +95,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void set_stream_concurrency(std::size_t n) { stream_concurrency_ = n; }
   // hello.scopeTypes (wire::SCOPE_BIT_*); 0 until hello.
   std::uint32_t scope_types() const { return scope_types_; }
+  // hello.skipResponseDone: its apps have no on_complete, responseDone is waste.
+  bool skip_response_done() const { return skip_response_done_; }
   // Every scope it runs, of any kind.
   std::size_t in_flight() const { return scopes_.size(); }
   // Of those, websocket/sse scopes (stream slots) and http scopes.
@@ -175,6 +177,7 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   std::size_t concurrency_ = 1;
   std::size_t stream_concurrency_ = 0;
   std::uint32_t scope_types_ = 0;
+  bool skip_response_done_ = false;
   std::shared_ptr<WorkerConnection> connection_;
   std::unique_ptr<Timers> timers_;
   std::uint64_t lifespan_scope_ = 0;  // 0: no lifespan scope open

@@ -161,6 +161,7 @@ void FakeWorker::send_hello(std::uint32_t protocol_version) {
     h.setPid(static_cast<std::uint32_t>(::getpid()));
     h.setConcurrency(options_.concurrency);
     h.setScopeTypes(options_.scope_types);
+    h.setSkipResponseDone(options_.skip_response_done);
     h.setSdkName("fake-worker");
     h.setSdkVersion("0");
   });

@@ -38,6 +38,7 @@ struct FakeWorkerOptions {
   // Serve every http open with 200 "hello" + scopeEnd (for process tests).
   bool serve_hello = false;
   std::uint32_t scope_types = wire::SCOPE_BIT_HTTP;  // hello.scopeTypes
+  bool skip_response_done = false;                  // hello.skipResponseDone
 };
 
 class FakeWorker : public std::enable_shared_from_this<FakeWorker> {

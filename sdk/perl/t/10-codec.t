@@ -182,7 +182,7 @@ subtest 'cross-check with the capnp CLI' => sub {
         [ { scope => 6, type => 'scopeEnd', failed => 1, message => 'boom' }, '(scope = 6, scopeEnd = (failed = true, message = "boom"))' ],
         [ { scope => 0, type => 'hello', protocolVersion => 1, pid => 99, concurrency => 100, scopeTypes => 7,
             sdkName => 'pagi-worker-perl', sdkVersion => '0.01', app => 'a.pl' },
-          '(scope = 0, hello = (protocolVersion = 1, pid = 99, concurrency = 100, scopeTypes = 7, sdkName = "pagi-worker-perl", sdkVersion = "0.01", app = "a.pl"))' ],
+          '(scope = 0, hello = (protocolVersion = 1, pid = 99, concurrency = 100, scopeTypes = 7, sdkName = "pagi-worker-perl", sdkVersion = "0.01", app = "a.pl", skipResponseDone = false))' ],
         [ { scope => 1, type => 'lifespanUnsupported', text => 'nope' }, '(scope = 1, lifespanUnsupported = "nope")' ],
         [ { scope => 1, type => 'lifespanShutdownComplete' }, '(scope = 1, lifespanShutdownComplete = void)' ],
         [ { scope => 8, type => 'httpResponseTrailers', headers => [ 'x-checksum', 'abc' ] },

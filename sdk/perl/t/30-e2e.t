@@ -14,7 +14,8 @@ use JSON::PP ();
 my $g = FakeGateway->spawn;
 my ($hello, $ls) = $g->handshake(sendWindow => 64, receiveWindow => 8);
 is $hello, { scope => 0, type => 'hello', protocolVersion => 1, pid => $g->pid, concurrency => 100, scopeTypes => 7,
-             sdkName => 'pagi-worker-perl', sdkVersion => match(qr/^\d+\.\d+/), pool => '', app => match(qr/main\.pl$/) },
+             sdkName => 'pagi-worker-perl', sdkVersion => match(qr/^\d+\.\d+/), pool => '', app => match(qr/main\.pl$/),
+             skipResponseDone => 0 },  # PAGI apps use on_complete
     'hello';
 is $ls, { scope => 1, type => 'lifespanStartupComplete' }, 'lifespan startup complete';
 

@@ -532,6 +532,13 @@ STRUCT = {
                 'ordinal': 7,
                 'ptr': 3,
             },
+            {
+                'bit': 16,
+                'byte': 2,
+                'kind': 'bool',
+                'name': 'skipResponseDone',
+                'ordinal': 8,
+            },
         ],
         'ptr_count': 4,
     },

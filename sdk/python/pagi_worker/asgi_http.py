@@ -282,6 +282,11 @@ class HttpScope(CreditFlow):
             self.w.send_frame(encode(self.id, T_EARLY_HINT, {'headers': flat}))
         else:
             raise SendError('unexpected ASGI message %r for an http scope' % (t,))
+        if self.complete and self.waiter is not None and self.w.skip_response_done:
+            # No responseDone will come (hello opted out): like uvicorn, a
+            # receive() waiting across the end of the response hears
+            # http.disconnect now.
+            self._wake_receiver(_DISCONNECT)
 
     def send_start(self, message):
         if self.started:

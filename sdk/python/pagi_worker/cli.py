@@ -78,7 +78,8 @@ def main(argv=None):
 
     def make_worker(loop):
         return Worker(app, loop=loop, concurrency=concurrency, scope_class=scope_class,
-                      pool=args.pool, app_name=args.app, lifespan_app=lifespan_app, **classes)
+                      pool=args.pool, app_name=args.app, lifespan_app=lifespan_app,
+                      skip_response_done=interface != 'pagi', **classes)
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         try:

@@ -41,7 +41,8 @@ class Worker(asyncio.Protocol):
     (None: not advertised in hello)."""
 
     def __init__(self, app, *, loop, concurrency, scope_class=HttpScope,
-                 pool='', app_name='', lifespan_app=True, websocket_class=None, sse_class=None):
+                 pool='', app_name='', lifespan_app=True, websocket_class=None, sse_class=None,
+                 skip_response_done=False):
         self.app = app
         self.loop = loop
         self.concurrency = concurrency
@@ -54,6 +55,9 @@ class Worker(asyncio.Protocol):
         self.pool = pool
         self.app_name = app_name
         self.lifespan_app = lifespan_app
+        # ASGI and WSGI have no on_complete: hello asks the gateway to skip
+        # responseDone (docs/protocol.md); PAGI-native apps keep it.
+        self.skip_response_done = skip_response_done
         self.transport = None
         self.state = {}
         self.scopes = {}
@@ -108,6 +112,7 @@ class Worker(asyncio.Protocol):
             'concurrency': self.concurrency, 'scopeTypes': scope_bits,
             'sdkName': SDK_NAME, 'sdkVersion': __version__,
             'pool': self.pool, 'app': self.app_name,
+            'skipResponseDone': self.skip_response_done,
         }))
 
     def data_received(self, data):

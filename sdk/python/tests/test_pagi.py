@@ -16,6 +16,7 @@ def gw():
 def test_hello_advertises_http_websocket_and_sse(gw):
     hello = gw.handshake()
     assert hello['scopeTypes'] == 1 | 2 | 4
+    assert hello['skipResponseDone'] is False  # on_complete needs responseDone
     gw.shutdown()
 
 

@@ -20,6 +20,7 @@ def test_hello_welcome_lifespan_state_and_shutdown(gw):
     assert hello['concurrency'] == 100
     assert hello['scopeTypes'] & 1
     assert hello['app'] == 'basic:app'
+    assert hello['skipResponseDone'] is True  # ASGI has no on_complete
     lsid, answer = gw.start_lifespan()
     assert answer[:2] == (lsid, 'lifespanStartupComplete')
     sid = gw.open_http(path='/scope')
@@ -79,6 +80,17 @@ def test_heartbeat_is_echoed(gw):
     gw.send(0, 'heartbeat', {'seq': 77})
     assert gw.expect('heartbeat', 0) == {'seq': 77}
     gw.shutdown()
+
+
+def test_receive_waiting_across_the_response_end_hears_disconnect(gw):
+    gw.handshake()
+    sid = gw.open_http(path='/listen')
+    # No responseDone is sent (hello opted out): the scope still ends.
+    status, headers, body, end = gw.response(sid)
+    assert (status, body) == (200, b'bye')
+    assert end == {'failed': False, 'message': ''}
+    err = gw.shutdown()
+    assert 'app: listener heard http.disconnect' in err
 
 
 def test_post_body_chunks_and_credit(gw):

@@ -14,6 +14,7 @@ def gw():
 def test_wsgi_hello_says_concurrency_one(gw):
     hello = gw.handshake(lifespan='auto')
     assert hello['concurrency'] == 1
+    assert hello['skipResponseDone'] is True  # WSGI has no on_complete
     # WSGI has no lifespan: the worker answers unsupported by itself.
     lsid, answer = gw.start_lifespan()
     assert answer[1] == 'lifespanUnsupported'

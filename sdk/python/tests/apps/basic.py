@@ -1,4 +1,5 @@
 """Raw ASGI 3 test app: one behaviour per path."""
+import asyncio
 import json
 import sys
 
@@ -123,8 +124,20 @@ async def half(scope, receive, send):
     raise RuntimeError('died mid-response')
 
 
+async def listen(scope, receive, send):
+    """A receive() waiting across the end of the response (Starlette's
+    disconnect listener) must hear http.disconnect, responseDone or not."""
+    await receive()  # the request
+    task = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)  # let it block in receive()
+    await text(send, 200, b'bye')
+    ev = await task
+    sys.stderr.write('app: listener heard %s\n' % ev['type'])
+
+
 ROUTES = {
     '/': hello, '/echo': echo, '/scope': show_scope, '/boom': boom, '/nothing': nothing,
     '/wait-disconnect': wait_disconnect, '/stream': stream, '/fill': fill, '/bad-header': bad_header,
     '/trailers': trailers, '/pathsend': pathsend, '/half': half, '/drain': drain,
+    '/listen': listen,
 }
