@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "workers/capnp_views.hpp"
 #include "workers/pool_core.hpp"
 #include "workers/stream_messages.hpp"
 #include "workers/worker_messages.hpp"
@@ -20,19 +21,6 @@
 namespace pagi::workers {
 
 namespace asio = boost::asio;
-
-namespace {
-
-std::string_view view(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
-std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
-
-// Validation guarantees an even count.
-void to_header_views(capnp::List<capnp::Data>::Reader list, std::vector<HeaderView>& out) {
-  out.clear();
-  for (unsigned i = 0; i + 1 < list.size(); i += 2) out.push_back({view(list[i]), view(list[i + 1])});
-}
-
-}  // namespace
 
 // ---- transport -> pool ---------------------------------------------------------
 

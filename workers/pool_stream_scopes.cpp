@@ -6,20 +6,13 @@
 // the record, then make the Downstream call last.
 #include <spdlog/spdlog.h>
 
+#include "workers/capnp_views.hpp"
 #include "workers/pool_core.hpp"
 #include "workers/stream_messages.hpp"
 #include "workers/worker_messages.hpp"
 
 namespace pagi::workers {
 namespace {
-
-std::string_view view(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
-std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
-
-void to_header_views(capnp::List<capnp::Data>::Reader list, std::vector<HeaderView>& out) {
-  out.clear();
-  for (unsigned i = 0; i + 1 < list.size(); i += 2) out.push_back({view(list[i]), view(list[i + 1])});
-}
 
 std::uint32_t scope_bit(wire::ScopeType type) {
   switch (type) {
