@@ -4,14 +4,13 @@
 // session, whose deadlines are plain optional time points they own.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <utility>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 namespace pagi::gateway {
 
@@ -38,12 +37,12 @@ class DeadlineTimer {
       return;
     }
     timer_.expires_at(*next);
-    timer_.async_wait([this, gen = generation_, on_expiry = std::move(on_expiry)](
-                          const boost::system::error_code& ec) mutable {
-      if (ec || gen != generation_) return;
-      armed_.reset();
-      on_expiry();
-    });
+    timer_.async_wait(
+        [this, gen = generation_, on_expiry = std::move(on_expiry)](const boost::system::error_code& ec) mutable {
+          if (ec || gen != generation_) return;
+          armed_.reset();
+          on_expiry();
+        });
   }
 
   void cancel() {

@@ -1,15 +1,15 @@
 #include "gateway/gateway.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <exception>
 #include <map>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "gateway/config/route_table.hpp"
 #include "gateway/edge/edge_runtime.hpp"
@@ -39,8 +39,8 @@ constexpr std::uint64_t kWsFrameHeadroom = 64 * 1024;
 
 workers::PoolSettings effective_pool_settings(workers::PoolSettings pool, const HttpSettings& http) {
   if (pool.request_timeout <= workers::Seconds::zero()) pool.request_timeout = http.request_timeout;
-  const std::uint64_t ws_frame = std::min<std::uint64_t>(
-      static_cast<std::uint64_t>(http.max_ws_message_size) + kWsFrameHeadroom, UINT32_MAX);
+  const std::uint64_t ws_frame =
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(http.max_ws_message_size) + kWsFrameHeadroom, UINT32_MAX);
   if (pool.max_message_bytes < ws_frame) pool.max_message_bytes = static_cast<std::uint32_t>(ws_frame);
   return pool;
 }
@@ -79,13 +79,17 @@ struct Gateway::Impl {
   std::vector<std::string> bound;
   Phase phase = Phase::created;
   std::size_t pools_started = 0;
-  bool start_failed = false;  // one pool failed: the others' results no longer matter
+  bool start_failed = false;       // one pool failed: the others' results no longer matter
   std::vector<int> inherited_fds;  // socket activation: used instead of config.listen
   bool listeners_bound = false;
 
   Impl(boost::asio::io_context& io_, GatewayConfig config_)
-      : io(io_), config(std::move(config_)), reaper(io_), launcher(workers::make_process_launcher(reaper)),
-        router(io_), shutdown_timer(io_) {
+      : io(io_),
+        config(std::move(config_)),
+        reaper(io_),
+        launcher(workers::make_process_launcher(reaper)),
+        router(io_),
+        shutdown_timer(io_) {
     std::vector<workers::ScopeOpener*> openers;
     for (const auto& settings : config.pools) {
       pools.push_back(std::make_unique<workers::Pool>(io, effective_pool_settings(settings, config.http), launcher));
@@ -103,7 +107,9 @@ struct Gateway::Impl {
     hooks.opener = &edge->opener_for(listen_text, router);
     hooks.proxy_protocol = edge->proxy_protocol(listen_text);
     // Always installed: a reload may bring `action: close` rules.
-    hooks.admit = [rt = edge.get(), listen_text](std::string_view peer) { return rt->admit_connection(listen_text, peer); };
+    hooks.admit = [rt = edge.get(), listen_text](std::string_view peer) {
+      return rt->admit_connection(listen_text, peer);
+    };
     listener->set_edge_hooks(std::move(hooks));
   }
 
@@ -160,8 +166,8 @@ struct Gateway::Impl {
     }
     // What a running gateway cannot change is reported, not silently ignored.
     if (listen_text(next) != listen_text(config)) {
-      spdlog::warn("reload: listen changed ({}-> {}): needs a restart; keeping the old listeners",
-                   listen_text(config), listen_text(next));
+      spdlog::warn("reload: listen changed ({}-> {}): needs a restart; keeping the old listeners", listen_text(config),
+                   listen_text(next));
     }
     if (pool_names(next) != pool_names(config)) {
       spdlog::warn("reload: the set of pools changed: needs a restart; reloading the pools that exist");
@@ -191,11 +197,12 @@ struct Gateway::Impl {
         if (config.pools[i].name != settings.name) continue;
         config.pools[i] = settings;
         const std::string name = settings.name;
-        pools[i]->reload(effective_pool_settings(settings, config.http),
-                         [name](const workers::PoolReloadResult& r) {
-                           if (r.ok) spdlog::info("reload: pool {} now runs the new generation", name);
-                           else spdlog::error("reload: pool {} kept its old workers: {}", name, r.message);
-                         });
+        pools[i]->reload(effective_pool_settings(settings, config.http), [name](const workers::PoolReloadResult& r) {
+          if (r.ok)
+            spdlog::info("reload: pool {} now runs the new generation", name);
+          else
+            spdlog::error("reload: pool {} kept its old workers: {}", name, r.message);
+        });
       }
     }
   }

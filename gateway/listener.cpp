@@ -2,21 +2,20 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstddef>
-#include <cstring>
-#include <unordered_map>
-#include <vector>
-
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <spdlog/spdlog.h>
+#include <cstddef>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
 
 #include "gateway/edge/proxied_opener.hpp"
 #include "gateway/edge/proxy_header_reader.hpp"
@@ -34,16 +33,15 @@ using GenericAcceptor = asio::basic_socket_acceptor<GenericProtocol>;
 struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   struct Acceptor {
     GenericAcceptor acceptor;
-    bool accepting = false;  // an async_accept is pending
-    std::string unix_path;   // removed at close
+    bool accepting = false;                // an async_accept is pending
+    std::string unix_path;                 // removed at close
     std::shared_ptr<tls::TlsContext> tls;  // TLS listener: one context for all
-    bool h2c = false;        // cleartext: HTTP/2 prior knowledge and Upgrade: h2c
-    bool h2c_only = false;   // cleartext: HTTP/2 prior knowledge, never HTTP/1
-    EdgeHooks edge;          // gateway/edge: own opener, PROXY header, connection access
+    bool h2c = false;                      // cleartext: HTTP/2 prior knowledge and Upgrade: h2c
+    bool h2c_only = false;                 // cleartext: HTTP/2 prior knowledge, never HTTP/1
+    EdgeHooks edge;                        // gateway/edge: own opener, PROXY header, connection access
   };
 
-  Impl(asio::io_context& ioc, const HttpSettings& s, workers::ScopeOpener& o)
-      : ioc(ioc), settings(s), opener(o) {}
+  Impl(asio::io_context& ioc, const HttpSettings& s, workers::ScopeOpener& o) : ioc(ioc), settings(s), opener(o) {}
 
   asio::io_context& ioc;
   HttpSettings settings;
@@ -147,8 +145,8 @@ struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   }
 
   tls::StartH2 http2_over_tls(workers::ScopeOpener& opener) {
-    return [this, &opener](std::unique_ptr<tls::TlsStream> stream, std::shared_ptr<const http1::ConnectionExtras> extras,
-                  std::function<void()> closed) {
+    return [this, &opener](std::unique_ptr<tls::TlsStream> stream,
+                           std::shared_ptr<const http1::ConnectionExtras> extras, std::function<void()> closed) {
       return http2::start_tls_connection(std::move(stream), settings, opener, std::move(extras), std::move(closed),
                                          observer);
     };
@@ -220,8 +218,7 @@ asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint1
 }
 
 asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint16_t port,
-                                             const std::optional<tls::TlsSettings>& tls, bool h2c,
-                                             bool h2c_only) {
+                                             const std::optional<tls::TlsSettings>& tls, bool h2c, bool h2c_only) {
   auto context = tls ? std::make_shared<tls::TlsContext>(*tls) : nullptr;  // throws on bad files
   const auto endpoint = listen_tcp(host, port);
   impl_->acceptors.back()->tls = std::move(context);
@@ -240,7 +237,7 @@ std::vector<std::string> Listener::reload_tls() {
 }
 
 void Listener::listen_unix(const std::string& path, unsigned mode) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       throw boost::system::system_error(make_error_code(boost::system::errc::file_exists),

@@ -5,6 +5,8 @@
 // close_all() is the hard stop for the deadline.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,9 +14,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/http_settings.hpp"
 #include "gateway/tls/tls_settings.hpp"

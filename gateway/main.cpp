@@ -1,20 +1,20 @@
 // pagi-gateway: parse the command line, then run the Gateway library on one
 // io_context until a signal stops it. Exit codes: 0 clean stop, 1 startup
 // failure (the reason is printed), 2 bad command line or configuration.
-#include <csignal>
-#include <cstdio>
-#include <iostream>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
 
 #include "gateway/config/command_line.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/observability/error_log.hpp"
 #include "gateway/ops_runtime.hpp"
-#include "gateway/tls/tls_context.hpp"
 #include "gateway/reload_watcher.hpp"
+#include "gateway/tls/tls_context.hpp"
 
 int main(int argc, char** argv) {
   using namespace pagi::gateway;

@@ -1,14 +1,13 @@
 #include "gateway/ops_runtime.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <optional>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <optional>
 
 #include "gateway/edge/maintenance_control.hpp"
 #include "gateway/gateway.hpp"
@@ -41,9 +40,13 @@ admin::AdminResponse reply(std::uint16_t status, std::string body) {
 
 struct OpsRuntime::Impl {
   Impl(boost::asio::io_context& io_, const GatewayConfig& config_, Gateway& gateway_)
-      : io(io_), config(config_), gateway(gateway_), usr1(io_, SIGUSR1),
+      : io(io_),
+        config(config_),
+        gateway(gateway_),
+        usr1(io_, SIGUSR1),
         notifier(config_.process.systemd_notify ? systemd::Notifier::from_environment() : systemd::Notifier()),
-        watchdog(io_, notifier), started_at(std::chrono::steady_clock::now()) {}
+        watchdog(io_, notifier),
+        started_at(std::chrono::steady_clock::now()) {}
 
   boost::asio::io_context& io;
   GatewayConfig config;
@@ -136,7 +139,8 @@ std::string OpsRuntime::prepare() {
   const auto& process = impl.config.process;
   if (!process.user.empty() || !process.group.empty()) {
     try {
-      const auto id = systemd::resolve_identity(process.user.empty() ? std::string("root") : process.user, process.group);
+      const auto id =
+          systemd::resolve_identity(process.user.empty() ? std::string("root") : process.user, process.group);
       systemd::drop_privileges(id);
       spdlog::info("running as user {} (uid {}, gid {})", id.user, id.uid, id.gid);
     } catch (const std::exception& e) {
@@ -199,8 +203,10 @@ std::string OpsRuntime::status_json() {
   out += ",\"ready\":";
   out += why.empty() ? "true" : "false";
   out += ",\"not_ready_reason\":";
-  if (why.empty()) out += "null";
-  else append_json_string(out, why);
+  if (why.empty())
+    out += "null";
+  else
+    append_json_string(out, why);
   out += ",\"uptime_seconds\":" +
          fixed3(std::chrono::duration<double>(std::chrono::steady_clock::now() - impl.started_at).count());
   out += ",\"listening\":[";

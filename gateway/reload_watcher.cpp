@@ -25,8 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool ignored_name(std::string_view name) {
-  if (name.empty() || name.front() == '.' || name.back() == '~' || name == "__pycache__")
-    return true;
+  if (name.empty() || name.front() == '.' || name.back() == '~' || name == "__pycache__") return true;
   for (std::string_view ext : {".swp", ".swx", ".pyc", ".pyo"}) {
     if (name.ends_with(ext)) return true;
   }
@@ -45,18 +44,15 @@ std::string app_file(const std::string& app, const std::string& app_dir) {
   if (app_dir.empty()) return {};
   std::string module = file;
   for (char& c : module) c = c == '.' ? '/' : c;
-  for (const fs::path candidate :
-       {fs::path(app_dir) / (module + ".py"), fs::path(app_dir) / module / "__init__.py"}) {
+  for (const fs::path candidate : {fs::path(app_dir) / (module + ".py"), fs::path(app_dir) / module / "__init__.py"}) {
     if (fs::is_regular_file(candidate, ec)) return candidate.string();
   }
   return {};
 }
 
-constexpr std::uint32_t kEvents =
-    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE;
+constexpr std::uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE;
 
-class InotifyWatcher final : public ReloadWatcher,
-                             public std::enable_shared_from_this<InotifyWatcher> {
+class InotifyWatcher final : public ReloadWatcher, public std::enable_shared_from_this<InotifyWatcher> {
  public:
   InotifyWatcher(asio::io_context& io, int fd, std::chrono::milliseconds debounce)
       : stream_(io, fd), timer_(io), debounce_(debounce) {}
@@ -71,14 +67,13 @@ class InotifyWatcher final : public ReloadWatcher,
   }
 
   void read_next() {
-    stream_.async_read_some(
-        asio::buffer(buffer_),
-        [weak = weak_from_this()](const boost::system::error_code& ec, std::size_t n) {
-          auto self = weak.lock();
-          if (!self || ec) return;
-          self->on_events(n);
-          self->read_next();
-        });
+    stream_.async_read_some(asio::buffer(buffer_),
+                            [weak = weak_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              auto self = weak.lock();
+                              if (!self || ec) return;
+                              self->on_events(n);
+                              self->read_next();
+                            });
   }
 
   ~InotifyWatcher() override {
@@ -96,11 +91,9 @@ class InotifyWatcher final : public ReloadWatcher,
 
   Watch& add_dir(const std::string& dir, bool whole) {
     if (watches_.size() >= max_watched_dirs)
-      throw std::runtime_error("--reload: more than " + std::to_string(max_watched_dirs) +
-                               " directories to watch");
+      throw std::runtime_error("--reload: more than " + std::to_string(max_watched_dirs) + " directories to watch");
     const int wd = ::inotify_add_watch(stream_.native_handle(), dir.c_str(), kEvents);
-    if (wd < 0)
-      throw std::runtime_error("--reload: cannot watch " + dir + ": " + std::strerror(errno));
+    if (wd < 0) throw std::runtime_error("--reload: cannot watch " + dir + ": " + std::strerror(errno));
     Watch& w = watches_[wd];
     w.dir = dir;
     w.whole = w.whole || whole;
@@ -110,8 +103,7 @@ class InotifyWatcher final : public ReloadWatcher,
   void add_tree(const fs::path& root) {
     add_dir(root.string(), true);
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(
-             root, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_directory(ec)) continue;
       if (ignored_name(it->path().filename().string())) {
@@ -181,8 +173,7 @@ class Handle final : public ReloadWatcher {
 
 }  // namespace
 
-ReloadWatchList reload_watch_list(const GatewayConfig& config,
-                                  const std::vector<std::string>& extra_dirs) {
+ReloadWatchList reload_watch_list(const GatewayConfig& config, const std::vector<std::string>& extra_dirs) {
   ReloadWatchList list;
   if (!config.source.empty()) list.files.push_back(fs::absolute(config.source).string());
   for (const auto& pool : config.pools) {
@@ -198,8 +189,7 @@ ReloadWatchList reload_watch_list(const GatewayConfig& config,
   return list;
 }
 
-std::unique_ptr<ReloadWatcher> ReloadWatcher::start(asio::io_context& io,
-                                                    const ReloadWatchList& list,
+std::unique_ptr<ReloadWatcher> ReloadWatcher::start(asio::io_context& io, const ReloadWatchList& list,
                                                     std::chrono::milliseconds debounce) {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) throw std::runtime_error(std::string("--reload: inotify: ") + std::strerror(errno));

@@ -33,8 +33,7 @@ struct ReloadWatchList {
 };
 
 // What --reload watches for `config` plus the extra directories.
-ReloadWatchList reload_watch_list(const GatewayConfig& config,
-                                  const std::vector<std::string>& extra_dirs);
+ReloadWatchList reload_watch_list(const GatewayConfig& config, const std::vector<std::string>& extra_dirs);
 
 class ReloadWatcher {
  public:
@@ -43,9 +42,8 @@ class ReloadWatcher {
   static constexpr std::size_t max_watched_dirs = 4096;
 
   // Starts watching; throws std::runtime_error with a sentence on failure.
-  static std::unique_ptr<ReloadWatcher> start(
-      boost::asio::io_context& io, const ReloadWatchList& list,
-      std::chrono::milliseconds debounce = default_debounce);
+  static std::unique_ptr<ReloadWatcher> start(boost::asio::io_context& io, const ReloadWatchList& list,
+                                              std::chrono::milliseconds debounce = default_debounce);
   virtual ~ReloadWatcher() = default;
 };
 

@@ -8,17 +8,17 @@
 namespace pagi {
 
 enum class DisconnectReason : std::uint8_t {
-  none,             // completed normally: no reason is reported
-  client_closed,    // client closed the connection mid-request
-  client_timeout,   // client stopped sending (read timeout)
-  idle_timeout,     // idle before the request arrived
+  none,            // completed normally: no reason is reported
+  client_closed,   // client closed the connection mid-request
+  client_timeout,  // client stopped sending (read timeout)
+  idle_timeout,    // idle before the request arrived
   keepalive_timeout,
   write_timeout,
   write_error,
   read_error,
   protocol_error,
   server_shutdown,
-  server_error,     // the gateway aborted the exchange (worker lost, bad event)
+  server_error,  // the gateway aborted the exchange (worker lost, bad event)
   body_too_large,
   queue_overflow,
 };

@@ -1,10 +1,10 @@
 #include "protocol/event_validation.hpp"
 
+#include <kj/exception.h>
+
 #include <array>
 #include <cstdint>
 #include <limits>
-
-#include <kj/exception.h>
 
 #include "protocol/utf8.hpp"
 
@@ -58,9 +58,7 @@ constexpr std::array<bool, 256> make_value_table() {
 }
 constexpr auto kValueChar = make_value_table();
 
-std::string_view view(capnp::Data::Reader d) {
-  return {reinterpret_cast<const char*>(d.begin()), d.size()};
-}
+std::string_view view(capnp::Data::Reader d) { return {reinterpret_cast<const char*>(d.begin()), d.size()}; }
 std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
 bool has_line_break_or_nul(std::string_view s) {
@@ -75,12 +73,19 @@ constexpr std::size_t kMaxCloseReasonBytes = 123;
 bool sendable_close_code(std::uint16_t code) {
   if (code >= 3000 && code <= 4999) return true;
   switch (code) {
-    case 1000: case 1001: case 1002: case 1003:
-    case 1007: case 1008: case 1009: case 1010: case 1011:
-    case 1012: case 1013: case 1014:
-      return true;
-    default:
-      return false;
+    case 1000:
+    case 1001:
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1008:
+    case 1009:
+    case 1010:
+    case 1011:
+    case 1012:
+    case 1013:
+    case 1014: return true;
+    default: return false;
   }
 }
 
@@ -170,22 +175,15 @@ EventError check(Envelope::Reader m) {
       touch(hello.getApp());
       return EventError::ok;
     }
-    case Envelope::CREDIT:
-      m.getCredit();
-      return EventError::ok;
-    case Envelope::HEARTBEAT:
-      m.getHeartbeat();
-      return EventError::ok;
-    case Envelope::SCOPE_END:
-      touch(m.getScopeEnd().getMessage());
-      return EventError::ok;
+    case Envelope::CREDIT: m.getCredit(); return EventError::ok;
+    case Envelope::HEARTBEAT: m.getHeartbeat(); return EventError::ok;
+    case Envelope::SCOPE_END: touch(m.getScopeEnd().getMessage()); return EventError::ok;
 
     case Envelope::HTTP_RESPONSE_START: return check_start(m.getHttpResponseStart());
     case Envelope::HTTP_RESPONSE_BODY: return check_body(m.getHttpResponseBody());
     case Envelope::HTTP_RESPONSE_TRAILERS: return check_headers(m.getHttpResponseTrailers().getHeaders());
     case Envelope::HTTP_FULLFLUSH: return EventError::ok;
-    case Envelope::HTTP_RESPONSE_EARLY_HINT:
-      return check_headers(m.getHttpResponseEarlyHint().getHeaders());
+    case Envelope::HTTP_RESPONSE_EARLY_HINT: return check_headers(m.getHttpResponseEarlyHint().getHeaders());
 
     case Envelope::WEBSOCKET_ACCEPT: return check_ws_accept(m.getWebsocketAccept());
     case Envelope::WEBSOCKET_SEND: return check_ws_message(m.getWebsocketSend());
@@ -194,9 +192,7 @@ EventError check(Envelope::Reader m) {
       touch(m.getWebsocketKeepalive().getComment());  // unused for websocket
       return EventError::ok;
     case Envelope::WEBSOCKET_HTTP_RESPONSE_START: return check_start(m.getWebsocketHttpResponseStart());
-    case Envelope::WEBSOCKET_HTTP_RESPONSE_BODY:
-      m.getWebsocketHttpResponseBody().getBody();
-      return EventError::ok;
+    case Envelope::WEBSOCKET_HTTP_RESPONSE_BODY: m.getWebsocketHttpResponseBody().getBody(); return EventError::ok;
 
     case Envelope::SSE_START: return check_start(m.getSseStart());
     case Envelope::SSE_SEND: return check_sse_event(m.getSseSend());
@@ -206,19 +202,15 @@ EventError check(Envelope::Reader m) {
       touch(m.getSseClose());  // server-side reason, never sent to the client
       return EventError::ok;
     case Envelope::SSE_HTTP_RESPONSE_START: return check_start(m.getSseHttpResponseStart());
-    case Envelope::SSE_HTTP_RESPONSE_BODY:
-      m.getSseHttpResponseBody().getBody();
-      return EventError::ok;
+    case Envelope::SSE_HTTP_RESPONSE_BODY: m.getSseHttpResponseBody().getBody(); return EventError::ok;
 
     case Envelope::LIFESPAN_STARTUP_COMPLETE:
-    case Envelope::LIFESPAN_SHUTDOWN_COMPLETE:
-      return EventError::ok;
+    case Envelope::LIFESPAN_SHUTDOWN_COMPLETE: return EventError::ok;
     case Envelope::LIFESPAN_STARTUP_FAILED: touch(m.getLifespanStartupFailed()); return EventError::ok;
     case Envelope::LIFESPAN_SHUTDOWN_FAILED: touch(m.getLifespanShutdownFailed()); return EventError::ok;
     case Envelope::LIFESPAN_UNSUPPORTED: touch(m.getLifespanUnsupported()); return EventError::ok;
 
-    default:
-      return EventError::unknown_event;  // is_worker_message() ran first
+    default: return EventError::unknown_event;  // is_worker_message() ran first
   }
 }
 
@@ -229,9 +221,7 @@ const std::error_category& event_category() noexcept {
   return category;
 }
 
-std::error_code make_error_code(EventError e) noexcept {
-  return {static_cast<int>(e), event_category()};
-}
+std::error_code make_error_code(EventError e) noexcept { return {static_cast<int>(e), event_category()}; }
 
 bool valid_header_name(std::string_view name) noexcept {
   if (name.empty()) return false;
@@ -253,10 +243,8 @@ bool is_worker_message(Envelope::Which which) noexcept {
     case Envelope::HELLO:
     case Envelope::CREDIT:
     case Envelope::HEARTBEAT:
-    case Envelope::SCOPE_END:
-      return true;
-    default:
-      return which >= Envelope::HTTP_RESPONSE_START && which <= Envelope::LIFESPAN_UNSUPPORTED;
+    case Envelope::SCOPE_END: return true;
+    default: return which >= Envelope::HTTP_RESPONSE_START && which <= Envelope::LIFESPAN_UNSUPPORTED;
   }
 }
 

@@ -12,17 +12,17 @@ namespace pagi::protocol {
 
 enum class EventError {
   ok = 0,
-  wrong_direction,     // a gateway->worker message sent by a worker
-  bad_status,          // status outside 200..599 for a final response
-  odd_header_list,     // headers list with an odd number of entries
-  bad_header_name,     // empty, or not an RFC 9110 token
-  bad_header_value,    // CR, LF, NUL or another control char except HTAB
-  bad_file,            // file path empty/relative, or offset/length negative
-  bad_text,            // text not valid UTF-8 where UTF-8 is required
-  bad_field,           // anything else (e.g. sse id with CR/LF/NUL)
-  bad_scope,           // worker-level message on a scope, or an event on scope 0
-  unknown_event,       // a union tag this gateway does not know
-  malformed,           // a pointer Cap'n Proto rejected (out of bounds, limits)
+  wrong_direction,   // a gateway->worker message sent by a worker
+  bad_status,        // status outside 200..599 for a final response
+  odd_header_list,   // headers list with an odd number of entries
+  bad_header_name,   // empty, or not an RFC 9110 token
+  bad_header_value,  // CR, LF, NUL or another control char except HTAB
+  bad_file,          // file path empty/relative, or offset/length negative
+  bad_text,          // text not valid UTF-8 where UTF-8 is required
+  bad_field,         // anything else (e.g. sse id with CR/LF/NUL)
+  bad_scope,         // worker-level message on a scope, or an event on scope 0
+  unknown_event,     // a union tag this gateway does not know
+  malformed,         // a pointer Cap'n Proto rejected (out of bounds, limits)
 };
 const std::error_category& event_category() noexcept;
 std::error_code make_error_code(EventError e) noexcept;

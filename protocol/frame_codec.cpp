@@ -1,14 +1,14 @@
 #include "protocol/frame_codec.hpp"
 
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <new>
 #include <optional>
 #include <utility>
-
-#include <capnp/serialize.h>
-#include <kj/exception.h>
 
 namespace pagi::protocol {
 
@@ -19,13 +19,10 @@ constexpr std::size_t kWordBytes = sizeof(capnp::word);
 // reallocate on every call. Not a limit: prepare() asks for what it needs.
 constexpr std::size_t kMinChunkBytes = 4096;
 
-constexpr std::size_t round_up_words(std::size_t bytes) {
-  return (bytes + kWordBytes - 1) / kWordBytes * kWordBytes;
-}
+constexpr std::size_t round_up_words(std::size_t bytes) { return (bytes + kWordBytes - 1) / kWordBytes * kWordBytes; }
 
 std::uint32_t load_le32(const std::byte* p) {
-  return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
-         std::uint32_t(p[3]) << 24;
+  return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
 }
 
 void store_le32(char* p, std::uint32_t v) {
@@ -57,9 +54,7 @@ const std::error_category& frame_category() noexcept {
   return category;
 }
 
-std::error_code make_error_code(FrameError e) noexcept {
-  return {static_cast<int>(e), frame_category()};
-}
+std::error_code make_error_code(FrameError e) noexcept { return {static_cast<int>(e), frame_category()}; }
 
 // ---------------------------------------------------------------------------
 // Chunk: a reference-counted block of words. Atomic counts, because a Frame
@@ -132,8 +127,7 @@ struct Frame::Storage {
 Frame::Frame() noexcept = default;
 Frame::~Frame() = default;
 
-Frame::Frame(Frame&& other) noexcept
-    : storage_(std::move(other.storage_)), root_(other.root_), bytes_(other.bytes_) {
+Frame::Frame(Frame&& other) noexcept : storage_(std::move(other.storage_)), root_(other.root_), bytes_(other.bytes_) {
   other.root_ = {};
   other.bytes_ = 0;
 }

@@ -10,6 +10,8 @@
 // long time pins its whole chunk; call Frame::detach() if that matters.
 #pragma once
 
+#include <capnp/message.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,18 +19,16 @@
 #include <string>
 #include <system_error>
 
-#include <capnp/message.h>
-
 #include "protocol/pagi.capnp.h"
 
 namespace pagi::protocol {
 
 enum class FrameError {
   ok = 0,
-  too_many_segments,   // segment count over FrameLimits::max_segments
-  empty_segment_table, // a segment table that declares zero words in all
-  too_large,           // frame over FrameLimits::max_message_bytes
-  malformed,           // Cap'n Proto rejected the message (bad pointer, limit hit)
+  too_many_segments,    // segment count over FrameLimits::max_segments
+  empty_segment_table,  // a segment table that declares zero words in all
+  too_large,            // frame over FrameLimits::max_message_bytes
+  malformed,            // Cap'n Proto rejected the message (bad pointer, limit hit)
 };
 const std::error_category& frame_category() noexcept;
 std::error_code make_error_code(FrameError e) noexcept;

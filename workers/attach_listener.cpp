@@ -50,8 +50,7 @@ void apply_owner(const std::string& path, const std::string& owner) {
   if (owner.empty()) return;
   const auto colon = owner.find(':');
   const std::string user = owner.substr(0, colon);
-  const std::string group_name =
-      colon == std::string::npos ? std::string() : owner.substr(colon + 1);
+  const std::string group_name = colon == std::string::npos ? std::string() : owner.substr(colon + 1);
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);
   if (!user.empty()) {
@@ -68,8 +67,7 @@ void apply_owner(const std::string& path, const std::string& owner) {
     throw std::runtime_error("cannot chown " + path + " to " + owner + ": " + errno_text());
 }
 
-class LocalAttachListener final : public AttachListener,
-                                  public std::enable_shared_from_this<LocalAttachListener> {
+class LocalAttachListener final : public AttachListener, public std::enable_shared_from_this<LocalAttachListener> {
  public:
   LocalAttachListener(asio::io_context& io, std::string path, AcceptHandler on_accept)
       : acceptor_(io), retry_(io), path_(std::move(path)), on_accept_(std::move(on_accept)) {}
@@ -106,8 +104,7 @@ class LocalAttachListener final : public AttachListener,
  private:
   void accept_next() {
     if (closed_) return;
-    acceptor_.async_accept([weak = weak_from_this()](const boost::system::error_code& ec,
-                                                     Local::socket socket) {
+    acceptor_.async_accept([weak = weak_from_this()](const boost::system::error_code& ec, Local::socket socket) {
       auto self = weak.lock();
       if (!self || self->closed_) return;
       if (ec) {
@@ -151,8 +148,7 @@ class Handle final : public AttachListener {
 
 }  // namespace
 
-std::unique_ptr<AttachListener> AttachListener::open(asio::io_context& io,
-                                                     const AttachSocketOptions& options,
+std::unique_ptr<AttachListener> AttachListener::open(asio::io_context& io, const AttachSocketOptions& options,
                                                      AcceptHandler on_accept) {
   auto impl = std::make_shared<LocalAttachListener>(io, options.path, std::move(on_accept));
   impl->open(options);

@@ -31,8 +31,7 @@ class AttachListener {
   using AcceptHandler = std::function<void(int fd, int peer_pid)>;
 
   // Binds and starts accepting; throws std::runtime_error with a sentence.
-  static std::unique_ptr<AttachListener> open(boost::asio::io_context& io,
-                                              const AttachSocketOptions& options,
+  static std::unique_ptr<AttachListener> open(boost::asio::io_context& io, const AttachSocketOptions& options,
                                               AcceptHandler on_accept);
   virtual ~AttachListener() = default;
   // Stops accepting and unlinks the socket file. Idempotent.

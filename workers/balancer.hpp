@@ -38,7 +38,6 @@ inline bool has_free_slot(const WorkerLoad& w, SlotKind kind) {
 // The id of the chosen worker, or nothing when every ready worker is full
 // for that kind. Ties go to the first in the span, so callers can rotate it
 // for fairness.
-std::optional<std::uint32_t> pick_least_loaded(std::span<const WorkerLoad> workers,
-                                               SlotKind kind = SlotKind::request);
+std::optional<std::uint32_t> pick_least_loaded(std::span<const WorkerLoad> workers, SlotKind kind = SlotKind::request);
 
 }  // namespace pagi::workers

@@ -1,13 +1,12 @@
 #include "workers/child_reaper.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
-
-#include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 namespace pagi::workers {
 
@@ -16,8 +15,7 @@ struct ChildReaper::Signals {
   boost::asio::signal_set set;
 };
 
-ChildReaper::ChildReaper(boost::asio::io_context& io)
-    : io_(io), signals_(std::make_unique<Signals>(io)) {}
+ChildReaper::ChildReaper(boost::asio::io_context& io) : io_(io), signals_(std::make_unique<Signals>(io)) {}
 
 ChildReaper::~ChildReaper() {
   boost::system::error_code ignored;

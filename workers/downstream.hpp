@@ -17,12 +17,12 @@ namespace pagi::workers {
 
 // Why a scope could not be served by any worker. Each maps to one response.
 enum class UpstreamError : std::uint8_t {
-  worker_lost,     // the worker died or broke protocol -> 502 if not started
-  queue_full,      // pool queue overflow -> 503 + Retry-After
-  queue_timeout,   // waited too long for a worker -> 503 + Retry-After
-  pool_failed,     // pool in crash loop / not ready -> 503 + Retry-After
-  request_timeout, // no response started in time -> 504
-  shutting_down,   // gateway is stopping and the scope never started -> 503
+  worker_lost,      // the worker died or broke protocol -> 502 if not started
+  queue_full,       // pool queue overflow -> 503 + Retry-After
+  queue_timeout,    // waited too long for a worker -> 503 + Retry-After
+  pool_failed,      // pool in crash loop / not ready -> 503 + Retry-After
+  request_timeout,  // no response started in time -> 504
+  shutting_down,    // gateway is stopping and the scope never started -> 503
 };
 
 // sse.send, as the pool hands it over (validated: event/id without CR/LF/NUL).
@@ -32,20 +32,18 @@ struct SseEventView {
   std::string_view id;     // when has_id
   bool has_event = false;
   bool has_id = false;
-  std::int64_t retry = -1; // -1: no retry field
+  std::int64_t retry = -1;  // -1: no retry field
 };
 
 class Downstream {
  public:
   virtual ~Downstream() = default;
 
-  virtual void on_response_start(std::uint16_t status, std::span<const HeaderView> headers,
-                                 bool trailers) = 0;
+  virtual void on_response_start(std::uint16_t status, std::span<const HeaderView> headers, bool trailers) = 0;
   virtual void on_response_body(std::string_view body, bool more) = 0;
   // Send [offset, offset+length) of a file (length -1: to its end), then
   // end the body.
-  virtual void on_response_file(std::string_view path, std::uint64_t offset,
-                                std::int64_t length) = 0;
+  virtual void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) = 0;
   virtual void on_response_trailers(std::span<const HeaderView> trailers) = 0;
   // http.response.early_hint (extension): a 103 with these headers, only
   // before on_response_start; transports without interim responses (HTTP/1.0)

@@ -17,8 +17,7 @@ std::string_view to_string(ScopeEventError e) noexcept {
   return "unknown";
 }
 
-HttpScopeFlow::HttpScopeFlow(std::uint32_t send_window, std::uint32_t receive_window,
-                             std::size_t request_window)
+HttpScopeFlow::HttpScopeFlow(std::uint32_t send_window, std::uint32_t receive_window, std::size_t request_window)
     : send_window_(send_window), receive_window_(receive_window), request_window_(request_window) {}
 
 ScopeEventError HttpScopeFlow::on_start(bool trailers) {
@@ -80,9 +79,7 @@ std::size_t HttpScopeFlow::on_response_written(std::size_t bytes) {
   return credit;
 }
 
-void HttpScopeFlow::on_request_sent(std::size_t bytes) {
-  request_window_ -= std::min(bytes, request_window_);
-}
+void HttpScopeFlow::on_request_sent(std::size_t bytes) { request_window_ -= std::min(bytes, request_window_); }
 
 void HttpScopeFlow::on_request_credit(std::size_t bytes) {
   ++credit_grants_;

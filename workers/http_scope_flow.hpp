@@ -12,12 +12,12 @@ namespace pagi::workers {
 
 enum class ScopeEventError : std::uint8_t {
   ok = 0,
-  body_before_start,      // http.response.body before http.response.start
-  second_start,           // a second http.response.start
-  trailers_not_announced, // trailers without start.trailers, or before the body ended
-  after_final_body,       // anything but scopeEnd after the response completed
-  window_overrun,         // response body beyond the send window by more than one event
-  wrong_scope_type,       // an event that does not belong to an http scope
+  body_before_start,       // http.response.body before http.response.start
+  second_start,            // a second http.response.start
+  trailers_not_announced,  // trailers without start.trailers, or before the body ended
+  after_final_body,        // anything but scopeEnd after the response completed
+  window_overrun,          // response body beyond the send window by more than one event
+  wrong_scope_type,        // an event that does not belong to an http scope
 };
 std::string_view to_string(ScopeEventError e) noexcept;
 
@@ -32,8 +32,7 @@ class HttpScopeFlow {
  public:
   // `request_window`: body bytes the worker takes before its first credit
   // (0 for an expect-continue scope until the worker asks).
-  HttpScopeFlow(std::uint32_t send_window, std::uint32_t receive_window,
-                std::size_t request_window);
+  HttpScopeFlow(std::uint32_t send_window, std::uint32_t receive_window, std::size_t request_window);
 
   ScopeEventError on_start(bool trailers);
   // `bytes` counts against the send window; file bodies pass 0 and end the body.

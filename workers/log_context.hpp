@@ -17,9 +17,7 @@ inline thread_local const LogContext* current_log_context = nullptr;
 
 class ScopedLogContext {
  public:
-  explicit ScopedLogContext(const LogContext& context) : saved_(current_log_context) {
-    current_log_context = &context;
-  }
+  explicit ScopedLogContext(const LogContext& context) : saved_(current_log_context) { current_log_context = &context; }
   ~ScopedLogContext() { current_log_context = saved_; }
   ScopedLogContext(const ScopedLogContext&) = delete;
   ScopedLogContext& operator=(const ScopedLogContext&) = delete;

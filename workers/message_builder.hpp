@@ -2,6 +2,9 @@
 // sizing and building single-segment messages. Internal to workers/.
 #pragma once
 
+#include <capnp/message.h>
+#include <kj/array.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,9 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <capnp/message.h>
-#include <kj/array.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"
@@ -97,8 +97,7 @@ void build(std::string& out, std::uint64_t scope, std::size_t payload_words, Fil
     return;
   }
   out.resize(at);
-  capnp::MallocMessageBuilder message(static_cast<unsigned>(words),
-                                      capnp::AllocationStrategy::FIXED_SIZE);
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(words), capnp::AllocationStrategy::FIXED_SIZE);
   auto envelope = message.initRoot<wire::Envelope>();
   envelope.setScope(scope);
   fill(envelope);
@@ -117,7 +116,7 @@ void build_body(std::string& out, std::uint64_t scope, std::string_view body, bo
   constexpr std::size_t word = sizeof(capnp::word);
   static_assert(wire::Body::_capnpPrivate::pointerCount == 1, "Body's only pointer is its bytes");
   constexpr std::size_t max_list = (std::size_t(1) << 29) - 1;  // a list pointer's element count
-  if (body.empty() || body.size() > max_list) {  // the general path
+  if (body.empty() || body.size() > max_list) {                 // the general path
     build(out, scope, words_for(body.size()), [&](wire::Envelope::Builder env) {
       auto b = init(env);
       b.setBody(as_data(body));

@@ -11,8 +11,7 @@ Pool::~Pool() { core_->kill_all(false); }
 
 void Pool::start(std::function<void(const PoolStartResult&)> done) { core_->start(std::move(done)); }
 
-std::unique_ptr<Upstream> Pool::open_scope(const ScopeRequest& request,
-                                           std::weak_ptr<Downstream> downstream) {
+std::unique_ptr<Upstream> Pool::open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream) {
   return core_->open_scope(request, std::move(downstream));
 }
 

@@ -49,8 +49,7 @@ struct PoolReloadResult {
 // Cumulative counts of waits (seconds) for /metrics, Prometheus' default
 // buckets (the same as the gateway's request duration histograms).
 struct WaitHistogram {
-  static constexpr std::array<double, 11> bounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                     0.5,   1.0,  2.5,   5.0,  10.0};
+  static constexpr std::array<double, 11> bounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
   std::array<std::uint64_t, bounds.size()> buckets{};  // cumulative: waits <= bounds[i]
   std::uint64_t count = 0;
   double sum = 0;
@@ -70,10 +69,10 @@ struct PoolStats {
   std::size_t queued = 0;         // scopes waiting for a slot
   std::uint64_t restarts = 0;     // workers replaced after a loss
   bool crash_loop = false;
-  bool failed = false;            // crash loop with no worker serving: answers 503
-  std::size_t workers_target = 0; // `workers`, moved by SIGTTIN/SIGTTOU
-  std::uint64_t recycled = 0;     // workers replaced by max_requests/lifetime/rss/timeouts
-  std::uint64_t generation = 0;   // reloads applied
+  bool failed = false;             // crash loop with no worker serving: answers 503
+  std::size_t workers_target = 0;  // `workers`, moved by SIGTTIN/SIGTTOU
+  std::uint64_t recycled = 0;      // workers replaced by max_requests/lifetime/rss/timeouts
+  std::uint64_t generation = 0;    // reloads applied
   // For /metrics, counted since the pool was made. Restart reasons: crash,
   // heartbeat, protocol_error, startup_failed, startup_timeout. Recycle
   // reasons: max_requests, max_lifetime, max_rss, request_timeout, reload.
@@ -89,14 +88,14 @@ struct PoolStats {
 struct WorkerInfo {
   std::uint32_t id = 0;
   int pid = 0;
-  std::string_view state;         // to_string(WorkerLife)
-  std::uint64_t generation = 0;   // reload generation it was spawned for
-  std::size_t in_flight = 0;       // scopes of any kind
-  std::size_t streams = 0;         // of those, websocket/sse scopes (stream slots)
-  std::size_t concurrency = 0;     // request slots (what hello or config said)
+  std::string_view state;              // to_string(WorkerLife)
+  std::uint64_t generation = 0;        // reload generation it was spawned for
+  std::size_t in_flight = 0;           // scopes of any kind
+  std::size_t streams = 0;             // of those, websocket/sse scopes (stream slots)
+  std::size_t concurrency = 0;         // request slots (what hello or config said)
   std::size_t stream_concurrency = 0;  // stream slots; unused when concurrency is 1
-  std::uint64_t served = 0;       // scopes opened on it
-  double ready_seconds = 0;       // time since it became ready; 0 before
+  std::uint64_t served = 0;            // scopes opened on it
+  double ready_seconds = 0;            // time since it became ready; 0 before
 };
 
 class Pool final : public ScopeOpener {
@@ -113,8 +112,7 @@ class Pool final : public ScopeOpener {
   // when the first one fails to start (the pool then kills the rest).
   void start(std::function<void(const PoolStartResult&)> done);
 
-  std::unique_ptr<Upstream> open_scope(const ScopeRequest& request,
-                                       std::weak_ptr<Downstream> downstream) override;
+  std::unique_ptr<Upstream> open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream) override;
   // By the scope types the workers named in hello (all, before any hello).
   bool supports(const ScopeRequest& request) override;
 

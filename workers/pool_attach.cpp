@@ -39,13 +39,11 @@ void PoolCore::on_attach(int fd, int peer_pid) {
     ::close(fd);
     return;
   }
-  const auto connected =
-      static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](const auto& e) {
-        return e.second->life() != WorkerLife::dead;
-      }));
+  const auto connected = static_cast<std::size_t>(std::count_if(
+      workers_.begin(), workers_.end(), [](const auto& e) { return e.second->life() != WorkerLife::dead; }));
   if (connected >= static_cast<std::size_t>(settings_.attach_max_workers)) {
-    spdlog::warn("{}: refused a worker (pid {}) on {}: {} attached already (attach_max_workers)",
-                 describe(), peer_pid, settings_.attach, connected);
+    spdlog::warn("{}: refused a worker (pid {}) on {}: {} attached already (attach_max_workers)", describe(), peer_pid,
+                 settings_.attach, connected);
     ::close(fd);
     return;
   }

@@ -2,12 +2,12 @@
 // loop reporting, graceful stop; and where scopes go (balancer, queue).
 #include "workers/pool_core.hpp"
 
-#include <list>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
+#include <list>
 
 #include "workers/event_stream_accept.hpp"
 #include "workers/pool_timers.hpp"
@@ -29,12 +29,12 @@ std::string_view to_string(PoolState state) noexcept {
   return "?";
 }
 
-
 PoolCore::PoolCore(asio::io_context& io, PoolSettings settings, std::shared_ptr<WorkerLauncher> launcher)
-    : io_(io), settings_(std::move(settings)), launcher_(std::move(launcher)),
+    : io_(io),
+      settings_(std::move(settings)),
+      launcher_(std::move(launcher)),
       timers_(std::make_unique<Timers>(io)),
-      queue_(settings_.queue_size,
-             std::chrono::duration_cast<Clock::duration>(settings_.queue_timeout)),
+      queue_(settings_.queue_size, std::chrono::duration_cast<Clock::duration>(settings_.queue_timeout)),
       backoff_(settings_.restart_delay, settings_.restart_delay_max),
       target_workers_(settings_.workers) {}
 
@@ -105,15 +105,15 @@ void PoolCore::restart_after(Backoff::Duration delay) {
   auto it = std::prev(timers_->restarts.end());
   // A handler already queued when the list is cleared still runs with
   // success: the generation tells it that its timer (and `it`) are gone.
-  timer.async_wait([weak = weak_from_this(), it, generation = restart_generation_](
-                       const boost::system::error_code& ec) {
-    if (ec) return;
-    auto self = weak.lock();
-    if (!self || self->restart_generation_ != generation) return;
-    self->timers_->restarts.erase(it);
-    --self->pending_restarts_;
-    self->reconcile();  // spawns unless the count was met meanwhile (resize, reload)
-  });
+  timer.async_wait(
+      [weak = weak_from_this(), it, generation = restart_generation_](const boost::system::error_code& ec) {
+        if (ec) return;
+        auto self = weak.lock();
+        if (!self || self->restart_generation_ != generation) return;
+        self->timers_->restarts.erase(it);
+        --self->pending_restarts_;
+        self->reconcile();  // spawns unless the count was met meanwhile (resize, reload)
+      });
 }
 
 void PoolCore::finish_start(PoolStartResult result) {
@@ -168,8 +168,8 @@ void PoolCore::on_worker_lost(Worker& worker, const std::string& message, bool a
     case PoolState::starting:
       finish_start({false,
                     app_failed ? fmt::format("{}: lifespan startup failed: {}", describe(), message)
-                               : fmt::format("{}: worker {} (pid {}) failed to start: {}", describe(),
-                                             worker.id(), worker.pid(), message),
+                               : fmt::format("{}: worker {} (pid {}) failed to start: {}", describe(), worker.id(),
+                                             worker.pid(), message),
                     app_failed});
       return;
     case PoolState::running:
@@ -185,8 +185,7 @@ void PoolCore::on_worker_lost(Worker& worker, const std::string& message, bool a
       }
       schedule_replacement(worker);
       return;
-    default:
-      return;
+    default: return;
   }
 }
 
@@ -204,14 +203,13 @@ void PoolCore::schedule_replacement(Worker& lost) {
   if (!was_ready) ++failed_starts_;
   if (failed_starts_ >= settings_.crash_loop_threshold) {
     crash_loop_ = true;
-    spdlog::error("{}: crash loop: {} consecutive workers failed to start; retrying every {:.3g}s",
-                  describe(), failed_starts_, settings_.restart_delay_max.count());
+    spdlog::error("{}: crash loop: {} consecutive workers failed to start; retrying every {:.3g}s", describe(),
+                  failed_starts_, settings_.restart_delay_max.count());
   }
   if (crash_loop_) fail_pool_scopes_if_down();
   // A retiring worker, or one beyond the target, needs no successor.
   if (effective_workers() >= static_cast<std::size_t>(target_workers_)) return;
-  const Backoff::Duration delay = crash_loop_ ? Backoff::Duration(settings_.restart_delay_max)
-                                              : backoff_.next();
+  const Backoff::Duration delay = crash_loop_ ? Backoff::Duration(settings_.restart_delay_max) : backoff_.next();
   spdlog::debug("{}: replacing worker {} in {:.3f}s", describe(), lost.id(), delay.count());
   ++restarts_;
   ++restarts_by_reason_[std::string(lost.loss_kind())];
@@ -373,8 +371,8 @@ Worker* PoolCore::pick_worker(SlotKind kind) {
   loads_.clear();
   std::size_t streams = 0;
   for (const auto& [id, w] : workers_) {
-    loads_.push_back({id, w->accepting(), w->requests_in_flight(), w->concurrency(), w->streams(),
-                      w->stream_concurrency()});
+    loads_.push_back(
+        {id, w->accepting(), w->requests_in_flight(), w->concurrency(), w->streams(), w->stream_concurrency()});
     streams += w->streams();
   }
   if (loads_.empty()) return nullptr;

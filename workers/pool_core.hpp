@@ -122,8 +122,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void fail_pool_scopes_if_down();
   // Scopes.
   Worker* pick_worker(SlotKind kind = SlotKind::request);
-  void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request,
-                SlotKind kind);
+  void dispatch(std::uint64_t id, ScopeRecord& record, Worker& worker, const ScopeRequest* request, SlotKind kind);
   void dispatch_queued();
   void dispatch_queued(SlotKind kind);
   void arm_queue_timer();
@@ -132,10 +131,8 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void fail_scope(std::uint64_t id, UpstreamError error);
   void post_fail_scope(std::uint64_t id, UpstreamError error);
   void on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end);
-  void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
-                      wire::Envelope::Reader message);
-  void on_stream_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
-                             wire::Envelope::Reader message);
+  void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message);
+  void on_stream_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message);
   // httpDisconnect / sseDisconnect / websocketDisconnect {1006, reason}.
   void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason);
   void queue_credit(std::uint64_t id, ScopeRecord& record);
@@ -164,12 +161,12 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   std::vector<std::function<void()>> stop_done_;
   std::vector<std::uint64_t> credit_dirty_;
   bool credit_flush_posted_ = false;
-  std::vector<WorkerLoad> loads_;          // scratch for the balancer
-  std::vector<HeaderView> header_scratch_; // scratch for Downstream header spans
-  std::size_t rotate_ = 0;                 // balancer tie-break rotation
+  std::vector<WorkerLoad> loads_;           // scratch for the balancer
+  std::vector<HeaderView> header_scratch_;  // scratch for Downstream header spans
+  std::size_t rotate_ = 0;                  // balancer tie-break rotation
   // Supervision beyond crash restarts.
-  int target_workers_ = 0;                 // settings_.workers, moved by resize()
-  std::uint64_t generation_ = 0;           // bumped by every reload
+  int target_workers_ = 0;        // settings_.workers, moved by resize()
+  std::uint64_t generation_ = 0;  // bumped by every reload
   RecyclePolicy recycle_policy_;
   std::uint64_t recycled_ = 0;
   // For /metrics (PoolStats).
@@ -187,7 +184,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   };
   std::deque<RequestDeadline> request_deadlines_;  // FIFO: one timeout per pool
   bool request_timer_armed_ = false;
-  std::deque<RequestDeadline> cancel_watch_;       // timed-out scopes given cancel_grace
+  std::deque<RequestDeadline> cancel_watch_;  // timed-out scopes given cancel_grace
   bool cancel_timer_armed_ = false;
   struct Reload {
     PoolSettings previous;

@@ -7,12 +7,12 @@
 // once, while the retiree keeps serving; only when a new worker is ready is
 // one retiree drained (no new scopes; in-flight ones get drain_timeout),
 // then stopped (lifespan shutdown, shutdown, SIGTERM, SIGKILL).
-#include <algorithm>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "workers/pool_core.hpp"
 #include "workers/pool_timers.hpp"
@@ -28,9 +28,7 @@ bool on_its_way_out(const Worker& w) {
   return w.life() == WorkerLife::draining || w.life() == WorkerLife::stopping || w.life() == WorkerLife::dead;
 }
 
-std::chrono::milliseconds to_ms(Seconds s) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(s);
-}
+std::chrono::milliseconds to_ms(Seconds s) { return std::chrono::duration_cast<std::chrono::milliseconds>(s); }
 
 }  // namespace
 
@@ -60,8 +58,7 @@ void PoolCore::reconcile() {
       if (victim == nullptr || w->in_flight() < victim->in_flight()) victim = w.get();
     }
     if (victim == nullptr) break;
-    spdlog::info("{}: worker {} (pid {}) removed: {} workers wanted", describe(), victim->id(), victim->pid(),
-                 target);
+    spdlog::info("{}: worker {} (pid {}) removed: {} workers wanted", describe(), victim->id(), victim->pid(), target);
     retire_now(*victim);
     --effective;
   }
@@ -114,8 +111,7 @@ void PoolCore::fail_pool_scopes_if_down() {
 
 int PoolCore::resize(int delta) {
   if (attached()) {
-    spdlog::info("{}: attach pool: the worker count is decided by whoever starts the workers",
-                 describe());
+    spdlog::info("{}: attach pool: the worker count is decided by whoever starts the workers", describe());
     return target_workers_;
   }
   target_workers_ = std::max(1, target_workers_ + delta);
@@ -198,10 +194,10 @@ void PoolCore::on_request_timeout(std::uint64_t id) {
   }
   Worker* worker = find_worker(record->worker_id);
   if (worker == nullptr || !worker->holds_scope(id)) return;
-  spdlog::warn("{}: scope {} on worker {} (pid {}) started no response in {:.3g}s (request_timeout): 504; the "
-               "app is told and gets {:.3g}s to end it",
-               describe(), id, worker->id(), worker->pid(), settings_.request_timeout.count(),
-               settings_.cancel_grace.count());
+  spdlog::warn(
+      "{}: scope {} on worker {} (pid {}) started no response in {:.3g}s (request_timeout): 504; the "
+      "app is told and gets {:.3g}s to end it",
+      describe(), id, worker->id(), worker->pid(), settings_.request_timeout.count(), settings_.cancel_grace.count());
   messages::append_http_disconnect(worker->output(), id, DisconnectReason::server_error);
   worker->flush();
   cancel_watch_.push_back(
@@ -228,9 +224,10 @@ void PoolCore::on_cancel_timer() {
     cancel_watch_.pop_front();
     Worker* worker = find_worker(watch.worker);
     if (worker == nullptr || !worker->holds_scope(watch.scope)) continue;
-    spdlog::error("{}: worker {} (pid {}) is stuck: scope {} still runs {:.3g}s after its request timeout; "
-                  "replacing the worker",
-                  describe(), worker->id(), worker->pid(), watch.scope, settings_.cancel_grace.count());
+    spdlog::error(
+        "{}: worker {} (pid {}) is stuck: scope {} still runs {:.3g}s after its request timeout; "
+        "replacing the worker",
+        describe(), worker->id(), worker->pid(), watch.scope, settings_.cancel_grace.count());
     if (worker->accepting()) {
       begin_recycle(*worker, fmt::format("stuck on scope {} after its request timeout", watch.scope));
     }
@@ -254,8 +251,8 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
     // apply to workers that connect from now on (restart the workers through
     // their own supervisor to load new code).
     if (settings.attach != settings_.attach) {
-      spdlog::warn("{}: reload: attach changed ({} -> {}): needs a restart; keeping {}", describe(),
-                   settings_.attach, settings.attach, settings_.attach);
+      spdlog::warn("{}: reload: attach changed ({} -> {}): needs a restart; keeping {}", describe(), settings_.attach,
+                   settings.attach, settings_.attach);
       settings.attach = settings_.attach;
     }
     settings_ = std::move(settings);
@@ -266,15 +263,13 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
     }
     for (const auto& [id, w] : workers_) w->set_stream_concurrency(effective_stream_concurrency(settings_));
     dispatch_queued();
-    spdlog::info(
-        "{}: reload: new settings apply to workers that attach from now on (generation {})",
-        describe(), generation_);
+    spdlog::info("{}: reload: new settings apply to workers that attach from now on (generation {})", describe(),
+                 generation_);
     asio::post(io_, [done = std::move(done)] { done({true, ""}); });
     return;
   }
   if (!settings.attach.empty()) {
-    spdlog::warn("{}: reload: attach added: needs a restart; the pool keeps spawning its workers",
-                 describe());
+    spdlog::warn("{}: reload: attach added: needs a restart; the pool keeps spawning its workers", describe());
     settings.attach.clear();
   }
   Reload reload;
@@ -289,8 +284,8 @@ void PoolCore::reload(PoolSettings settings, std::function<void(const PoolReload
   ++generation_;
   apply_queue_settings();
   reload_ = std::move(reload);
-  spdlog::info("{}: reload: replacing {} workers one at a time (generation {})", describe(),
-               reload_->pending.size(), generation_);
+  spdlog::info("{}: reload: replacing {} workers one at a time (generation {})", describe(), reload_->pending.size(),
+               generation_);
   advance_reload();
 }
 

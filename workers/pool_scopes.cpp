@@ -7,11 +7,11 @@
 // destroy its Upstream, open the next pipelined scope). So every handler
 // updates the record first and makes the Downstream call last, and never
 // touches the record afterwards.
-#include <algorithm>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "workers/capnp_views.hpp"
 #include "workers/pool_core.hpp"
@@ -24,17 +24,16 @@ namespace asio = boost::asio;
 
 // ---- transport -> pool ---------------------------------------------------------
 
-std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
-                                               std::weak_ptr<Downstream> downstream) {
+std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream) {
   const std::uint64_t id = allocate_scope_id();
   const std::size_t first_window =
-      request.expect_continue ? 0
-                              : settings_.receive_window -
-                                    std::min<std::size_t>(settings_.receive_window,
-                                                          request.has_body ? request.body.size() : 0);
+      request.expect_continue
+          ? 0
+          : settings_.receive_window -
+                std::min<std::size_t>(settings_.receive_window, request.has_body ? request.body.size() : 0);
   ScopeRecord& record = scopes_.insert(
-      id, ScopeRecord(std::move(downstream),
-                      HttpScopeFlow(settings_.send_window, settings_.receive_window, first_window)));
+      id,
+      ScopeRecord(std::move(downstream), HttpScopeFlow(settings_.send_window, settings_.receive_window, first_window)));
   record.expect_continue = request.expect_continue;
   record.type = request.type;
   record.request_body_open = !request.has_body || request.more;
@@ -44,8 +43,8 @@ std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request,
     post_fail_scope(id, UpstreamError::shutting_down);
     return upstream;
   }
-  if (state_ == PoolState::failed || state_ == PoolState::idle ||
-      (crash_loop_ && !has_accepting_worker()) || (attached() && !has_live_worker())) {
+  if (state_ == PoolState::failed || state_ == PoolState::idle || (crash_loop_ && !has_accepting_worker()) ||
+      (attached() && !has_live_worker())) {
     post_fail_scope(id, UpstreamError::pool_failed);
     return upstream;
   }
@@ -280,8 +279,7 @@ void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Re
   dispatch_queued();
 }
 
-void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record,
-                              wire::Envelope::Reader message) {
+void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message) {
   if (record.finished()) return;  // after responseDone/httpDisconnect only scopeEnd matters
   std::shared_ptr<Downstream> ds = record.downstream.lock();
   if (!ds) {

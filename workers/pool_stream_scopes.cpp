@@ -62,8 +62,7 @@ bool PoolCore::supports(const ScopeRequest& request) const {
   return !known;  // no hello yet: assume the app takes it
 }
 
-void PoolCore::append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record,
-                                 DisconnectReason reason) {
+void PoolCore::append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason) {
   switch (record.type) {
     case wire::ScopeType::WEBSOCKET:
       // An abnormal end seen from the gateway: 1006 with the reason token.

@@ -1,10 +1,11 @@
 #include "workers/process_launcher.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,8 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
-
-#include <spdlog/spdlog.h>
 
 #include "workers/stderr_reader.hpp"
 
@@ -80,8 +79,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 
 // Only async-signal-safe calls from here to exec: the child of a process
 // that may have other threads (spdlog's, OpenSSL's) must not allocate.
-[[noreturn]] void exec_child(int worker_fd, int status_pipe, int stderr_fd, pid_t parent, char** argv,
-                             char** envp) {
+[[noreturn]] void exec_child(int worker_fd, int status_pipe, int stderr_fd, pid_t parent, char** argv, char** envp) {
   if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) _exit(127);
   sigset_t none;
   sigemptyset(&none);
@@ -123,8 +121,7 @@ class ProcessLauncher final : public WorkerLauncher {
  public:
   explicit ProcessLauncher(ChildReaper& reaper) : reaper_(reaper) {}
 
-  LaunchedWorker launch(const PoolSettings& settings, ExitHandler on_exit,
-                        std::string& error) override {
+  LaunchedWorker launch(const PoolSettings& settings, ExitHandler on_exit, std::string& error) override {
     std::vector<std::string> argv = worker_argv(settings, error);
     if (argv.empty()) return {};
     int fds[2];
@@ -145,8 +142,8 @@ class ProcessLauncher final : public WorkerLauncher {
     // when no pipe could be made).
     int err_pipe[2] = {-1, -1};
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-      spdlog::warn("pool {}: pipe for worker stderr: {}; the worker writes to the gateway's stderr",
-                   settings.name, std::strerror(errno));
+      spdlog::warn("pool {}: pipe for worker stderr: {}; the worker writes to the gateway's stderr", settings.name,
+                   std::strerror(errno));
       err_pipe[0] = err_pipe[1] = -1;
     }
     std::vector<std::string> env = worker_environment(settings, worker_fd);
@@ -160,8 +157,10 @@ class ProcessLauncher final : public WorkerLauncher {
     ::close(status_pipe[1]);
     if (err_pipe[1] >= 0) ::close(err_pipe[1]);
     if (err_pipe[0] >= 0) {
-      if (pid > 0) start_stderr_reader(reaper_.io(), err_pipe[0], settings.name, pid);
-      else ::close(err_pipe[0]);
+      if (pid > 0)
+        start_stderr_reader(reaper_.io(), err_pipe[0], settings.name, pid);
+      else
+        ::close(err_pipe[0]);
     }
     if (pid < 0) {
       error = std::string("fork: ") + std::strerror(errno);
@@ -216,8 +215,8 @@ std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& 
       argv.insert(argv.end(), {"--interface", settings.interface});
     }
     if (settings.interface == "cgi" || ends_with(settings.app, ".cgi") || ends_with(settings.app, "/")) {
-      argv.insert(argv.end(), {"--cgi-timeout", std::to_string(settings.cgi_timeout.count()),
-                               "--cgi-kill-grace", std::to_string(settings.cgi_kill_grace.count())});
+      argv.insert(argv.end(), {"--cgi-timeout", std::to_string(settings.cgi_timeout.count()), "--cgi-kill-grace",
+                               std::to_string(settings.cgi_kill_grace.count())});
     }
     argv.insert(argv.end(), {"--", settings.app});
     return argv;
@@ -227,8 +226,8 @@ std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& 
     return {"perl", "-I" + sdk + "/lib", sdk + "/bin/pagi-worker-perl", settings.app};
   }
   if (is_python_app(settings.app)) {
-    std::vector<std::string> argv = {settings.python, python_sdk_dir() + "/bin/pagi-worker-python",
-                                     "--interface", settings.interface};
+    std::vector<std::string> argv = {settings.python, python_sdk_dir() + "/bin/pagi-worker-python", "--interface",
+                                     settings.interface};
     if (!settings.app_dir.empty()) {
       argv.push_back("--app-dir");
       argv.push_back(settings.app_dir);
@@ -238,8 +237,7 @@ std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& 
     argv.push_back(settings.app);
     return argv;
   }
-  error = "pool '" + settings.name + "': no command set and no worker known for app '" +
-          settings.app + "'";
+  error = "pool '" + settings.name + "': no command set and no worker known for app '" + settings.app + "'";
   return {};
 }
 

@@ -41,8 +41,8 @@ std::optional<std::string> RecyclePolicy::on_check(RecycleState& state, const Po
     return std::nullopt;
   }
   if (++state.rss_over < settings.max_rss_samples) return std::nullopt;
-  return fmt::format("resident memory {} bytes over max_rss {} in {} consecutive samples", *rss,
-                     settings.max_rss, state.rss_over);
+  return fmt::format("resident memory {} bytes over max_rss {} in {} consecutive samples", *rss, settings.max_rss,
+                     state.rss_over);
 }
 
 std::string_view RecyclePolicy::kind_of(std::string_view reason) {

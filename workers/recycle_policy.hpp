@@ -19,11 +19,11 @@ namespace pagi::workers {
 struct RecycleState {
   std::uint64_t request_limit = 0;  // 0 = none
   std::optional<std::chrono::steady_clock::time_point> lifetime_deadline;
-  int rss_over = 0;                 // consecutive samples over max_rss
+  int rss_over = 0;  // consecutive samples over max_rss
   std::uint64_t last_rss = 0;
-  std::uint64_t generation = 0;     // reload generation it was spawned for
-  bool retiring = false;            // to be replaced: drained once a replacement is ready
-  std::string reason;               // why it is retiring, for the log
+  std::uint64_t generation = 0;  // reload generation it was spawned for
+  bool retiring = false;         // to be replaced: drained once a replacement is ready
+  std::string reason;            // why it is retiring, for the log
 };
 
 class RecyclePolicy {
@@ -38,8 +38,8 @@ class RecyclePolicy {
   // recycle, or nothing.
   static std::optional<std::string> after_scope(const RecycleState& state, std::uint64_t opened);
   // A periodic check: age, and a memory sample (nullopt when unknown).
-  static std::optional<std::string> on_check(RecycleState& state, const PoolSettings& settings,
-                                             Clock::time_point now, std::optional<std::uint64_t> rss);
+  static std::optional<std::string> on_check(RecycleState& state, const PoolSettings& settings, Clock::time_point now,
+                                             std::optional<std::uint64_t> rss);
   // One word for /metrics from a reason above or the pool's request-timeout
   // reason: max_requests, max_lifetime, max_rss, request_timeout, other.
   static std::string_view kind_of(std::string_view reason);

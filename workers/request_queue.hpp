@@ -22,8 +22,7 @@ class RequestQueue {
  public:
   using Clock = std::chrono::steady_clock;
 
-  RequestQueue(std::size_t capacity, Clock::duration timeout)
-      : capacity_(capacity), timeout_(timeout) {}
+  RequestQueue(std::size_t capacity, Clock::duration timeout) : capacity_(capacity), timeout_(timeout) {}
 
   // False when full (the caller answers queue_full).
   bool push(std::uint64_t key, Clock::time_point now, SlotKind kind = SlotKind::request);
@@ -62,9 +61,7 @@ class RequestQueue {
     Clock::time_point since;
   };
   std::deque<Entry>& lane(SlotKind kind) { return lanes_[kind == SlotKind::stream ? 1 : 0]; }
-  const std::deque<Entry>& lane(SlotKind kind) const {
-    return lanes_[kind == SlotKind::stream ? 1 : 0];
-  }
+  const std::deque<Entry>& lane(SlotKind kind) const { return lanes_[kind == SlotKind::stream ? 1 : 0]; }
   // The lane whose front arrived first; nullptr if both are empty.
   std::deque<Entry>* oldest_lane();
 

@@ -15,7 +15,7 @@
 namespace pagi::workers {
 
 struct HeaderView {
-  std::string_view name;   // lower-case
+  std::string_view name;  // lower-case
   std::string_view value;
 };
 
@@ -25,30 +25,30 @@ struct TlsScopeInfo {
   std::uint16_t tls_version = 0;   // 0x0303 TLS 1.2, 0x0304 TLS 1.3
   std::uint16_t cipher_suite = 0;  // IANA number
   bool has_client_cert = false;
-  std::string server_cert;         // PEM
+  std::string server_cert;                     // PEM
   std::vector<std::string> client_cert_chain;  // PEM, leaf first
-  std::string client_cert_name;    // RFC 4514
-  std::string client_cert_error;   // empty when none
+  std::string client_cert_name;                // RFC 4514
+  std::string client_cert_error;               // empty when none
 };
 
 struct ScopeRequest {
   wire::ScopeType type = wire::ScopeType::HTTP;
   std::string_view http_version;  // "1.0", "1.1", "2"
   std::string_view method;
-  std::string_view scheme;        // http, https, ws, wss
-  std::string_view path;          // percent-decoded
+  std::string_view scheme;  // http, https, ws, wss
+  std::string_view path;    // percent-decoded
   std::string_view raw_path;
   std::string_view query_string;
   std::string_view root_path;
   std::span<const HeaderView> headers;  // cookies already folded
-  std::string_view client_host;   // empty when unknown
+  std::string_view client_host;         // empty when unknown
   std::uint16_t client_port = 0;
   // The connection's TCP peer when client_* is not it (set where the edge
   // layer rewrites the client: trusted proxies, PROXY protocol); empty when
   // client_* is the peer. Apps see it as scope pagi.peer.
   std::string_view peer_host;
   std::uint16_t peer_port = 0;
-  std::string_view server_host;   // address, or socket path when server_is_unix
+  std::string_view server_host;  // address, or socket path when server_is_unix
   std::uint16_t server_port = 0;
   bool server_is_unix = false;
   std::span<const std::string_view> subprotocols;
@@ -58,7 +58,7 @@ struct ScopeRequest {
   std::string_view body;
   bool more = false;
   bool expect_continue = false;
-  std::uint32_t extensions = 0;   // wire::EXT_* bits
+  std::uint32_t extensions = 0;  // wire::EXT_* bits
   std::string_view request_id;
   // From the route's `:name` segments: name0, value0, name1, value1, ...
   // (the app sees them as scope pagi.route params).

@@ -9,8 +9,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "workers/downstream.hpp"
 #include "protocol/pagi.capnp.h"
+#include "workers/downstream.hpp"
 #include "workers/http_scope_flow.hpp"
 #include "workers/stream_scope_flow.hpp"
 
@@ -22,8 +22,8 @@ struct ScopeRecord {
   std::weak_ptr<Downstream> downstream;
   HttpScopeFlow flow;
   wire::ScopeType type = wire::ScopeType::HTTP;
-  WsScopeFlow ws;    // websocket scopes: event order
-  SseScopeFlow sse;  // sse scopes: event order
+  WsScopeFlow ws;               // websocket scopes: event order
+  SseScopeFlow sse;             // sse scopes: event order
   std::uint32_t worker_id = 0;  // 0 while queued (or never dispatched)
   std::string open_frame;       // the encoded open, kept while queued
   bool expect_continue = false;

@@ -37,10 +37,8 @@ class StderrReader final : public std::enable_shared_from_this<StderrReader> {
   }
 
   void read() {
-    pipe_.async_read_some(asio::buffer(buffer_),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+    pipe_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec,
+                                                                             std::size_t n) { self->on_read(ec, n); });
   }
 
  private:

@@ -1,8 +1,8 @@
 #include "workers/stream_messages.hpp"
 
-#include <cstring>
-
 #include <capnp/message.h>
+
+#include <cstring>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"
@@ -26,8 +26,7 @@ void append_websocket_receive(std::string& out, std::uint64_t scope, bool text, 
   });
 }
 
-void append_websocket_disconnect(std::string& out, std::uint64_t scope, std::uint16_t code,
-                                 std::string_view reason) {
+void append_websocket_disconnect(std::string& out, std::uint64_t scope, std::uint16_t code, std::string_view reason) {
   build(out, scope, words_for(reason.size()), [&](wire::Envelope::Builder env) {
     auto c = env.initWebsocketDisconnect();
     c.setCode(code);

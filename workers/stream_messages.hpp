@@ -13,8 +13,7 @@ namespace pagi::workers::messages {
 
 void append_websocket_connect(std::string& out, std::uint64_t scope);
 void append_websocket_receive(std::string& out, std::uint64_t scope, bool text, std::string_view payload);
-void append_websocket_disconnect(std::string& out, std::uint64_t scope, std::uint16_t code,
-                                 std::string_view reason);
+void append_websocket_disconnect(std::string& out, std::uint64_t scope, std::uint16_t code, std::string_view reason);
 void append_sse_request(std::string& out, std::uint64_t scope, std::string_view chunk, bool more);
 void append_sse_disconnect(std::string& out, std::uint64_t scope, DisconnectReason reason);
 

@@ -47,9 +47,9 @@ class WsScopeFlow {
 
 enum class SsePhase : std::uint8_t {
   awaiting_start,
-  streaming,   // sse.start sent
-  closed,      // sse.close sent
-  declining,   // sse.http.response.start sent: an ordinary response follows
+  streaming,  // sse.start sent
+  closed,     // sse.close sent
+  declining,  // sse.http.response.start sent: an ordinary response follows
 };
 
 class SseScopeFlow {

@@ -56,8 +56,7 @@ class ScopeOpener {
   // Opens the scope on a worker now, or queues it. Never null; errors arrive
   // through downstream->on_upstream_error (possibly before this returns
   // control to the event loop, never from inside this call).
-  virtual std::unique_ptr<Upstream> open_scope(const ScopeRequest& request,
-                                               std::weak_ptr<Downstream> downstream) = 0;
+  virtual std::unique_ptr<Upstream> open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream) = 0;
   // Whether the pool that would serve `request` (by its path) runs apps that
   // take scopes of `request.type` (hello.scopeTypes). A transport asks
   // before opening a websocket or sse scope and falls back to http.

@@ -1,11 +1,11 @@
 #include "workers/worker.hpp"
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include "protocol/event_validation.hpp"
 #include "workers/log_context.hpp"
@@ -45,13 +45,17 @@ bool legal_transition(WorkerLife from, WorkerLife to) noexcept {
 
 struct Worker::Timers {
   explicit Timers(asio::io_context& io) : step(io), heartbeat(io) {}
-  asio::steady_timer step;       // startup timeout, or the current stop step
+  asio::steady_timer step;  // startup timeout, or the current stop step
   asio::steady_timer heartbeat;
 };
 
 Worker::Worker(asio::io_context& io, const PoolSettings& settings, WorkerEvents& events,
                std::shared_ptr<WorkerLauncher> launcher, std::uint32_t id)
-    : io_(io), settings_(settings), events_(events), launcher_(std::move(launcher)), id_(id),
+    : io_(io),
+      settings_(settings),
+      events_(events),
+      launcher_(std::move(launcher)),
+      id_(id),
       timers_(std::make_unique<Timers>(io)) {}
 
 Worker::~Worker() {
@@ -59,14 +63,12 @@ Worker::~Worker() {
 }
 
 std::string Worker::describe() const {
-  return fmt::format("pool={} worker={} pid={}{}", settings_.name, id_, pid_,
-                     attached_ ? " (attached)" : "");
+  return fmt::format("pool={} worker={} pid={}{}", settings_.name, id_, pid_, attached_ ? " (attached)" : "");
 }
 
 void Worker::set_state(WorkerLife next) {
   if (!legal_transition(life_, next)) {
-    spdlog::error("{}: illegal state change {} -> {} ignored", describe(), to_string(life_),
-                  to_string(next));
+    spdlog::error("{}: illegal state change {} -> {} ignored", describe(), to_string(life_), to_string(next));
     return;
   }
   spdlog::debug("{}: {} -> {}", describe(), to_string(life_), to_string(next));
@@ -140,16 +142,13 @@ void Worker::add_scope(std::uint64_t scope, SlotKind kind) {
 void Worker::on_frame(const protocol::Frame& frame) {
   const wire::Envelope::Reader message = frame.root();
   switch (message.which()) {
-    case wire::Envelope::HELLO:
-      on_hello(message.getHello());
-      return;
+    case wire::Envelope::HELLO: on_hello(message.getHello()); return;
     case wire::Envelope::HEARTBEAT: {
       const std::uint64_t seq = message.getHeartbeat().getSeq();
       if (seq > heartbeat_acked_ && seq <= heartbeat_sent_) heartbeat_acked_ = seq;
       return;
     }
-    default:
-      break;
+    default: break;
   }
   if (life_ == WorkerLife::handshaking) {
     fail("message before hello");
@@ -168,15 +167,13 @@ void Worker::on_hello(wire::Hello::Reader hello) {
     return;
   }
   if (hello.getProtocolVersion() != wire::PROTOCOL_VERSION) {
-    fail(fmt::format("protocol version {} (gateway speaks {})", hello.getProtocolVersion(),
-                     wire::PROTOCOL_VERSION));
+    fail(fmt::format("protocol version {} (gateway speaks {})", hello.getProtocolVersion(), wire::PROTOCOL_VERSION));
     return;
   }
   if (attached_) {
     const std::string_view pool(hello.getPool().cStr());
     if (pool != settings_.name) {
-      fail(fmt::format("hello names pool '{}' but this socket serves pool '{}'", pool,
-                       settings_.name));
+      fail(fmt::format("hello names pool '{}' but this socket serves pool '{}'", pool, settings_.name));
       return;
     }
     if (pid_ <= 0 && hello.getPid() > 0) pid_ = static_cast<int>(hello.getPid());
@@ -190,8 +187,8 @@ void Worker::on_hello(wire::Hello::Reader hello) {
   scope_types_ = hello.getScopeTypes();
   skip_response_done_ = hello.getSkipResponseDone();
   spdlog::debug("{}: hello from {} {} (pid {}, concurrency {})", describe(),
-                std::string_view(hello.getSdkName().cStr()),
-                std::string_view(hello.getSdkVersion().cStr()), hello.getPid(), concurrency_);
+                std::string_view(hello.getSdkName().cStr()), std::string_view(hello.getSdkVersion().cStr()),
+                hello.getPid(), concurrency_);
   std::string& out = connection_->output();
   messages::append_welcome(out, settings_, id_);
   if (settings_.lifespan == wire::LifespanMode::OFF) {
@@ -251,11 +248,9 @@ void Worker::on_lifespan_message(wire::Envelope::Reader message) {
                      std::string_view(message.getScopeEnd().getMessage().cStr()));
       }
       return;
-    default:
-      break;
+    default: break;
   }
-  fail(fmt::format("unexpected lifespan event {} while {}", static_cast<int>(message.which()),
-                   to_string(life_)));
+  fail(fmt::format("unexpected lifespan event {} while {}", static_cast<int>(message.which()), to_string(life_)));
 }
 
 void Worker::become_ready() {
@@ -369,9 +364,8 @@ void Worker::on_exit(int wait_status) {
   cancel_step_timer();
   timers_->heartbeat.cancel();
   if (!lost_ && stop_step_ == StopStep::none) {
-    std::string how = WIFSIGNALED(wait_status)
-                          ? fmt::format("killed by signal {}", WTERMSIG(wait_status))
-                          : fmt::format("exited with status {}", WEXITSTATUS(wait_status));
+    std::string how = WIFSIGNALED(wait_status) ? fmt::format("killed by signal {}", WTERMSIG(wait_status))
+                                               : fmt::format("exited with status {}", WEXITSTATUS(wait_status));
     lose(fmt::format("worker {} while {}", how, to_string(life_)), false, 0);
     cancel_step_timer();
   }
@@ -413,8 +407,7 @@ void Worker::on_step_timeout() {
   if (life_ != WorkerLife::stopping) return;
   switch (stop_step_) {
     case StopStep::lifespan_shutdown:
-      spdlog::warn("{}: lifespan shutdown timed out after {:.3g}s", describe(),
-                   settings_.shutdown_timeout.count());
+      spdlog::warn("{}: lifespan shutdown timed out after {:.3g}s", describe(), settings_.shutdown_timeout.count());
       send_shutdown();
       return;
     case StopStep::awaiting_exit:
@@ -429,15 +422,13 @@ void Worker::on_step_timeout() {
       signal_process(SIGKILL);
       return;
     case StopStep::none:
-    case StopStep::killed:
-      return;
+    case StopStep::killed: return;
   }
 }
 
 void Worker::arm_heartbeat() {
   if (settings_.heartbeat_interval <= Seconds::zero()) return;
-  timers_->heartbeat.expires_after(
-      std::chrono::duration_cast<Clock::duration>(settings_.heartbeat_interval));
+  timers_->heartbeat.expires_after(std::chrono::duration_cast<Clock::duration>(settings_.heartbeat_interval));
   std::weak_ptr<Worker> weak = weak_from_this();
   timers_->heartbeat.async_wait([weak](const boost::system::error_code& ec) {
     if (ec) return;

@@ -1,13 +1,12 @@
 #include "workers/worker_connection.hpp"
 
-#include <limits>
+#include <kj/exception.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-
-#include <kj/exception.h>
+#include <limits>
 
 #include "protocol/event_validation.hpp"
 
@@ -32,11 +31,9 @@ std::size_t write_all(const boost::system::error_code& ec, std::size_t) {
   return ec ? 0 : std::numeric_limits<std::size_t>::max();
 }
 
-class AsioWorkerConnection final : public WorkerConnection,
-                                   public std::enable_shared_from_this<AsioWorkerConnection> {
+class AsioWorkerConnection final : public WorkerConnection, public std::enable_shared_from_this<AsioWorkerConnection> {
  public:
-  AsioWorkerConnection(asio::io_context& io, int fd, protocol::FrameLimits limits,
-                       WorkerConnectionListener* listener)
+  AsioWorkerConnection(asio::io_context& io, int fd, protocol::FrameLimits limits, WorkerConnectionListener* listener)
       : io_(io), socket_(io), reader_(limits), listener_(listener) {
     boost::system::error_code ec;
     socket_.assign(asio::local::stream_protocol(), fd, ec);
@@ -77,9 +74,7 @@ class AsioWorkerConnection final : public WorkerConnection,
     std::span<std::byte> space = reader_.prepare(read_chunk);
     socket_.async_read_some(
         asio::buffer(space.data(), space.size()),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-          self->on_read(ec, n);
-        });
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -124,10 +119,9 @@ class AsioWorkerConnection final : public WorkerConnection,
     writing_ = true;
     in_flight_.swap(out_);
     out_.clear();
-    asio::async_write(socket_, asio::buffer(in_flight_), write_all,
-                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                        self->on_written(ec);
-                      });
+    asio::async_write(
+        socket_, asio::buffer(in_flight_), write_all,
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
   }
 
   void on_written(const boost::system::error_code& ec) {
@@ -160,8 +154,7 @@ class AsioWorkerConnection final : public WorkerConnection,
 
 }  // namespace
 
-std::shared_ptr<WorkerConnection> WorkerConnection::create(asio::io_context& io, int fd,
-                                                           protocol::FrameLimits limits,
+std::shared_ptr<WorkerConnection> WorkerConnection::create(asio::io_context& io, int fd, protocol::FrameLimits limits,
                                                            WorkerConnectionListener* listener) {
   return std::make_shared<AsioWorkerConnection>(io, fd, limits, listener);
 }

@@ -35,8 +35,7 @@ class WorkerConnection {
  public:
   virtual ~WorkerConnection() = default;
   // Takes ownership of `fd` (a connected stream socket).
-  static std::shared_ptr<WorkerConnection> create(boost::asio::io_context& io, int fd,
-                                                  protocol::FrameLimits limits,
+  static std::shared_ptr<WorkerConnection> create(boost::asio::io_context& io, int fd, protocol::FrameLimits limits,
                                                   WorkerConnectionListener* listener);
   // Starts reading; frames arrive from the next loop turn on.
   virtual void start() = 0;

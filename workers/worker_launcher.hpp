@@ -28,8 +28,7 @@ class WorkerLauncher {
   // Starts one worker. On failure returns pid -1 and sets `error` to a
   // sentence for the log. `on_exit` is called from the io_context, never
   // from inside launch().
-  virtual LaunchedWorker launch(const PoolSettings& settings, ExitHandler on_exit,
-                                std::string& error) = 0;
+  virtual LaunchedWorker launch(const PoolSettings& settings, ExitHandler on_exit, std::string& error) = 0;
   // Sends `signal` (SIGTERM, SIGKILL) to a launched worker; no-op once it exited.
   virtual void signal(int pid, int signal) = 0;
   // Resident memory of a launched worker in bytes (for max_rss); nullopt

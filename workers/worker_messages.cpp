@@ -1,10 +1,10 @@
 #include "workers/worker_messages.hpp"
 
+#include <capnp/message.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
-
-#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "workers/message_builder.hpp"
@@ -20,8 +20,8 @@ void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_
     w.setSendWindow(settings.send_window);
     w.setReceiveWindow(settings.receive_window);
     const double ms = std::chrono::duration<double, std::milli>(settings.heartbeat_interval).count();
-    w.setHeartbeatIntervalMs(static_cast<std::uint32_t>(
-        std::clamp(ms, 0.0, double(std::numeric_limits<std::uint32_t>::max()))));
+    w.setHeartbeatIntervalMs(
+        static_cast<std::uint32_t>(std::clamp(ms, 0.0, double(std::numeric_limits<std::uint32_t>::max()))));
     w.setLifespan(settings.lifespan);
     w.setMaxMessageBytes(settings.max_message_bytes);
     copy_text(settings.name, [&](unsigned n) { return w.initPool(n); });
@@ -29,12 +29,11 @@ void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_
 }
 
 void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
-  std::size_t words = words_for(r.http_version.size()) + words_for(r.method.size()) +
-                      words_for(r.scheme.size()) + words_for(r.path.size()) +
-                      words_for(r.raw_path.size()) + words_for(r.query_string.size()) +
+  std::size_t words = words_for(r.http_version.size()) + words_for(r.method.size()) + words_for(r.scheme.size()) +
+                      words_for(r.path.size()) + words_for(r.raw_path.size()) + words_for(r.query_string.size()) +
                       words_for(r.root_path.size()) + words_for(r.client_host.size()) +
-                      words_for(r.server_host.size()) + words_for(r.body.size()) +
-                      words_for(r.request_id.size()) + words_for(r.peer_host.size()) + 2 * 8;
+                      words_for(r.server_host.size()) + words_for(r.body.size()) + words_for(r.request_id.size()) +
+                      words_for(r.peer_host.size()) + 2 * 8;
   for (const HeaderView& h : r.headers) words += words_for(h.name.size()) + words_for(h.value.size());
   for (std::string_view p : r.subprotocols) words += words_for(p.size());
   if (r.tls) {
@@ -105,9 +104,7 @@ void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& r) {
 }
 
 void append_lifespan_open(std::string& out, std::uint64_t scope) {
-  build(out, scope, 8, [&](wire::Envelope::Builder env) {
-    env.initOpen().setType(wire::ScopeType::LIFESPAN);
-  });
+  build(out, scope, 8, [&](wire::Envelope::Builder env) { env.initOpen().setType(wire::ScopeType::LIFESPAN); });
 }
 
 void append_lifespan_startup(std::string& out, std::uint64_t scope) {
@@ -126,9 +123,8 @@ void append_credit(std::string& out, std::uint64_t scope, std::uint64_t bytes) {
   constexpr std::uint64_t max_credit = std::numeric_limits<std::uint32_t>::max();
   while (bytes > 0) {
     const std::uint64_t part = std::min(bytes, max_credit);
-    build(out, scope, 0, [&](wire::Envelope::Builder env) {
-      env.initCredit().setBytes(static_cast<std::uint32_t>(part));
-    });
+    build(out, scope, 0,
+          [&](wire::Envelope::Builder env) { env.initCredit().setBytes(static_cast<std::uint32_t>(part)); });
     bytes -= part;
   }
 }

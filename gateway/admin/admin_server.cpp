@@ -1,5 +1,6 @@
 #include "gateway/admin/admin_server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +13,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstring>
-#include <spdlog/spdlog.h>
 
 #include "gateway/config/config.hpp"
 
@@ -59,9 +59,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec) self->close();
     });
-    http::async_read(socket_, buffer_, parser_, [self = shared_from_this()](error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    http::async_read(socket_, buffer_, parser_,
+                     [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
   }
 
  private:
@@ -160,7 +159,8 @@ AdminResponse handle_admin_request(AdminBackend& backend, std::string_view metho
 }
 
 struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
-  Impl(asio::io_context& io_, const AdminSettings& s, AdminBackend& b) : io(io_), settings(s), backend(b), acceptor(io_) {}
+  Impl(asio::io_context& io_, const AdminSettings& s, AdminBackend& b)
+      : io(io_), settings(s), backend(b), acceptor(io_) {}
 
   void accept() {
     if (!acceptor.is_open()) return;
@@ -187,7 +187,7 @@ AdminServer::AdminServer(asio::io_context& io, const AdminSettings& settings, Ad
     : impl_(std::make_shared<Impl>(io, settings, backend)) {
   const ListenAddress where = parse_listen_address(settings.listen);
   if (where.kind == ListenAddress::Kind::unix_socket) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(where.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(where.path.c_str());
     const Protocol::endpoint ep{asio::local::stream_protocol::endpoint(where.path)};
     impl_->acceptor.open(ep.protocol());

@@ -64,7 +64,8 @@ std::string resolve_cgi_target(std::string_view target, const std::filesystem::p
     throw KeyValueError("CGI target " + quoted(target) + " not found (looked for " + path.string() + ")");
   }
   if (!fs::is_regular_file(status) && !fs::is_directory(status)) {
-    throw KeyValueError("CGI target " + quoted(target) + " is neither a script nor a directory (" + path.string() + ")");
+    throw KeyValueError("CGI target " + quoted(target) + " is neither a script nor a directory (" + path.string() +
+                        ")");
   }
   std::string out = path.string();
   // Keep the directory marker: the workers tell a directory of scripts by it too.

@@ -22,11 +22,16 @@ const std::vector<FlagDef>& flags() {
       {"--listen", 'l', "ADDR",
        "Accept clients on host:port, [ipv6]:port or unix:/path; repeat for several. Replaces the file's `listen`."},
       {"--workers", 'w', "N", "Worker processes of the pool; overrides `pools.<name>.workers`."},
-      {"--concurrency", 0, "N", "Scopes per worker at once (0 = the worker's own); overrides `pools.<name>.concurrency`."},
+      {"--concurrency", 0, "N",
+       "Scopes per worker at once (0 = the worker's own); overrides `pools.<name>.concurrency`."},
       {"--interface", 0, "KIND", "Python apps: auto, asgi, wsgi or pagi; overrides `pools.<name>.interface`."},
-      {"--app-dir", 0, "DIR", "Python apps: import module:attribute from DIR (default: the current directory); overrides `pools.<name>.app_dir`."},
+      {"--app-dir", 0, "DIR",
+       "Python apps: import module:attribute from DIR (default: the current directory); overrides "
+       "`pools.<name>.app_dir`."},
       {"--log-level", 0, "LEVEL", "trace, debug, info, warn or error; overrides `log_level`."},
-      {"--reload", 0, "", "Development: watch the app files and the config file (inotify) and reload like SIGHUP after a change (300 ms debounce)."},
+      {"--reload", 0, "",
+       "Development: watch the app files and the config file (inotify) and reload like SIGHUP after a change (300 ms "
+       "debounce)."},
       {"--reload-dir", 0, "DIR", "With --reload (implied): also watch DIR and its subdirectories; repeatable."},
       {"--check-config", 0, "", "Check the configuration, print a summary and exit: 0 when valid, 2 when not."},
       {"--version", 'V', "", "Print the version and exit."},
@@ -111,7 +116,8 @@ GatewayConfig build_config(const CommandLineOptions& options) {
   if (!options.listen.empty()) apply_flag("--listen", KeyLevel::top, "listen", options.listen, top);
   if (options.log_level) apply_scalar_flag("--log-level", KeyLevel::top, "log_level", *options.log_level, top);
 
-  const bool touches_pool = options.app || options.workers || options.concurrency || options.interface || options.app_dir;
+  const bool touches_pool =
+      options.app || options.workers || options.concurrency || options.interface || options.app_dir;
   if (touches_pool && config.pools.empty()) config.pools.emplace_back();
   if (touches_pool) {
     ConfigTarget pool{config, config.pools.front(), options.working_dir};
@@ -158,22 +164,33 @@ CommandLine parse_command_line(std::span<const std::string> args) {
     if (!flag) throw ConfigError("unknown option " + name + " (try --help)");
     std::string value;
     if (!flag->argument.empty()) {
-      if (inline_value) value = *inline_value;
-      else if (i + 1 < args.size()) value = args[++i];
-      else throw ConfigError(std::string(flag->name) + ": missing " + std::string(flag->argument));
+      if (inline_value)
+        value = *inline_value;
+      else if (i + 1 < args.size())
+        value = args[++i];
+      else
+        throw ConfigError(std::string(flag->name) + ": missing " + std::string(flag->argument));
     } else if (inline_value) {
       throw ConfigError(std::string(flag->name) + " takes no value");
     }
 
     const std::string_view flag_name = flag->name;
-    if (flag_name == "--config") options.config_file = value;
-    else if (flag_name == "--listen") options.listen.push_back(value);
-    else if (flag_name == "--workers") options.workers = value;
-    else if (flag_name == "--concurrency") options.concurrency = value;
-    else if (flag_name == "--log-level") options.log_level = value;
-    else if (flag_name == "--interface") options.interface = value;
-    else if (flag_name == "--app-dir") options.app_dir = value;
-    else if (flag_name == "--reload") options.reload = true;
+    if (flag_name == "--config")
+      options.config_file = value;
+    else if (flag_name == "--listen")
+      options.listen.push_back(value);
+    else if (flag_name == "--workers")
+      options.workers = value;
+    else if (flag_name == "--concurrency")
+      options.concurrency = value;
+    else if (flag_name == "--log-level")
+      options.log_level = value;
+    else if (flag_name == "--interface")
+      options.interface = value;
+    else if (flag_name == "--app-dir")
+      options.app_dir = value;
+    else if (flag_name == "--reload")
+      options.reload = true;
     else if (flag_name == "--reload-dir") {
       fs::path dir(value);
       if (dir.is_relative()) dir = options.working_dir / dir;
@@ -181,11 +198,14 @@ CommandLine parse_command_line(std::span<const std::string> args) {
       if (!fs::is_directory(dir, ec)) throw ConfigError("--reload-dir: \"" + value + "\" is not a directory");
       options.reload_dirs.push_back(fs::absolute(dir).lexically_normal().string());
       options.reload = true;
-    }
-    else if (flag_name == "--check-config") check = true;
-    else if (flag_name == "--version") version = true;
-    else if (flag_name == "--help") help = true;
-    else if (flag_name == "--print-config-reference") reference = true;
+    } else if (flag_name == "--check-config")
+      check = true;
+    else if (flag_name == "--version")
+      version = true;
+    else if (flag_name == "--help")
+      help = true;
+    else if (flag_name == "--print-config-reference")
+      reference = true;
   }
 
   // Informational actions need no valid config.

@@ -32,22 +32,22 @@ enum class CommandAction {
 // build_config: the file is read again, the flags still win.
 struct CommandLineOptions {
   std::optional<std::string> config_file;
-  std::vector<std::string> listen;         // replaces the file's list when not empty
-  std::optional<std::string> workers;      // as typed; checked like pools.<name>.workers
+  std::vector<std::string> listen;     // replaces the file's list when not empty
+  std::optional<std::string> workers;  // as typed; checked like pools.<name>.workers
   std::optional<std::string> concurrency;
   std::optional<std::string> log_level;
-  std::optional<std::string> interface;    // Python apps: pools.<name>.interface
-  std::optional<std::string> app_dir;      // Python apps: pools.<name>.app_dir
-  std::optional<std::string> app;          // replaces the pool's app
-  std::filesystem::path working_dir;       // relative APP and unix: paths start here
-  bool reload = false;                     // --reload: watch files, SIGHUP on change
-  std::vector<std::string> reload_dirs;    // --reload-dir (absolute; implies --reload)
+  std::optional<std::string> interface;  // Python apps: pools.<name>.interface
+  std::optional<std::string> app_dir;    // Python apps: pools.<name>.app_dir
+  std::optional<std::string> app;        // replaces the pool's app
+  std::filesystem::path working_dir;     // relative APP and unix: paths start here
+  bool reload = false;                   // --reload: watch files, SIGHUP on change
+  std::vector<std::string> reload_dirs;  // --reload-dir (absolute; implies --reload)
 };
 
 struct CommandLine {
   CommandAction action = CommandAction::run;
-  GatewayConfig config;      // complete and validated for run and check_config
-  std::string message;       // stdout text, without a final newline; for run, the summary
+  GatewayConfig config;  // complete and validated for run and check_config
+  std::string message;   // stdout text, without a final newline; for run, the summary
   CommandLineOptions options;
 };
 
@@ -64,7 +64,7 @@ struct FlagDef {
   char short_name = 0;        // 'l' for -l, 0 = none
   std::string_view argument;  // "ADDR", or "" for a switch
   std::string_view doc;
-  bool hidden = false;        // not in --help (developer flags)
+  bool hidden = false;  // not in --help (developer flags)
 };
 
 std::span<const FlagDef> command_line_flags();

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/http_settings.hpp"
 #include "gateway/edge/settings/edge_settings.hpp"
+#include "gateway/http_settings.hpp"
 #include "gateway/observability/ops_settings.hpp"
 #include "gateway/tls/tls_settings.hpp"
 #include "workers/pool_settings.hpp"

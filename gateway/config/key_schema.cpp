@@ -16,27 +16,71 @@ constexpr std::int64_t unbounded = std::numeric_limits<std::int64_t>::max();
 
 // The struct each level writes into, so one helper binds a member pointer
 // at any level.
-template <class S> S& section(ConfigTarget& t);
-template <> GatewayConfig& section(ConfigTarget& t) { return t.config; }
-template <> HttpSettings& section(ConfigTarget& t) { return t.config.http; }
-template <> PoolSettings& section(ConfigTarget& t) { return t.pool; }
-template <> AccessLogSettings& section(ConfigTarget& t) { return t.config.access_log; }
-template <> AdminSettings& section(ConfigTarget& t) { return t.config.admin; }
-template <> ProcessSettings& section(ConfigTarget& t) { return t.config.process; }
-template <class S> const S& section(const GatewayConfig& c, const PoolSettings& p);
-template <> const GatewayConfig& section(const GatewayConfig& c, const PoolSettings&) { return c; }
-template <> const HttpSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.http; }
-template <> const PoolSettings& section(const GatewayConfig&, const PoolSettings& p) { return p; }
-template <> const AccessLogSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.access_log; }
-template <> const AdminSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.admin; }
-template <> const ProcessSettings& section(const GatewayConfig& c, const PoolSettings&) { return c.process; }
+template <class S>
+S& section(ConfigTarget& t);
+template <>
+GatewayConfig& section(ConfigTarget& t) {
+  return t.config;
+}
+template <>
+HttpSettings& section(ConfigTarget& t) {
+  return t.config.http;
+}
+template <>
+PoolSettings& section(ConfigTarget& t) {
+  return t.pool;
+}
+template <>
+AccessLogSettings& section(ConfigTarget& t) {
+  return t.config.access_log;
+}
+template <>
+AdminSettings& section(ConfigTarget& t) {
+  return t.config.admin;
+}
+template <>
+ProcessSettings& section(ConfigTarget& t) {
+  return t.config.process;
+}
+template <class S>
+const S& section(const GatewayConfig& c, const PoolSettings& p);
+template <>
+const GatewayConfig& section(const GatewayConfig& c, const PoolSettings&) {
+  return c;
+}
+template <>
+const HttpSettings& section(const GatewayConfig& c, const PoolSettings&) {
+  return c.http;
+}
+template <>
+const PoolSettings& section(const GatewayConfig&, const PoolSettings& p) {
+  return p;
+}
+template <>
+const AccessLogSettings& section(const GatewayConfig& c, const PoolSettings&) {
+  return c.access_log;
+}
+template <>
+const AdminSettings& section(const GatewayConfig& c, const PoolSettings&) {
+  return c.admin;
+}
+template <>
+const ProcessSettings& section(const GatewayConfig& c, const PoolSettings&) {
+  return c.process;
+}
 
-template <class S> constexpr KeyLevel level_of() {
-  if constexpr (std::is_same_v<S, HttpSettings>) return KeyLevel::http;
-  else if constexpr (std::is_same_v<S, PoolSettings>) return KeyLevel::pool;
-  else if constexpr (std::is_same_v<S, AccessLogSettings>) return KeyLevel::access_log;
-  else if constexpr (std::is_same_v<S, AdminSettings>) return KeyLevel::admin;
-  else return KeyLevel::top;
+template <class S>
+constexpr KeyLevel level_of() {
+  if constexpr (std::is_same_v<S, HttpSettings>)
+    return KeyLevel::http;
+  else if constexpr (std::is_same_v<S, PoolSettings>)
+    return KeyLevel::pool;
+  else if constexpr (std::is_same_v<S, AccessLogSettings>)
+    return KeyLevel::access_log;
+  else if constexpr (std::is_same_v<S, AdminSettings>)
+    return KeyLevel::admin;
+  else
+    return KeyLevel::top;
 }
 
 // Designated initialisers would warn about every member left out.
@@ -57,7 +101,9 @@ KeyDef number_key(KeyType type, std::string_view name, F S::*member, std::int64_
   KeyDef key = make_key(name, level_of<S>(), type, doc);
   key.min = min;
   key.max = max;
-  key.set = [member](ConfigTarget& t, const KeyValue& v) { section<S>(t).*member = static_cast<F>(std::get<std::int64_t>(v)); };
+  key.set = [member](ConfigTarget& t, const KeyValue& v) {
+    section<S>(t).*member = static_cast<F>(std::get<std::int64_t>(v));
+  };
   key.get = [member](const GatewayConfig& c, const PoolSettings& p) -> KeyValue {
     return static_cast<std::int64_t>(section<S>(c, p).*member);
   };
@@ -101,10 +147,11 @@ bool has_control_characters(std::string_view text) {
 }
 
 KeyDef listen_key() {
-  KeyDef key = make_key("listen", KeyLevel::top, KeyType::listen_list, "Where to accept clients: host:port, [ipv6]:port or unix:/path; one or a list. "
-                    "\":port\" means every IPv4 interface; a relative unix path starts at the config file's "
-                    "directory. An entry may be a map {address, tls: {cert, key, client_ca, verify_client, "
-                    "min_version, ciphers, alpn}, h2c: true|false|only} (docs/configuration.md, TLS listeners).");
+  KeyDef key = make_key("listen", KeyLevel::top, KeyType::listen_list,
+                        "Where to accept clients: host:port, [ipv6]:port or unix:/path; one or a list. "
+                        "\":port\" means every IPv4 interface; a relative unix path starts at the config file's "
+                        "directory. An entry may be a map {address, tls: {cert, key, client_ca, verify_client, "
+                        "min_version, ciphers, alpn}, h2c: true|false|only} (docs/configuration.md, TLS listeners).");
   key.set = [](ConfigTarget& t, const KeyValue& v) {
     const auto& texts = std::get<std::vector<std::string>>(v);
     if (texts.empty()) throw KeyValueError("expected at least one address, got an empty list");
@@ -160,16 +207,18 @@ KeyDef log_format_key() {
 }
 
 KeyDef app_key() {
-  KeyDef key = make_key("app", KeyLevel::pool, KeyType::path,
-                        "The app the workers run: a Perl PAGI app file (*.pl), a Python module:attribute (imported from "
-                        "app_dir) or a Python path/to/file.py:attribute. Relative paths start at the config file's directory.");
+  KeyDef key =
+      make_key("app", KeyLevel::pool, KeyType::path,
+               "The app the workers run: a Perl PAGI app file (*.pl), a Python module:attribute (imported from "
+               "app_dir) or a Python path/to/file.py:attribute. Relative paths start at the config file's directory.");
   key.default_note = "(none: required unless APP is given)";
   key.example = "examples/hello/app.pl";
   key.set = [](ConfigTarget& t, const KeyValue& v) {
     const auto& app = std::get<std::string>(v);
     t.pool.app = resolve_app(app, t.base_dir);
     // Where the app was named is where its modules are, unless app_dir says otherwise.
-    if (is_python_app(classify_app(app)) && t.pool.app_dir.empty()) t.pool.app_dir = t.base_dir.lexically_normal().string();
+    if (is_python_app(classify_app(app)) && t.pool.app_dir.empty())
+      t.pool.app_dir = t.base_dir.lexically_normal().string();
   };
   key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.app; };
   return key;
@@ -178,7 +227,8 @@ KeyDef app_key() {
 KeyDef interface_key() {
   KeyDef key = string_key("interface", &PoolSettings::interface,
                           "How the worker calls the app. Python: auto detects an ASGI 3 callable, a WSGI callable or "
-                          "a PAGI-native app marked pagi_app = True (pagi: not supported by the Python SDK yet). Perl: auto goes by the name (*.pl PAGI, *.psgi PSGI, "
+                          "a PAGI-native app marked pagi_app = True (pagi: not supported by the Python SDK yet). Perl: "
+                          "auto goes by the name (*.pl PAGI, *.psgi PSGI, "
                           "*.cgi or dir/ CGI); psgi or cgi force those.");
   key.type = KeyType::enumeration;
   key.choices = {"auto", "asgi", "wsgi", "pagi", "psgi", "cgi"};
@@ -216,7 +266,8 @@ KeyDef app_dir_key() {
     if (dir.is_relative()) dir = t.base_dir / dir;
     dir = fs::absolute(dir).lexically_normal();
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw KeyValueError("app_dir \"" + std::get<std::string>(v) + "\" is not a directory (" + dir.string() + ")");
+    if (!fs::is_directory(dir, ec))
+      throw KeyValueError("app_dir \"" + std::get<std::string>(v) + "\" is not a directory (" + dir.string() + ")");
     t.pool.app_dir = dir.string();
   };
   key.get = [](const GatewayConfig&, const PoolSettings& p) -> KeyValue { return p.app_dir; };
@@ -254,8 +305,9 @@ KeyDef attach_key() {
 }
 
 KeyDef attach_mode_key() {
-  KeyDef key = make_key("attach_mode", KeyLevel::pool, KeyType::string,
-                        "Attach mode: permission bits of the socket file, octal (\"0660\": owner and group may connect).");
+  KeyDef key =
+      make_key("attach_mode", KeyLevel::pool, KeyType::string,
+               "Attach mode: permission bits of the socket file, octal (\"0660\": owner and group may connect).");
   key.set = [](ConfigTarget& t, const KeyValue& v) {
     const auto& text = std::get<std::string>(v);
     if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos)
@@ -300,8 +352,9 @@ KeyDef env_key() {
 }
 
 KeyDef lifespan_key() {
-  KeyDef key = make_key("lifespan", KeyLevel::pool, KeyType::enumeration,
-                        "Lifespan scope: auto runs it and tolerates apps without one; on requires it; off never opens it.");
+  KeyDef key =
+      make_key("lifespan", KeyLevel::pool, KeyType::enumeration,
+               "Lifespan scope: auto runs it and tolerates apps without one; on requires it; off never opens it.");
   key.choices = {"auto", "on", "off"};
   key.set = [](ConfigTarget& t, const KeyValue& v) {
     const auto& word = std::get<std::string>(v);
@@ -324,8 +377,11 @@ void append_ops_keys(std::vector<KeyDef>& keys) {
   using A = AccessLogSettings;
   using M = AdminSettings;
   using R = ProcessSettings;
-  keys.push_back(string_key("pid_file", &R::pid_file, "Write the gateway's pid to this file once it listens; removed at exit. Empty = none."));
-  keys.push_back(string_key("user", &R::user, "Run as this user after binding the listeners (needs root to start); workers too. Empty = stay."));
+  keys.push_back(string_key("pid_file", &R::pid_file,
+                            "Write the gateway's pid to this file once it listens; removed at exit. Empty = none."));
+  keys.push_back(
+      string_key("user", &R::user,
+                 "Run as this user after binding the listeners (needs root to start); workers too. Empty = stay."));
   keys.push_back(string_key("group", &R::group, "Run as this group after binding; empty = the user's primary group."));
   {
     KeyDef key = make_key("systemd_notify", KeyLevel::top, KeyType::boolean,
@@ -334,12 +390,17 @@ void append_ops_keys(std::vector<KeyDef>& keys) {
     key.get = [](const GatewayConfig& c, const PoolSettings&) -> KeyValue { return c.process.systemd_notify; };
     keys.push_back(key);
   }
-  keys.push_back(string_key("format", &A::format, "common, combined, tiny, json, or a custom format of %atoms (docs/operations.md)."));
+  keys.push_back(string_key("format", &A::format,
+                            "common, combined, tiny, json, or a custom format of %atoms (docs/operations.md)."));
   keys.push_back(string_key("path", &A::path, "stdout, stderr, off, or a file (appended; reopened on SIGUSR1)."));
-  keys.push_back(seconds_key("flush_interval", &A::flush_interval, false, "Longest a line waits in memory before it is written."));
-  keys.push_back(size_key("buffer_bytes", &A::buffer_bytes, 4096, "Lines waiting for a stuck destination beyond this are dropped and counted."));
+  keys.push_back(
+      seconds_key("flush_interval", &A::flush_interval, false, "Longest a line waits in memory before it is written."));
+  keys.push_back(size_key("buffer_bytes", &A::buffer_bytes, 4096,
+                          "Lines waiting for a stuck destination beyond this are dropped and counted."));
   {
-    KeyDef key = string_key("listen", &M::listen, "Admin listener (/livez, /readyz, /metrics, /status, POST /reload /drain /scale): host:port or unix:/path. Empty = off.");
+    KeyDef key = string_key("listen", &M::listen,
+                            "Admin listener (/livez, /readyz, /metrics, /status, POST /reload /drain /scale): "
+                            "host:port or unix:/path. Empty = off.");
     key.set = [](ConfigTarget& t, const KeyValue& v) {
       const auto& text = std::get<std::string>(v);
       if (!text.empty()) {
@@ -361,7 +422,8 @@ void append_ops_keys(std::vector<KeyDef>& keys) {
     keys.push_back(key);
   }
   keys.push_back(size_key("max_request_bytes", &M::max_request_bytes, 1024, "Largest admin request head."));
-  keys.push_back(seconds_key("request_timeout", &M::request_timeout, false, "An admin client that sends no complete request in this time is closed."));
+  keys.push_back(seconds_key("request_timeout", &M::request_timeout, false,
+                             "An admin client that sends no complete request in this time is closed."));
 }
 
 std::vector<KeyDef> make_keys() {
@@ -372,81 +434,164 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(log_level_key());
   keys.push_back(log_format_key());
 
-  keys.push_back(size_key("max_request_line", &H::max_request_line, 1, "Longest request line (method, target, version); longer -> 414."));
+  keys.push_back(size_key("max_request_line", &H::max_request_line, 1,
+                          "Longest request line (method, target, version); longer -> 414."));
   keys.push_back(size_key("max_header_bytes", &H::max_header_bytes, 1, "Largest header section; larger -> 431."));
-  keys.push_back(integer_key("max_headers", &H::max_headers, 1, unbounded, "Most header fields in one request; more -> 431."));
-  keys.push_back(size_key("max_body_bytes", &H::max_body_bytes, 0, "Largest request body, declared or streamed; larger -> 413. 0 = unlimited."));
-  keys.push_back(integer_key("max_connections", &H::max_connections, 1, unbounded, "Open client connections; further accepts wait."));
-  keys.push_back(integer_key("max_pipelined", &H::max_pipelined, 1, unbounded, "HTTP/1: complete requests parsed ahead of the one being answered; at this count the connection stops reading until that one finishes (backpressure, not an error)."));
-  keys.push_back(seconds_key("header_timeout", &H::header_timeout, false, "From accept (or the end of the previous response) to a complete request head."));
-  keys.push_back(seconds_key("keepalive_timeout", &H::keepalive_timeout, false, "Idle keep-alive connection between requests."));
-  keys.push_back(seconds_key("request_timeout", &H::request_timeout, true, "Default request_timeout of every pool (pools.<name>.request_timeout overrides it): no response started by then -> 504. 0 = off."));
-  keys.push_back(seconds_key("write_timeout", &H::write_timeout, false, "A write making no progress this long aborts the connection."));
-  keys.push_back(seconds_key("body_timeout", &H::body_timeout, false, "Client stopped sending the request body this long."));
-  keys.push_back(seconds_key("shutdown_timeout", &H::shutdown_timeout, true, "Graceful shutdown: time in-flight requests get to finish."));
+  keys.push_back(
+      integer_key("max_headers", &H::max_headers, 1, unbounded, "Most header fields in one request; more -> 431."));
+  keys.push_back(size_key("max_body_bytes", &H::max_body_bytes, 0,
+                          "Largest request body, declared or streamed; larger -> 413. 0 = unlimited."));
+  keys.push_back(integer_key("max_connections", &H::max_connections, 1, unbounded,
+                             "Open client connections; further accepts wait."));
+  keys.push_back(integer_key("max_pipelined", &H::max_pipelined, 1, unbounded,
+                             "HTTP/1: complete requests parsed ahead of the one being answered; at this count the "
+                             "connection stops reading until that one finishes (backpressure, not an error)."));
+  keys.push_back(seconds_key("header_timeout", &H::header_timeout, false,
+                             "From accept (or the end of the previous response) to a complete request head."));
+  keys.push_back(
+      seconds_key("keepalive_timeout", &H::keepalive_timeout, false, "Idle keep-alive connection between requests."));
+  keys.push_back(seconds_key("request_timeout", &H::request_timeout, true,
+                             "Default request_timeout of every pool (pools.<name>.request_timeout overrides it): no "
+                             "response started by then -> 504. 0 = off."));
+  keys.push_back(seconds_key("write_timeout", &H::write_timeout, false,
+                             "A write making no progress this long aborts the connection."));
+  keys.push_back(
+      seconds_key("body_timeout", &H::body_timeout, false, "Client stopped sending the request body this long."));
+  keys.push_back(seconds_key("shutdown_timeout", &H::shutdown_timeout, true,
+                             "Graceful shutdown: time in-flight requests get to finish."));
   keys.push_back(string_key("server_header", &H::server_header, "Value of the Server response header; empty = none."));
-  keys.push_back(string_key("request_id_header", &H::request_id_header, "Echo the request id (x-request-id kept when valid, else generated; the app sees it in the scope) in this response header. Empty = not echoed."));
+  keys.push_back(string_key("request_id_header", &H::request_id_header,
+                            "Echo the request id (x-request-id kept when valid, else generated; the app sees it in the "
+                            "scope) in this response header. Empty = not echoed."));
 
-  keys.push_back(integer_key("h2_max_concurrent_streams", &H::h2_max_concurrent_streams, 1, 1u << 20, "HTTP/2: streams a client may have open at once; more are refused."));
+  keys.push_back(integer_key("h2_max_concurrent_streams", &H::h2_max_concurrent_streams, 1, 1u << 20,
+                             "HTTP/2: streams a client may have open at once; more are refused."));
   // HTTP/2 windows are at most 2^31-1 (RFC 9113 6.9.1).
-  keys.push_back(size_key("h2_stream_window", &H::h2_stream_window, 1024, "HTTP/2: request-body window per stream, reopened only as the app takes the bytes."));
+  keys.push_back(size_key("h2_stream_window", &H::h2_stream_window, 1024,
+                          "HTTP/2: request-body window per stream, reopened only as the app takes the bytes."));
   keys.back().max = 0x7fffffff;
-  keys.push_back(size_key("h2_connection_window", &H::h2_connection_window, 65535, "HTTP/2: request-body window of a whole connection."));
+  keys.push_back(size_key("h2_connection_window", &H::h2_connection_window, 65535,
+                          "HTTP/2: request-body window of a whole connection."));
   keys.back().max = 0x7fffffff;
-  keys.push_back(seconds_key("h2_stream_timeout", &H::h2_stream_timeout, true, "HTTP/2: reset a stream with no frame either way for this long (one sweep timer per connection). 0 = off."));
-  keys.push_back(integer_key("h2_reset_burst", &H::h2_reset_burst, 1, unbounded, "HTTP/2 Rapid Reset defence: client stream resets allowed in a burst."));
-  keys.push_back(integer_key("h2_resets_per_second", &H::h2_resets_per_second, 1, unbounded, "HTTP/2 Rapid Reset defence: sustained client stream resets per second; beyond that GOAWAY."));
-  keys.push_back(integer_key("h2_max_continuations", &H::h2_max_continuations, 1, unbounded, "HTTP/2: CONTINUATION frames allowed after one HEADERS frame."));
-  keys.push_back(integer_key("h2_max_settings", &H::h2_max_settings, 1, unbounded, "HTTP/2: entries allowed in one SETTINGS frame."));
-  keys.push_back(integer_key("h2_max_queued_acks", &H::h2_max_queued_acks, 1, unbounded, "HTTP/2: SETTINGS/PING acknowledgements queued for a client that does not read; more end the connection (flood defence)."));
+  keys.push_back(seconds_key(
+      "h2_stream_timeout", &H::h2_stream_timeout, true,
+      "HTTP/2: reset a stream with no frame either way for this long (one sweep timer per connection). 0 = off."));
+  keys.push_back(integer_key("h2_reset_burst", &H::h2_reset_burst, 1, unbounded,
+                             "HTTP/2 Rapid Reset defence: client stream resets allowed in a burst."));
+  keys.push_back(
+      integer_key("h2_resets_per_second", &H::h2_resets_per_second, 1, unbounded,
+                  "HTTP/2 Rapid Reset defence: sustained client stream resets per second; beyond that GOAWAY."));
+  keys.push_back(integer_key("h2_max_continuations", &H::h2_max_continuations, 1, unbounded,
+                             "HTTP/2: CONTINUATION frames allowed after one HEADERS frame."));
+  keys.push_back(integer_key("h2_max_settings", &H::h2_max_settings, 1, unbounded,
+                             "HTTP/2: entries allowed in one SETTINGS frame."));
+  keys.push_back(integer_key("h2_max_queued_acks", &H::h2_max_queued_acks, 1, unbounded,
+                             "HTTP/2: SETTINGS/PING acknowledgements queued for a client that does not read; more end "
+                             "the connection (flood defence)."));
 
-  keys.push_back(size_key("max_ws_message_size", &H::max_ws_message_size, 125, "WebSocket: largest client message (all its fragments); larger closes the connection with 1009."));
-  keys.push_back(size_key("max_ws_frame_size", &H::max_ws_frame_size, 125, "WebSocket: largest payload of one client frame; larger closes the connection with 1009."));
-  keys.push_back(integer_key("ws_max_queue", &H::ws_max_queue, 1, unbounded, "WebSocket: client messages held while the app has no receive credit; one more closes the connection with 1008 (queue_overflow)."));
-  keys.push_back(seconds_key("ws_idle_timeout", &H::ws_idle_timeout, true, "WebSocket: no message either way for this long closes the connection with 1001 (idle_timeout). 0 = off."));
-  keys.push_back(seconds_key("sse_idle_timeout", &H::sse_idle_timeout, true, "SSE: no event or comment from the app for this long ends the stream (idle_timeout). 0 = off."));
+  keys.push_back(
+      size_key("max_ws_message_size", &H::max_ws_message_size, 125,
+               "WebSocket: largest client message (all its fragments); larger closes the connection with 1009."));
+  keys.push_back(size_key("max_ws_frame_size", &H::max_ws_frame_size, 125,
+                          "WebSocket: largest payload of one client frame; larger closes the connection with 1009."));
+  keys.push_back(integer_key("ws_max_queue", &H::ws_max_queue, 1, unbounded,
+                             "WebSocket: client messages held while the app has no receive credit; one more closes the "
+                             "connection with 1008 (queue_overflow)."));
+  keys.push_back(seconds_key(
+      "ws_idle_timeout", &H::ws_idle_timeout, true,
+      "WebSocket: no message either way for this long closes the connection with 1001 (idle_timeout). 0 = off."));
+  keys.push_back(
+      seconds_key("sse_idle_timeout", &H::sse_idle_timeout, true,
+                  "SSE: no event or comment from the app for this long ends the stream (idle_timeout). 0 = off."));
 
   keys.push_back(app_key());
   keys.push_back(interface_key());
   keys.push_back(cgi_key());
-  keys.push_back(seconds_key("cgi_timeout", &P::cgi_timeout, false, "CGI: longest a script may run; then SIGTERM (SIGKILL after cgi_kill_grace) and 504 if no response started."));
-  keys.push_back(seconds_key("cgi_kill_grace", &P::cgi_kill_grace, false, "CGI: time between SIGTERM and SIGKILL for a timed-out script."));
+  keys.push_back(seconds_key(
+      "cgi_timeout", &P::cgi_timeout, false,
+      "CGI: longest a script may run; then SIGTERM (SIGKILL after cgi_kill_grace) and 504 if no response started."));
+  keys.push_back(seconds_key("cgi_kill_grace", &P::cgi_kill_grace, false,
+                             "CGI: time between SIGTERM and SIGKILL for a timed-out script."));
   keys.push_back(app_dir_key());
   keys.push_back(python_key());
   keys.push_back(command_key());
   keys.push_back(env_key());
   keys.push_back(integer_key("workers", &P::workers, 1, 4096, "Worker processes."));
-  keys.push_back(integer_key("concurrency", &P::concurrency, 0, 1000000, "http request scopes one worker runs at once (websocket/sse scopes count against stream_concurrency, except on a worker with concurrency 1, where every scope takes the single slot). 0 = what the worker's hello says (100 for Perl PAGI and ASGI apps, 1 for WSGI apps)."));
+  keys.push_back(
+      integer_key("concurrency", &P::concurrency, 0, 1000000,
+                  "http request scopes one worker runs at once (websocket/sse scopes count against stream_concurrency, "
+                  "except on a worker with concurrency 1, where every scope takes the single slot). 0 = what the "
+                  "worker's hello says (100 for Perl PAGI and ASGI apps, 1 for WSGI apps)."));
   keys.push_back(lifespan_key());
-  keys.push_back(integer_key("queue_size", &P::queue_size, 0, unbounded, "Scopes waiting for a free worker slot; past this -> 503. 0 = no waiting."));
-  keys.push_back(seconds_key("queue_timeout", &P::queue_timeout, false, "Longest wait in that queue -> 503 with Retry-After."));
-  keys.push_back(seconds_key("startup_timeout", &P::startup_timeout, false, "From spawn to ready (hello and lifespan startup)."));
-  keys.push_back(seconds_key("shutdown_timeout", &P::shutdown_timeout, true, "Lifespan shutdown plus exit after the gateway is told to stop."));
-  keys.push_back(seconds_key("restart_delay", &P::restart_delay, true, "First delay before restarting a crashed worker; doubled per consecutive failure."));
-  keys.push_back(seconds_key("restart_delay_max", &P::restart_delay_max, true, "Cap of that delay; at least restart_delay."));
-  keys.push_back(integer_key("crash_loop_threshold", &P::crash_loop_threshold, 1, unbounded, "Consecutive failed starts after which the pool is reported crash-looping."));
-  keys.push_back(size_key("send_window", &P::send_window, 1024, "Response bytes per scope a worker may have in flight (flow control)."));
-  keys.push_back(size_key("receive_window", &P::receive_window, 1024, "Request body bytes per scope sent before the app asks for more."));
-  keys.push_back(size_key("max_message_bytes", &P::max_message_bytes, 64 * 1024, "Largest frame accepted from a worker; raised to `http.max_ws_message_size` + 64 KiB when below it, so an app can send back the largest message a client may send."));
-  keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true, "Heartbeat ping interval to each worker. 0 = off."));
-  keys.push_back(integer_key("heartbeat_misses", &P::heartbeat_misses, 1, unbounded, "Unanswered heartbeats after which a worker counts as hung and is killed."));
-  keys.push_back(seconds_key("stop_grace", &P::stop_grace, false, "Graceful stop: time a worker gets to exit after shutdown, and again after SIGTERM, before the harder signal."));
-  keys.push_back(integer_key("max_requests", &P::max_requests, 0, unbounded, "Recycle a worker after this many scopes of any type (replacement first, then drain). 0 = never."));
-  keys.push_back(integer_key("max_requests_jitter", &P::max_requests_jitter, 0, unbounded, "Random extra scopes (0..this) per worker, so workers do not recycle together."));
-  keys.push_back(seconds_key("max_lifetime", &P::max_lifetime, true, "Recycle a worker after it has been ready this long. 0 = never."));
-  keys.push_back(seconds_key("max_lifetime_jitter", &P::max_lifetime_jitter, true, "Random extra lifetime (0..this) per worker."));
-  keys.push_back(size_key("max_rss", &P::max_rss, 0, "Recycle a worker whose resident memory stays above this for max_rss_samples checks. 0 = no limit."));
-  keys.push_back(integer_key("max_rss_samples", &P::max_rss_samples, 1, unbounded, "Consecutive memory samples over max_rss that trigger the recycle."));
-  keys.push_back(seconds_key("check_interval", &P::check_interval, false, "How often max_lifetime is checked and memory sampled."));
-  keys.push_back(seconds_key("drain_timeout", &P::drain_timeout, true, "A draining worker's scopes (recycle, reload, removal) get this long; the rest are closed with server_shutdown."));
-  keys.push_back(seconds_key("request_timeout", &P::request_timeout, true, "No response started by then -> 504, and the app is told. 0 = http.request_timeout."));
-  keys.push_back(seconds_key("cancel_grace", &P::cancel_grace, true, "After a request timeout the worker gets this long to end the scope; a worker still holding it is replaced."));
+  keys.push_back(integer_key("queue_size", &P::queue_size, 0, unbounded,
+                             "Scopes waiting for a free worker slot; past this -> 503. 0 = no waiting."));
+  keys.push_back(
+      seconds_key("queue_timeout", &P::queue_timeout, false, "Longest wait in that queue -> 503 with Retry-After."));
+  keys.push_back(
+      seconds_key("startup_timeout", &P::startup_timeout, false, "From spawn to ready (hello and lifespan startup)."));
+  keys.push_back(seconds_key("shutdown_timeout", &P::shutdown_timeout, true,
+                             "Lifespan shutdown plus exit after the gateway is told to stop."));
+  keys.push_back(seconds_key("restart_delay", &P::restart_delay, true,
+                             "First delay before restarting a crashed worker; doubled per consecutive failure."));
+  keys.push_back(
+      seconds_key("restart_delay_max", &P::restart_delay_max, true, "Cap of that delay; at least restart_delay."));
+  keys.push_back(integer_key("crash_loop_threshold", &P::crash_loop_threshold, 1, unbounded,
+                             "Consecutive failed starts after which the pool is reported crash-looping."));
+  keys.push_back(size_key("send_window", &P::send_window, 1024,
+                          "Response bytes per scope a worker may have in flight (flow control)."));
+  keys.push_back(size_key("receive_window", &P::receive_window, 1024,
+                          "Request body bytes per scope sent before the app asks for more."));
+  keys.push_back(size_key("max_message_bytes", &P::max_message_bytes, 64 * 1024,
+                          "Largest frame accepted from a worker; raised to `http.max_ws_message_size` + 64 KiB when "
+                          "below it, so an app can send back the largest message a client may send."));
+  keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true,
+                             "Heartbeat ping interval to each worker. 0 = off."));
+  keys.push_back(integer_key("heartbeat_misses", &P::heartbeat_misses, 1, unbounded,
+                             "Unanswered heartbeats after which a worker counts as hung and is killed."));
+  keys.push_back(seconds_key(
+      "stop_grace", &P::stop_grace, false,
+      "Graceful stop: time a worker gets to exit after shutdown, and again after SIGTERM, before the harder signal."));
+  keys.push_back(
+      integer_key("max_requests", &P::max_requests, 0, unbounded,
+                  "Recycle a worker after this many scopes of any type (replacement first, then drain). 0 = never."));
+  keys.push_back(integer_key("max_requests_jitter", &P::max_requests_jitter, 0, unbounded,
+                             "Random extra scopes (0..this) per worker, so workers do not recycle together."));
+  keys.push_back(seconds_key("max_lifetime", &P::max_lifetime, true,
+                             "Recycle a worker after it has been ready this long. 0 = never."));
+  keys.push_back(
+      seconds_key("max_lifetime_jitter", &P::max_lifetime_jitter, true, "Random extra lifetime (0..this) per worker."));
+  keys.push_back(
+      size_key("max_rss", &P::max_rss, 0,
+               "Recycle a worker whose resident memory stays above this for max_rss_samples checks. 0 = no limit."));
+  keys.push_back(integer_key("max_rss_samples", &P::max_rss_samples, 1, unbounded,
+                             "Consecutive memory samples over max_rss that trigger the recycle."));
+  keys.push_back(seconds_key("check_interval", &P::check_interval, false,
+                             "How often max_lifetime is checked and memory sampled."));
+  keys.push_back(seconds_key("drain_timeout", &P::drain_timeout, true,
+                             "A draining worker's scopes (recycle, reload, removal) get this long; the rest are closed "
+                             "with server_shutdown."));
+  keys.push_back(seconds_key("request_timeout", &P::request_timeout, true,
+                             "No response started by then -> 504, and the app is told. 0 = http.request_timeout."));
+  keys.push_back(seconds_key(
+      "cancel_grace", &P::cancel_grace, true,
+      "After a request timeout the worker gets this long to end the scope; a worker still holding it is replaced."));
   keys.push_back(attach_key());
   keys.push_back(attach_mode_key());
-  keys.push_back(string_key("attach_owner", &P::attach_owner, "Attach mode: owner of the socket file, \"user\" or \"user:group\"; empty = the gateway's user."));
-  keys.push_back(integer_key("attach_max_workers", &P::attach_max_workers, 1, 100000, "Attach mode: workers connected at once; further connections are closed with a logged reason."));
-  keys.push_back(integer_key("stream_concurrency", &P::stream_concurrency, 0, 1000000, "websocket and sse scopes (and http requests accepting text/event-stream, the SSE of ASGI apps) one worker runs at once, apart from concurrency. 0 = 10000. Ignored by a worker with concurrency 1 (streams then take its single slot). An idle WebSocket costs ~14 KiB (gateway + Perl worker)."));
-  keys.push_back(integer_key("max_streams", &P::max_streams, 0, 100000000, "websocket and sse scopes open in the whole pool at once; further handshakes wait in the queue (queue_size, queue_timeout). 0 = no pool-wide bound (workers x stream_concurrency)."));
+  keys.push_back(
+      string_key("attach_owner", &P::attach_owner,
+                 "Attach mode: owner of the socket file, \"user\" or \"user:group\"; empty = the gateway's user."));
+  keys.push_back(
+      integer_key("attach_max_workers", &P::attach_max_workers, 1, 100000,
+                  "Attach mode: workers connected at once; further connections are closed with a logged reason."));
+  keys.push_back(
+      integer_key("stream_concurrency", &P::stream_concurrency, 0, 1000000,
+                  "websocket and sse scopes (and http requests accepting text/event-stream, the SSE of ASGI apps) one "
+                  "worker runs at once, apart from concurrency. 0 = 10000. Ignored by a worker with concurrency 1 "
+                  "(streams then take its single slot). An idle WebSocket costs ~14 KiB (gateway + Perl worker)."));
+  keys.push_back(
+      integer_key("max_streams", &P::max_streams, 0, 100000000,
+                  "websocket and sse scopes open in the whole pool at once; further handshakes wait in the queue "
+                  "(queue_size, queue_timeout). 0 = no pool-wide bound (workers x stream_concurrency)."));
   append_ops_keys(keys);
   return keys;
 }
@@ -553,7 +698,9 @@ std::string type_text(const KeyDef& key) {
 }
 
 KeyValue parse_scalar(const KeyDef& key, std::string_view text) {
-  auto fail = [&]() -> KeyValueError { return KeyValueError("expected " + expected_text(key) + ", got " + quote(text)); };
+  auto fail = [&]() -> KeyValueError {
+    return KeyValueError("expected " + expected_text(key) + ", got " + quote(text));
+  };
   switch (key.type) {
     case KeyType::boolean: {
       auto value = parse_bool(text);
@@ -567,7 +714,8 @@ KeyValue parse_scalar(const KeyDef& key, std::string_view text) {
     }
     case KeyType::size: {
       auto value = parse_size(text);
-      if (!value || *value < static_cast<std::uint64_t>(key.min) || *value > static_cast<std::uint64_t>(key.max)) throw fail();
+      if (!value || *value < static_cast<std::uint64_t>(key.min) || *value > static_cast<std::uint64_t>(key.max))
+        throw fail();
       return static_cast<std::int64_t>(*value);
     }
     case KeyType::seconds: {
@@ -577,7 +725,8 @@ KeyValue parse_scalar(const KeyDef& key, std::string_view text) {
     }
     case KeyType::string:
     case KeyType::path:
-      if (has_control_characters(text)) throw KeyValueError("expected " + expected_text(key) + " without line breaks or NUL bytes");
+      if (has_control_characters(text))
+        throw KeyValueError("expected " + expected_text(key) + " without line breaks or NUL bytes");
       return std::string(text);
     case KeyType::enumeration:
       for (auto choice : key.choices) {

@@ -22,9 +22,9 @@ namespace pagi::gateway {
 
 // Where a key may appear in the file.
 enum class KeyLevel {
-  top,   // top level of the file
-  http,  // under `http:`
-  pool,  // under `pools.<name>:`
+  top,         // top level of the file
+  http,        // under `http:`
+  pool,        // under `pools.<name>:`
   access_log,  // under `access_log:`
   admin,       // under `admin:`
 };
@@ -45,8 +45,8 @@ enum class KeyType {
 // A parsed value, by type: boolean -> bool; integer, size -> int64;
 // seconds -> double; string, path, enumeration -> string; string_list,
 // listen_list -> vector; string_map -> map.
-using KeyValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>,
-                              std::map<std::string, std::string>>;
+using KeyValue =
+    std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>, std::map<std::string, std::string>>;
 
 // What a setter writes into: the config being built, the pool being filled
 // (a scratch pool for top and http keys), and where relative paths start.

@@ -1,10 +1,10 @@
 // parse_listen_entry (declared in config.hpp): the map form of a `listen`
 // entry, `{address: HOST:PORT, tls: {...}, h2c: true|false|only}`. The loader hands it
 // over as flow YAML text so the listen key keeps one value type.
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <set>
-
-#include <yaml-cpp/yaml.h>
 
 #include "gateway/config/config.hpp"
 
@@ -52,20 +52,28 @@ std::string file_path(const YAML::Node& node, const std::string& name, const std
 tls::TlsSettings parse_tls(const YAML::Node& node, const std::string& base_dir) {
   if (!node.IsMap()) bad("tls: expected a map");
   tls::TlsSettings s;
-  static const std::set<std::string> known = {"cert", "key", "client_ca", "verify_client", "min_version", "ciphers", "alpn"};
+  static const std::set<std::string> known = {"cert",        "key",     "client_ca", "verify_client",
+                                              "min_version", "ciphers", "alpn"};
   for (auto it = node.begin(); it != node.end(); ++it) {
     const auto name = it->first.Scalar();
     if (!known.count(name)) bad("tls: unknown key \"" + name + "\"");
     const YAML::Node v = it->second;
-    if (name == "cert") s.cert = file_path(v, "tls.cert", base_dir);
-    else if (name == "key") s.key = file_path(v, "tls.key", base_dir);
-    else if (name == "client_ca") s.client_ca = file_path(v, "tls.client_ca", base_dir);
+    if (name == "cert")
+      s.cert = file_path(v, "tls.cert", base_dir);
+    else if (name == "key")
+      s.key = file_path(v, "tls.key", base_dir);
+    else if (name == "client_ca")
+      s.client_ca = file_path(v, "tls.client_ca", base_dir);
     else if (name == "verify_client") {
       const auto word = scalar(v, "tls.verify_client");
-      if (word == "none") s.verify_client = tls::VerifyClient::none;
-      else if (word == "optional") s.verify_client = tls::VerifyClient::optional;
-      else if (word == "required") s.verify_client = tls::VerifyClient::required;
-      else bad("tls.verify_client: expected none, optional or required, got \"" + word + "\"");
+      if (word == "none")
+        s.verify_client = tls::VerifyClient::none;
+      else if (word == "optional")
+        s.verify_client = tls::VerifyClient::optional;
+      else if (word == "required")
+        s.verify_client = tls::VerifyClient::required;
+      else
+        bad("tls.verify_client: expected none, optional or required, got \"" + word + "\"");
     } else if (name == "min_version") {
       s.min_version = scalar(v, "tls.min_version");
       if (s.min_version != "1.2" && s.min_version != "1.3")
@@ -74,17 +82,18 @@ tls::TlsSettings parse_tls(const YAML::Node& node, const std::string& base_dir) 
       s.ciphers = scalar(v, "tls.ciphers");
     } else if (name == "alpn") {
       s.alpn.clear();
-      if (v.IsScalar()) s.alpn.push_back(v.Scalar());
+      if (v.IsScalar())
+        s.alpn.push_back(v.Scalar());
       else if (v.IsSequence())
         for (const auto& item : v) s.alpn.push_back(scalar(item, "tls.alpn"));
-      else bad("tls.alpn: expected a list of protocols");
+      else
+        bad("tls.alpn: expected a list of protocols");
       for (const auto& p : s.alpn)
         if (p != "h2" && p != "http/1.1") bad("tls.alpn: \"" + p + "\" is not h2 or http/1.1");
     }
   }
   if (s.cert.empty() || s.key.empty()) bad("tls: cert and key are required");
-  if (s.verify_client != tls::VerifyClient::none && s.client_ca.empty())
-    bad("tls: verify_client needs client_ca");
+  if (s.verify_client != tls::VerifyClient::none && s.client_ca.empty()) bad("tls: verify_client needs client_ca");
   return s;
 }
 
@@ -103,12 +112,14 @@ ListenAddress parse_listen_entry(const std::string& text, const std::string& bas
   for (auto it = node.begin(); it != node.end(); ++it) {
     const auto name = it->first.Scalar();
     if (name == "address") continue;
-    if (name == "tls") address.tls = parse_tls(it->second, base_dir);
-    else if (name == "h2c") h2c_mode(it->second, address);
-    else bad("unknown key \"" + name + "\" (address, tls, h2c)");
+    if (name == "tls")
+      address.tls = parse_tls(it->second, base_dir);
+    else if (name == "h2c")
+      h2c_mode(it->second, address);
+    else
+      bad("unknown key \"" + name + "\" (address, tls, h2c)");
   }
-  if (address.tls && address.kind == ListenAddress::Kind::unix_socket)
-    bad("tls on a unix socket is not supported");
+  if (address.tls && address.kind == ListenAddress::Kind::unix_socket) bad("tls on a unix socket is not supported");
   // ALPN is what picks the protocol on TLS: one knob there, not two.
   if (address.tls && address.h2c_only)
     bad("h2c: only is for cleartext listeners; on TLS the protocol is chosen by ALPN (tls.alpn)");

@@ -135,7 +135,8 @@ KeyValue node_value(const KeyDef& key, const YAML::Node& node) {
           items.push_back(flow.c_str());
           continue;
         }
-        if (!item.IsScalar()) throw KeyValueError("expected " + expected_text(key) + ", got " + shape_of(item) + " in the list");
+        if (!item.IsScalar())
+          throw KeyValueError("expected " + expected_text(key) + ", got " + shape_of(item) + " in the list");
         if (has_nul(item.Scalar())) throw KeyValueError("list items cannot hold NUL bytes");
         items.push_back(item.Scalar());
       }
@@ -236,12 +237,16 @@ class Loader {
     PoolSettings scratch;
     for_each_entry(root, "", [&](const std::string& name, const YAML::Node& key, const YAML::Node& value) {
       if (name == "http") {
-        if (value.IsMap()) load_section(value, KeyLevel::http, "http.", scratch);
-        else if (!value.IsNull()) errors_.add(mark_of(key, value), "http", "expected a map of HTTP settings, got " + shape_of(value));
+        if (value.IsMap())
+          load_section(value, KeyLevel::http, "http.", scratch);
+        else if (!value.IsNull())
+          errors_.add(mark_of(key, value), "http", "expected a map of HTTP settings, got " + shape_of(value));
       } else if (name == "access_log" || name == "admin") {
         const KeyLevel level = name == "admin" ? KeyLevel::admin : KeyLevel::access_log;
-        if (value.IsMap()) load_section(value, level, name + ".", scratch);
-        else if (!value.IsNull()) errors_.add(mark_of(key, value), name, "expected a map of " + name + " settings, got " + shape_of(value));
+        if (value.IsMap())
+          load_section(value, level, name + ".", scratch);
+        else if (!value.IsNull())
+          errors_.add(mark_of(key, value), name, "expected a map of " + name + " settings, got " + shape_of(value));
       } else if (name == "pools") {
         load_pools(key, value);
       } else if (name == "routes") {
@@ -263,13 +268,15 @@ class Loader {
   void load_pools(const YAML::Node& key, const YAML::Node& pools) {
     if (pools.IsNull()) return;
     if (!pools.IsMap()) {
-      errors_.add(mark_of(key, pools), "pools", "expected a map of pool names to pool settings, got " + shape_of(pools));
+      errors_.add(mark_of(key, pools), "pools",
+                  "expected a map of pool names to pool settings, got " + shape_of(pools));
       return;
     }
     std::vector<PoolSettings> loaded;
     for_each_entry(pools, "pools.", [&](const std::string& name, const YAML::Node& name_node, const YAML::Node& body) {
       const std::string path = "pools." + name;
-      if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos) {
+      if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                              std::string::npos) {
         errors_.add(name_node.Mark(), path, "a pool name is letters, digits, '_' and '-'");
       }
       PoolSettings pool;
@@ -289,16 +296,18 @@ class Loader {
   void load_routes(const YAML::Node& key, const YAML::Node& routes) {
     if (routes.IsNull()) return;
     if (!routes.IsMap()) {
-      errors_.add(mark_of(key, routes), "routes", "expected a map of path prefixes to pool names, got " + shape_of(routes));
+      errors_.add(mark_of(key, routes), "routes",
+                  "expected a map of path prefixes to pool names, got " + shape_of(routes));
       return;
     }
-    for_each_entry(routes, "routes.", [&](const std::string& prefix, const YAML::Node& name_node, const YAML::Node& pool) {
-      if (!pool.IsScalar()) {
-        errors_.add(mark_of(name_node, pool), "routes." + prefix, "expected a pool name, got " + shape_of(pool));
-        return;
-      }
-      config_.routes.push_back({prefix, pool.Scalar()});
-    });
+    for_each_entry(
+        routes, "routes.", [&](const std::string& prefix, const YAML::Node& name_node, const YAML::Node& pool) {
+          if (!pool.IsScalar()) {
+            errors_.add(mark_of(name_node, pool), "routes." + prefix, "expected a pool name, got " + shape_of(pool));
+            return;
+          }
+          config_.routes.push_back({prefix, pool.Scalar()});
+        });
   }
 
   void check_restart_delays(const YAML::Node& body, const YAML::Node& name_node, const std::string& path,
@@ -348,23 +357,27 @@ void validate_config(const GatewayConfig& config) {
     if (config.source.empty()) {
       throw ConfigError("no app given: pass the app to run (pagi-gateway path/to/app.pl) or --config FILE");
     }
-    throw ConfigError(where + ": no pool defined: add pools.<name>.app to the file or pass the app to run (pagi-gateway --config " +
-                      config.source + " path/to/app.pl)");
+    throw ConfigError(
+        where + ": no pool defined: add pools.<name>.app to the file or pass the app to run (pagi-gateway --config " +
+        config.source + " path/to/app.pl)");
   }
   std::vector<std::string> names;
   for (const auto& pool : config.pools) {
     names.push_back(pool.name);
     if (!pool.attach.empty()) {
       if (!pool.app.empty() || !pool.command.empty())
-        throw ConfigError(where + ": pools." + pool.name + ".attach: an attach pool runs no app or command of its own; remove them");
+        throw ConfigError(where + ": pools." + pool.name +
+                          ".attach: an attach pool runs no app or command of its own; remove them");
       for (const auto& other : config.pools) {
         if (&other != &pool && other.attach == pool.attach)
-          throw ConfigError(where + ": pools." + pool.name + ".attach: " + pool.attach + " is also the socket of pool " + other.name);
+          throw ConfigError(where + ": pools." + pool.name + ".attach: " + pool.attach +
+                            " is also the socket of pool " + other.name);
       }
       continue;
     }
     if (pool.app.empty() && pool.command.empty()) {
-      throw ConfigError(where + ": pools." + pool.name + ".app: no app given: set it in the file or pass the app to run (pagi-gateway --config " +
+      throw ConfigError(where + ": pools." + pool.name +
+                        ".app: no app given: set it in the file or pass the app to run (pagi-gateway --config " +
                         config.source + " path/to/app.pl)");
     }
     if (pool.command.empty() && !pool.app.empty()) {

@@ -56,9 +56,9 @@ std::string example_section(KeyLevel level, std::string_view indent) {
 }  // namespace
 
 std::string example_config_yaml() {
-  return example_section(KeyLevel::top, "") + "http:\n" + example_section(KeyLevel::http, "  ") +
-         "access_log:\n" + example_section(KeyLevel::access_log, "  ") + "admin:\n" +
-         example_section(KeyLevel::admin, "  ") + "pools:\n  app:\n" + example_section(KeyLevel::pool, "    ");
+  return example_section(KeyLevel::top, "") + "http:\n" + example_section(KeyLevel::http, "  ") + "access_log:\n" +
+         example_section(KeyLevel::access_log, "  ") + "admin:\n" + example_section(KeyLevel::admin, "  ") +
+         "pools:\n  app:\n" + example_section(KeyLevel::pool, "    ");
 }
 
 std::string config_reference_markdown() {
@@ -93,7 +93,9 @@ std::string config_reference_markdown() {
       "pagi-gateway [OPTIONS] [APP]\n"
       "```\n"
       "\n"
-      "`APP` is " + std::string(supported_app_kinds()) + "; a relative path starts at the current directory.\n"
+      "`APP` is " +
+      std::string(supported_app_kinds()) +
+      "; a relative path starts at the current directory.\n"
       "Without `APP` the config file must define the pool's `app`; with neither, pagi-gateway says what to pass.\n"
       "\n"
       "| Flag | Description |\n"
@@ -181,7 +183,8 @@ std::string config_reference_markdown() {
       "| `http` | map | | Client-facing HTTP limits and timeouts: the keys below. |\n"
       "| `access_log` | map | | The access log: the keys below. |\n"
       "| `admin` | map | | The admin listener: the keys below. |\n"
-      "| `pools` | map | | Worker pools by name. Exactly one pool for now: several pools need routes, not supported yet. |\n"
+      "| `pools` | map | | Worker pools by name. Exactly one pool for now: several pools need routes, not supported "
+      "yet. |\n"
       "\n"
       "## `http:`\n"
       "\n" +
@@ -211,8 +214,7 @@ std::string config_reference_markdown() {
       "Every key, set to its default (the app is an example):\n"
       "\n"
       "```yaml\n" +
-      example_config_yaml() +
-      "```\n";
+      example_config_yaml() + "```\n";
   return out;
 }
 

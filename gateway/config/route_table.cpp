@@ -62,8 +62,10 @@ RouteTable RouteTable::compile(const std::vector<RouteConfig>& routes, const std
   RouteTable table;
   std::vector<RouteConfig> effective = routes;
   if (effective.empty()) {
-    if (pools.size() == 1) effective.push_back({"/", pools.front()});
-    else if (pools.size() > 1) throw ConfigError("routes: several pools need routes (routes: {\"/\": <pool>, ...})");
+    if (pools.size() == 1)
+      effective.push_back({"/", pools.front()});
+    else if (pools.size() > 1)
+      throw ConfigError("routes: several pools need routes (routes: {\"/\": <pool>, ...})");
   }
   std::vector<bool> reached(pools.size(), false);
   for (const auto& config : effective) {
@@ -99,8 +101,7 @@ RouteTable RouteTable::compile(const std::vector<RouteConfig>& routes, const std
   return table;
 }
 
-std::optional<RouteTable::Match> RouteTable::match(std::string_view path,
-                                                   std::vector<std::string_view>& params) const {
+std::optional<RouteTable::Match> RouteTable::match(std::string_view path, std::vector<std::string_view>& params) const {
   const std::size_t params_before = params.size();
   for (const auto& route : routes_) {
     params.resize(params_before);

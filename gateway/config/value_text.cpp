@@ -43,10 +43,14 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
 std::optional<std::uint64_t> parse_size(std::string_view text) {
   auto [number, unit] = split_unit(trim(text));
   std::uint64_t multiplier = 1;
-  if (unit == "k" || unit == "kb") multiplier = 1024;
-  else if (unit == "m" || unit == "mb") multiplier = 1024 * 1024;
-  else if (unit == "g" || unit == "gb") multiplier = 1024ull * 1024 * 1024;
-  else if (!unit.empty() && unit != "b") return std::nullopt;
+  if (unit == "k" || unit == "kb")
+    multiplier = 1024;
+  else if (unit == "m" || unit == "mb")
+    multiplier = 1024 * 1024;
+  else if (unit == "g" || unit == "gb")
+    multiplier = 1024ull * 1024 * 1024;
+  else if (!unit.empty() && unit != "b")
+    return std::nullopt;
   if (number.empty() || number.front() == '-' || number.front() == '+') return std::nullopt;
   std::uint64_t value = 0;
   auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
@@ -58,10 +62,14 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 std::optional<double> parse_seconds(std::string_view text) {
   auto [number, unit] = split_unit(trim(text));
   double scale = 1;
-  if (unit == "ms") scale = 0.001;
-  else if (unit == "m" || unit == "min") scale = 60;
-  else if (unit == "h") scale = 3600;
-  else if (!unit.empty() && unit != "s") return std::nullopt;
+  if (unit == "ms")
+    scale = 0.001;
+  else if (unit == "m" || unit == "min")
+    scale = 60;
+  else if (unit == "h")
+    scale = 3600;
+  else if (!unit.empty() && unit != "s")
+    return std::nullopt;
   if (!number.empty() && number.front() == '+') number.remove_prefix(1);
   if (number.empty()) return std::nullopt;
   // from_chars would also take "inf", "nan" and hex floats: only digits,

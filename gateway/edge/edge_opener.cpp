@@ -1,14 +1,13 @@
 // EdgeRuntime and its per-listener EdgeOpener (see edge_runtime.hpp).
-#include "gateway/edge/edge_runtime.hpp"
+#include <spdlog/spdlog.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <list>
 #include <map>
 
-#include <boost/asio/io_context.hpp>
-#include <spdlog/spdlog.h>
-
 #include "gateway/edge/edge_rules.hpp"
+#include "gateway/edge/edge_runtime.hpp"
 #include "gateway/edge/forwarded.hpp"
 #include "gateway/edge/local_answer.hpp"
 #include "gateway/edge/sendfile_filter.hpp"
@@ -59,7 +58,8 @@ struct EdgeRuntime::Shared {
     for (const auto& s : streams)
       if (pool.empty() || s.pool == pool)
         if (auto ds = s.downstream.lock()) doomed.push_back(std::move(ds));
-    std::erase_if(streams, [&](const OpenStream& s) { return s.downstream.expired() || pool.empty() || s.pool == pool; });
+    std::erase_if(streams,
+                  [&](const OpenStream& s) { return s.downstream.expired() || pool.empty() || s.pool == pool; });
     streams_after_prune = streams.size();
     for (const auto& ds : doomed) ds->on_server_close(false);
     return doomed.size();
@@ -110,7 +110,8 @@ class EdgeOpener final : public workers::ScopeOpener {
 
     if (!settings.static_mounts.empty() && request.type != wire::ScopeType::WEBSOCKET) {
       if (const StaticMount* mount = find_mount(settings.static_mounts, request.path)) {
-        if (mount->internal) return answer_locally(s_.io, plain_answer(404, "Not Found"), std::move(downstream), "edge:static");
+        if (mount->internal)
+          return answer_locally(s_.io, plain_answer(404, "Not Found"), std::move(downstream), "edge:static");
         StaticRequest r{request.method, request.path, request.raw_path, request.query_string, request.headers};
         return answer_locally(s_.io, serve_static(*mount, r), std::move(downstream), "edge:static");
       }
@@ -153,7 +154,8 @@ class EdgeOpener final : public workers::ScopeOpener {
     scope_.client_port = id.port;
     if (!id.scheme.empty()) {
       const bool secure = id.scheme == "https";
-      scope_.scheme = original.type == wire::ScopeType::WEBSOCKET ? (secure ? "wss" : "ws") : (secure ? "https" : "http");
+      scope_.scheme =
+          original.type == wire::ScopeType::WEBSOCKET ? (secure ? "wss" : "ws") : (secure ? "https" : "http");
     }
     if (!id.forwarded_host.empty()) {
       forwarded_host_ = std::move(id.forwarded_host);
@@ -209,8 +211,8 @@ class EdgeOpener final : public workers::ScopeOpener {
     a.headers.emplace_back("ratelimit-limit", std::to_string(static_cast<long long>(cfg.burst)));
     a.headers.emplace_back("ratelimit-remaining", "0");
     a.headers.emplace_back("ratelimit-reset", std::to_string(retry));
-    a.headers.emplace_back("ratelimit-policy", std::to_string(static_cast<long long>(cfg.burst)) + ";w=" +
-                                                   std::to_string(window) + ";name=\"" + cfg.name + "\"");
+    a.headers.emplace_back("ratelimit-policy", std::to_string(static_cast<long long>(cfg.burst)) +
+                                                   ";w=" + std::to_string(window) + ";name=\"" + cfg.name + "\"");
     return a;
   }
 

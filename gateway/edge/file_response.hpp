@@ -36,8 +36,8 @@ class FileHandle {
 struct FileAnswer {
   std::uint16_t status = 404;
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
-  std::string body;           // small bodies the gateway writes (errors, redirects)
-  FileHandle file;            // when set: send [offset, offset+length) of it
+  std::string body;                                          // small bodies the gateway writes (errors, redirects)
+  FileHandle file;                                           // when set: send [offset, offset+length) of it
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
 };
@@ -53,11 +53,11 @@ std::string http_date(std::int64_t unix_seconds);
 
 struct FileRepresentation {
   FileHandle file;
-  struct stat st{};
-  std::string_view content_type;   // of the original file
+  struct stat st {};
+  std::string_view content_type;      // of the original file
   std::string_view content_encoding;  // "br" / "gzip" for a precompressed sibling
-  bool vary_encoding = false;      // the answer depends on Accept-Encoding
-  std::uint32_t max_age = 0;       // Cache-Control max-age; 0 = none
+  bool vary_encoding = false;         // the answer depends on Accept-Encoding
+  std::uint32_t max_age = 0;          // Cache-Control max-age; 0 = none
 };
 
 // The answer for GET/HEAD of `rep` given the request's headers: 200, 206,

@@ -8,7 +8,7 @@ namespace pagi::gateway::edge {
 namespace {
 
 struct Hop {
-  std::string_view node;   // for= value (or the XFF item), unquoted
+  std::string_view node;  // for= value (or the XFF item), unquoted
   std::string_view proto;
   std::string_view host;
 };
@@ -31,8 +31,10 @@ void split_outside_quotes(std::string_view s, char sep, F each) {
   bool quoted = false;
   std::size_t start = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && quoted) ++i;
-    else if (s[i] == '"') quoted = !quoted;
+    if (s[i] == '\\' && quoted)
+      ++i;
+    else if (s[i] == '"')
+      quoted = !quoted;
     else if (s[i] == sep && !quoted) {
       each(trim(s.substr(start, i - start)));
       start = i + 1;
@@ -71,7 +73,8 @@ bool split_node(std::string_view node, std::string_view& address, std::uint16_t&
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
     // Obfuscated ports ("_abc") are allowed by the RFC: the port is then unknown.
-    if (ec == std::errc() && end == port_text.data() + port_text.size() && value <= 65535) port = static_cast<std::uint16_t>(value);
+    if (ec == std::errc() && end == port_text.data() + port_text.size() && value <= 65535)
+      port = static_cast<std::uint16_t>(value);
   }
   return true;
 }
@@ -80,7 +83,8 @@ bool split_node(std::string_view node, std::string_view& address, std::uint16_t&
 bool plausible_host(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
   return std::all_of(host.begin(), host.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' ||
+           c == '_';
   });
 }
 
@@ -98,9 +102,12 @@ void parse_forwarded(std::string_view value, std::vector<Hop>& hops) {
       if (eq == std::string_view::npos) return;
       const auto name = trim(pair.substr(0, eq));
       const auto v = unquote(trim(pair.substr(eq + 1)));
-      if (iequals(name, "for")) hop.node = v;
-      else if (iequals(name, "proto")) hop.proto = v;
-      else if (iequals(name, "host")) hop.host = v;
+      if (iequals(name, "for"))
+        hop.node = v;
+      else if (iequals(name, "proto"))
+        hop.proto = v;
+      else if (iequals(name, "host"))
+        hop.host = v;
     });
     hops.push_back(hop);
   });
@@ -128,9 +135,12 @@ ClientIdentity resolve_client(std::string_view peer_host, std::uint16_t peer_por
   if (!have_forwarded) {
     std::vector<std::string_view> fors;
     for (const auto& h : headers) {
-      if (h.name == "x-forwarded-for") parse_list(h.value, fors);
-      else if (h.name == "x-forwarded-proto") parse_list(h.value, protos);
-      else if (h.name == "x-forwarded-host") parse_list(h.value, hosts);
+      if (h.name == "x-forwarded-for")
+        parse_list(h.value, fors);
+      else if (h.name == "x-forwarded-proto")
+        parse_list(h.value, protos);
+      else if (h.name == "x-forwarded-host")
+        parse_list(h.value, hosts);
     }
     for (auto f : fors) hops.push_back(Hop{f, {}, {}});
   }

@@ -1,9 +1,8 @@
 #include "gateway/edge/local_answer.hpp"
 
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <vector>
 
 namespace pagi::gateway::edge {
 namespace {
@@ -38,9 +37,11 @@ std::unique_ptr<workers::Upstream> answer_locally(boost::asio::io_context& io, F
     for (const auto& [name, value] : shared->headers) views.push_back({name, value});
     ds->on_response_start(shared->status, views, false);
     // The transport re-opens the descriptor, so ours closes with `shared`.
-    if (shared->file) ds->on_response_file(descriptor_path(shared->file.get()), shared->offset,
-                                           static_cast<std::int64_t>(shared->length));
-    else ds->on_response_body(shared->body, false);
+    if (shared->file)
+      ds->on_response_file(descriptor_path(shared->file.get()), shared->offset,
+                           static_cast<std::int64_t>(shared->length));
+    else
+      ds->on_response_body(shared->body, false);
     ds->on_app_done(false);
   });
   return std::make_unique<LocalUpstream>(label);

@@ -1,13 +1,12 @@
 #include "gateway/edge/maintenance.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
-
-#include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 namespace pagi::gateway::edge {
 namespace asio = boost::asio;
@@ -33,7 +32,7 @@ struct Maintenance::Runtime {
   }
 
   static void check_file(Maintenance* self, std::shared_ptr<Runtime> rt, unsigned epoch) {
-    struct stat st{};
+    struct stat st {};
     const bool present = ::stat(self->settings_.file.c_str(), &st) == 0;
     if (present != self->file_present_) {
       self->file_present_ = present;
@@ -115,16 +114,19 @@ void Maintenance::set_global(bool on) {
 void Maintenance::set_pool(std::string_view pool, bool on) {
   const bool had = pools_.count(pool) != 0;
   if (had == on) return;
-  if (on) pools_.emplace(pool);
-  else pools_.erase(pools_.find(pool));
+  if (on)
+    pools_.emplace(pool);
+  else
+    pools_.erase(pools_.find(pool));
   changed("admin");
   if (on) switched_on(pool);
 }
 
 std::size_t Maintenance::close_streams(std::string_view pool) {
   const std::size_t n = closer_ ? closer_(pool) : 0;
-  if (n) spdlog::warn("maintenance mode: closed {} open WebSocket/SSE stream(s){}{}", n, pool.empty() ? "" : " of pool ",
-                      pool);
+  if (n)
+    spdlog::warn("maintenance mode: closed {} open WebSocket/SSE stream(s){}{}", n, pool.empty() ? "" : " of pool ",
+                 pool);
   return n;
 }
 
@@ -164,4 +166,3 @@ void Maintenance::changed(const char* why) {
 }
 
 }  // namespace pagi::gateway::edge
-

@@ -1,9 +1,9 @@
 #include "gateway/edge/maintenance_control.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <optional>
-
-#include <spdlog/spdlog.h>
 
 #include "gateway/edge/maintenance.hpp"
 
@@ -16,9 +16,7 @@ std::optional<bool> flag(std::string_view v) {
   return std::nullopt;
 }
 
-MaintenanceReply error(std::uint16_t status, std::string text) {
-  return {status, std::move(text) + "\n", false};
-}
+MaintenanceReply error(std::uint16_t status, std::string text) { return {status, std::move(text) + "\n", false}; }
 
 }  // namespace
 
@@ -33,8 +31,10 @@ MaintenanceReply control_maintenance(Maintenance& maintenance, std::span<const s
     if (*close && !*on) return error(400, "close=1 only goes with on=1");
     if (!command.pool.empty() && std::find(pools.begin(), pools.end(), command.pool) == pools.end())
       return error(404, "no pool named \"" + std::string(command.pool) + "\"");
-    if (command.pool.empty()) maintenance.set_global(*on);
-    else maintenance.set_pool(command.pool, *on);
+    if (command.pool.empty())
+      maintenance.set_global(*on);
+    else
+      maintenance.set_pool(command.pool, *on);
     // (With close_streams in the config, switching on closed them already.)
     if (*close) closed = maintenance.close_streams(command.pool);
   }

@@ -59,7 +59,8 @@ ProxyParseResult parse_v1(std::string_view bytes) {
     const bool has_colon = fields[i].find(':') != std::string_view::npos;
     if (has_colon != v6 || fields[i].front() == '[' || !parse_ip(fields[i])) return malformed();
   }
-  if (!parse_port(fields[3], r.header.source_port) || !parse_port(fields[4], r.header.destination_port)) return malformed();
+  if (!parse_port(fields[3], r.header.source_port) || !parse_port(fields[4], r.header.destination_port))
+    return malformed();
   r.header.has_address = true;
   r.header.source_host = parse_ip(fields[1])->text();
   r.header.destination_host = parse_ip(fields[2])->text();

@@ -37,7 +37,8 @@ RateLimiter::Decision RateLimiter::check(std::string_view key, Clock::time_point
 }
 
 void RateLimiter::commit(std::string_view key) {
-  if (const auto it = index_.find(key); it != index_.end()) it->second->tokens = std::max(0.0, it->second->tokens - 1.0);
+  if (const auto it = index_.find(key); it != index_.end())
+    it->second->tokens = std::max(0.0, it->second->tokens - 1.0);
 }
 
 }  // namespace pagi::gateway::edge

@@ -34,9 +34,9 @@ class RateLimiter {
 
   struct Decision {
     bool allowed = true;
-    double remaining = 0;     // whole tokens left after this request
-    double retry_after = 0;   // seconds until one token (denied only)
-    double reset = 0;         // seconds until the bucket is full again
+    double remaining = 0;    // whole tokens left after this request
+    double retry_after = 0;  // seconds until one token (denied only)
+    double reset = 0;        // seconds until the bucket is full again
   };
 
   // Whether a request with `key` may pass now; does not take a token.

@@ -1,8 +1,9 @@
 #include "gateway/edge/sendfile_filter.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "gateway/edge/local_answer.hpp"
 #include "gateway/edge/static_files.hpp"
@@ -12,9 +13,13 @@ namespace {
 
 class SendfileFilter final : public workers::Downstream {
  public:
-  SendfileFilter(boost::asio::io_context& io, std::shared_ptr<const EdgeSettings> settings, const workers::ScopeRequest& request,
-                 std::weak_ptr<workers::Downstream> inner)
-      : io_(io), keep_settings_(std::move(settings)), settings_(*keep_settings_), inner_(std::move(inner)), head_(request.method == "HEAD") {
+  SendfileFilter(boost::asio::io_context& io, std::shared_ptr<const EdgeSettings> settings,
+                 const workers::ScopeRequest& request, std::weak_ptr<workers::Downstream> inner)
+      : io_(io),
+        keep_settings_(std::move(settings)),
+        settings_(*keep_settings_),
+        inner_(std::move(inner)),
+        head_(request.method == "HEAD") {
     // Only what a file answer reads is kept (the request's views die with the call).
     for (const auto& h : request.headers) {
       if (h.name == "range" || h.name == "if-range" || h.name == "if-none-match" || h.name == "if-modified-since" ||
@@ -30,8 +35,10 @@ class SendfileFilter final : public workers::Downstream {
     if (!ds) return;
     std::string_view sendfile, accel;
     for (const auto& h : headers) {
-      if (h.name == "x-sendfile" && !settings_.sendfile_roots.empty()) sendfile = h.value;
-      else if (h.name == "x-accel-redirect" && settings_.accel_redirect) accel = h.value;
+      if (h.name == "x-sendfile" && !settings_.sendfile_roots.empty())
+        sendfile = h.value;
+      else if (h.name == "x-accel-redirect" && settings_.accel_redirect)
+        accel = h.value;
     }
     if (sendfile.empty() && accel.empty()) return ds->on_response_start(status, headers, trailers);
     swallow_ = true;
@@ -53,9 +60,10 @@ class SendfileFilter final : public workers::Downstream {
     std::vector<workers::HeaderView> views;
     for (const auto& [n, v] : answer.headers) views.push_back({n, v});
     ds->on_response_start(answer.status, views, false);
-    if (answer.file) ds->on_response_file(descriptor_path(answer.file.get()), answer.offset,
-                                          static_cast<std::int64_t>(answer.length));
-    else ds->on_response_body(answer.body, false);
+    if (answer.file)
+      ds->on_response_file(descriptor_path(answer.file.get()), answer.offset, static_cast<std::int64_t>(answer.length));
+    else
+      ds->on_response_body(answer.body, false);
   }
 
   void on_response_body(std::string_view body, bool more) override {
@@ -105,7 +113,9 @@ class SendfileFilter final : public workers::Downstream {
       if (!(path.starts_with(root) && path.size() > root.size() && path[root.size()] == '/')) continue;
       LookupError error;
       auto opened = open_under_root(root, path.substr(root.size()), SymlinkPolicy::within_root, {}, error);
-      if (!opened) return plain_answer(error == LookupError::forbidden ? 403 : 404, error == LookupError::forbidden ? "Forbidden" : "Not Found");
+      if (!opened)
+        return plain_answer(error == LookupError::forbidden ? 403 : 404,
+                            error == LookupError::forbidden ? "Forbidden" : "Not Found");
       FileRepresentation rep;
       rep.content_type = mime_type(opened->name);
       rep.st = opened->st;
@@ -165,7 +175,8 @@ class FilteredUpstream final : public workers::Upstream {
 
 }  // namespace
 
-std::unique_ptr<workers::Upstream> open_with_sendfile_filter(boost::asio::io_context& io, std::shared_ptr<const EdgeSettings> settings,
+std::unique_ptr<workers::Upstream> open_with_sendfile_filter(boost::asio::io_context& io,
+                                                             std::shared_ptr<const EdgeSettings> settings,
                                                              const workers::ScopeRequest& request,
                                                              workers::ScopeOpener& inner,
                                                              std::weak_ptr<workers::Downstream> downstream) {

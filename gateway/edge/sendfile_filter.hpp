@@ -30,8 +30,10 @@ namespace pagi::gateway::edge {
 // to `downstream` through the filter. Returns the Upstream for the
 // transport and sets `filtered` to what the pool must be given instead of
 // `downstream`.
-std::unique_ptr<workers::Upstream> open_with_sendfile_filter(
-    boost::asio::io_context& io, std::shared_ptr<const EdgeSettings> settings, const workers::ScopeRequest& request,
-    workers::ScopeOpener& inner, std::weak_ptr<workers::Downstream> downstream);
+std::unique_ptr<workers::Upstream> open_with_sendfile_filter(boost::asio::io_context& io,
+                                                             std::shared_ptr<const EdgeSettings> settings,
+                                                             const workers::ScopeRequest& request,
+                                                             workers::ScopeOpener& inner,
+                                                             std::weak_ptr<workers::Downstream> downstream);
 
 }  // namespace pagi::gateway::edge

@@ -24,7 +24,7 @@ enum class LookupError : std::uint8_t { none, not_found, forbidden, is_directory
 
 struct OpenedFile {
   FileHandle file;
-  struct stat st{};
+  struct stat st {};
   std::string name;  // last segment (for the MIME type)
 };
 
@@ -39,8 +39,8 @@ const StaticMount* find_mount(std::span<const StaticMount> mounts, std::string_v
 
 struct StaticRequest {
   std::string_view method;
-  std::string_view path;       // decoded
-  std::string_view raw_path;   // for the trailing-slash redirect
+  std::string_view path;      // decoded
+  std::string_view raw_path;  // for the trailing-slash redirect
   std::string_view query_string;
   std::span<const workers::HeaderView> headers;
 };

@@ -71,8 +71,8 @@ void Http1Connection::write(std::string_view bytes, std::size_t credit) {
   pump_.schedule();
 }
 
-void Http1Connection::write_file(int fd, std::uint64_t offset, std::uint64_t length,
-                                 std::string prefix, std::string suffix) {
+void Http1Connection::write_file(int fd, std::uint64_t offset, std::uint64_t length, std::string prefix,
+                                 std::string suffix) {
   if (state_ == ConnectionState::closed) {
     ::close(fd);
     return;
@@ -83,8 +83,7 @@ void Http1Connection::write_file(int fd, std::uint64_t offset, std::uint64_t len
   pump_.schedule();
 }
 
-void Http1Connection::response_head_written(std::uint16_t status,
-                                            std::span<const workers::HeaderView> headers,
+void Http1Connection::response_head_written(std::uint16_t status, std::span<const workers::HeaderView> headers,
                                             std::size_t head_bytes) {
   recorder_.response_head(status, headers, head_bytes, false);
 }
@@ -102,8 +101,7 @@ void Http1Connection::response_queued() {
 void Http1Connection::server_response(std::uint16_t status, std::uint32_t retry_after) {
   if (state_ == ConnectionState::closed || state_ == ConnectionState::closing) return;
   std::string bytes;
-  if (!exchange_)
-    observability::process_request_ids().next(request_id_);  // rejected before a scope
+  if (!exchange_) observability::process_request_ids().next(request_id_);  // rejected before a scope
   write_server_response(bytes, response_context(), status, true, retry_after);
   send_gateway_answer(status, bytes);
 }
@@ -114,15 +112,13 @@ void Http1Connection::abort_connection() {
 }
 
 void Http1Connection::pump_request_body() {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this()] { self->guarded([&] { self->process_input(); }); });
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->guarded([&] { self->process_input(); }); });
 }
 
 void Http1Connection::set_state(ConnectionState to) {
   if (to == state_) return;
   if (!is_legal_transition(state_, to)) {
-    spdlog::error("http1 connection: illegal transition {} -> {}", to_string(state_),
-                  to_string(to));
+    spdlog::error("http1 connection: illegal transition {} -> {}", to_string(state_), to_string(to));
     return;
   }
   state_ = to;
@@ -141,18 +137,16 @@ void Http1Connection::start_read() {
   }
   if (!input_.may_read(answering)) return;
   reading_ = true;
-  socket_.async_read_some(input_.prepare(),
-                          [self = shared_from_this()](error_code ec, std::size_t n) {
-                            self->guarded([&] { self->on_read(ec, n); });
-                          });
+  socket_.async_read_some(input_.prepare(), [self = shared_from_this()](error_code ec, std::size_t n) {
+    self->guarded([&] { self->on_read(ec, n); });
+  });
 }
 
 void Http1Connection::on_read(error_code ec, std::size_t n) {
   reading_ = false;
   if (!open()) return;
   if (ec) {
-    const auto reason =
-        (ec == asio::error::eof) ? DisconnectReason::client_closed : DisconnectReason::read_error;
+    const auto reason = (ec == asio::error::eof) ? DisconnectReason::client_closed : DisconnectReason::read_error;
     close_socket(reason);
     return;
   }
@@ -201,8 +195,7 @@ void Http1Connection::step_input() {
         set_state(ConnectionState::reading_head);
         idle_deadline_.reset();
       }
-      if (state_ == ConnectionState::idle && close_after_response_)
-        close_socket(DisconnectReason::none);
+      if (state_ == ConnectionState::idle && close_after_response_) close_socket(DisconnectReason::none);
       return;
     }
     const auto ex = exchange_;
@@ -226,14 +219,9 @@ void Http1Connection::step_input() {
         else if (!body_deadline_)
           body_deadline_ = Clock::now() + to_duration(settings_.body_timeout);
         return;
-      case RequestCodec::EventKind::blocked:
-        body_deadline_.reset();
-        return;
-      case RequestCodec::EventKind::error:
-        fail_body(ev.error);
-        return;
-      case RequestCodec::EventKind::head:
-        return;
+      case RequestCodec::EventKind::blocked: body_deadline_.reset(); return;
+      case RequestCodec::EventKind::error: fail_body(ev.error); return;
+      case RequestCodec::EventKind::head: return;
     }
   }
 }
@@ -246,30 +234,22 @@ void Http1Connection::begin_exchange() {
   request_version_ = head.version();
   head_method_ = head.is_head_method();
   client_keep_alive_ = head.keep_alive;
-  if (settings_.request_timeout.count() > 0)
-    request_deadline_ = Clock::now() + to_duration(settings_.request_timeout);
+  if (settings_.request_timeout.count() > 0) request_deadline_ = Clock::now() + to_duration(settings_.request_timeout);
   if (head.has_body()) body_deadline_ = Clock::now() + to_duration(settings_.body_timeout);
-  const auto route =
-      router_.route(head, peer_, extras_.get(), close_after_response_, opener_, request_id_);
+  const auto route = router_.route(head, peer_, extras_.get(), close_after_response_, opener_, request_id_);
   switch (route.kind) {
-    case Route::Kind::h2c:
-      return hand_over_h2c(*route.scope, route.token);
-    case Route::Kind::websocket:
-      return hand_over(*route.scope, route.token);
-    case Route::Kind::reject_upgrade:
-      return reject_upgrade(route.status);
-    case Route::Kind::reject:
-      return reject_request(route.status);
+    case Route::Kind::h2c: return hand_over_h2c(*route.scope, route.token);
+    case Route::Kind::websocket: return hand_over(*route.scope, route.token);
+    case Route::Kind::reject_upgrade: return reject_upgrade(route.status);
+    case Route::Kind::reject: return reject_request(route.status);
     case Route::Kind::http:
-    case Route::Kind::sse:
-      break;
+    case Route::Kind::sse: break;
   }
   const auto* scope = route.scope;
   ExchangeRequest er{head.version(), head.is_head_method(), head.expect_continue, !head.has_body()};
   exchange_ = std::make_shared<Exchange>(*this, er);
   if (route.kind == Route::Kind::sse)
-    exchange_->enable_sse(
-        std::make_unique<sse::Stream>(socket_.get_executor(), settings_, *exchange_));
+    exchange_->enable_sse(std::make_unique<sse::Stream>(socket_.get_executor(), settings_, *exchange_));
   recorder_.begin(*scope);
   auto upstream = opener_.open_scope(*scope, std::weak_ptr<workers::Downstream>(exchange_));
   if (exchange_) {
@@ -382,11 +362,9 @@ void Http1Connection::note_upstream(const Exchange& ex) {
 
 void Http1Connection::record_gateway_response(std::uint16_t status, std::string_view bytes) {
   if (!recorder_.enabled()) return;
-  if (!recorder_.in_exchange())
-    recorder_.begin_rejected(peer_.client_host, peer_.client_port, request_id_);
+  if (!recorder_.in_exchange()) recorder_.begin_rejected(peer_.client_host, peer_.client_port, request_id_);
   const auto head_end = bytes.find("\r\n\r\n");
-  recorder_.response_head(status, {},
-                          head_end == std::string_view::npos ? bytes.size() : head_end + 4, true);
+  recorder_.response_head(status, {}, head_end == std::string_view::npos ? bytes.size() : head_end + 4, true);
 }
 
 void Http1Connection::close_socket(DisconnectReason reason) {
@@ -413,9 +391,9 @@ void Http1Connection::close_socket(DisconnectReason reason) {
 // ---- the one timer ----
 void Http1Connection::rearm_timer() {
   if (!open()) return;
-  timer_.rearm({&head_deadline_, &idle_deadline_, &body_deadline_, &request_deadline_,
-                &write_deadline_, &linger_deadline_},
-               [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
+  timer_.rearm(
+      {&head_deadline_, &idle_deadline_, &body_deadline_, &request_deadline_, &write_deadline_, &linger_deadline_},
+      [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
 }
 
 void Http1Connection::on_timer() {
@@ -450,13 +428,11 @@ void Http1Connection::on_timer() {
 }
 
 std::shared_ptr<Connection> make_connection(StreamSocket socket, const HttpSettings& settings,
-                                            workers::ScopeOpener& opener,
-                                            std::function<void()> on_closed,
-                                            HandoverCallback on_handover,
-                                            observability::ExchangeObserver* observer,
+                                            workers::ScopeOpener& opener, std::function<void()> on_closed,
+                                            HandoverCallback on_handover, observability::ExchangeObserver* observer,
                                             std::shared_ptr<const ConnectionExtras> extras) {
-  auto c = std::make_shared<Http1Connection>(
-      std::move(socket), settings, opener, std::move(on_closed), std::move(on_handover), observer);
+  auto c = std::make_shared<Http1Connection>(std::move(socket), settings, opener, std::move(on_closed),
+                                             std::move(on_handover), observer);
   c->set_extras(std::move(extras));
   return c;
 }

@@ -7,14 +7,13 @@
 // its own deadline and the timer is re-armed on the nearest one.
 #pragma once
 
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
-
-#include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/http1/scope_builder.hpp"
 #include "gateway/http_settings.hpp"
@@ -72,15 +71,13 @@ struct ConnectionExtras {
   // `rest`: bytes read past the request head; `request`: its scope (views
   // valid during the call); `http2_settings`: the header's value. Empty =
   // h2c upgrades are not offered and the request is served as HTTP/1.1.
-  std::function<std::shared_ptr<Connection>(StreamSocket socket, std::string rest,
-                                            const workers::ScopeRequest& request, std::string_view http2_settings,
-                                            std::function<void()> on_closed)>
+  std::function<std::shared_ptr<Connection>(StreamSocket socket, std::string rest, const workers::ScopeRequest& request,
+                                            std::string_view http2_settings, std::function<void()> on_closed)>
       h2c_upgrade;
 };
 
 std::shared_ptr<Connection> make_connection(StreamSocket socket, const HttpSettings& settings,
-                                            workers::ScopeOpener& opener,
-                                            std::function<void()> on_closed,
+                                            workers::ScopeOpener& opener, std::function<void()> on_closed,
                                             HandoverCallback on_handover = {},
                                             observability::ExchangeObserver* observer = nullptr,
                                             std::shared_ptr<const ConnectionExtras> extras = nullptr);

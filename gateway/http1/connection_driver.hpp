@@ -63,8 +63,7 @@ class Http1Connection final : public Connection,
   // ExchangeSink
   ResponseContext response_context() override;
   void write(std::string_view bytes, std::size_t credit) override;
-  void write_file(int fd, std::uint64_t offset, std::uint64_t length, std::string prefix,
-                  std::string suffix) override;
+  void write_file(int fd, std::uint64_t offset, std::uint64_t length, std::string prefix, std::string suffix) override;
   bool retract_unsent(std::size_t bytes) override { return out_.retract(bytes); }
   void response_head_written(std::uint16_t status, std::span<const workers::HeaderView> headers,
                              std::size_t head_bytes) override;
@@ -79,8 +78,7 @@ class Http1Connection final : public Connection,
   // Exceptions never leave a handler: log and close (gateway/guarded.hpp).
   template <class F>
   void guarded(F&& f) {
-    gateway::guarded("http1 connection", std::forward<F>(f),
-                     [this] { close_socket(DisconnectReason::server_error); });
+    gateway::guarded("http1 connection", std::forward<F>(f), [this] { close_socket(DisconnectReason::server_error); });
   }
 
   void set_state(ConnectionState to);
@@ -165,8 +163,8 @@ class Http1Connection final : public Connection,
   bool processing_ = false;
   bool reprocess_ = false;
 
-  std::optional<Clock::time_point> head_deadline_, idle_deadline_, body_deadline_,
-      request_deadline_, write_deadline_, linger_deadline_;
+  std::optional<Clock::time_point> head_deadline_, idle_deadline_, body_deadline_, request_deadline_, write_deadline_,
+      linger_deadline_;
 };
 
 }  // namespace pagi::gateway::http1

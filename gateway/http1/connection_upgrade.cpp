@@ -30,9 +30,8 @@ std::string Http1Connection::release_socket() {
 void Http1Connection::hand_over(const workers::ScopeRequest& scope, std::string_view key) {
   const auto self = shared_from_this();
   std::string rest = release_socket();  // the websocket session counts itself from here
-  websocket::SessionStart start{std::move(socket_),   std::move(rest),
-                                std::string(key),     std::move(on_closed_),
-                                recorder_.observer(), recorder_.take_pending_in()};
+  websocket::SessionStart start{std::move(socket_),    std::move(rest),      std::string(key),
+                                std::move(on_closed_), recorder_.observer(), recorder_.take_pending_in()};
   on_closed_ = nullptr;
   auto session = websocket::start_session(std::move(start), settings_, opener_, scope);
   if (on_handover_) on_handover_(session);
@@ -40,14 +39,12 @@ void Http1Connection::hand_over(const workers::ScopeRequest& scope, std::string_
 
 // The HTTP/2 connection takes the socket; this one ends like a WebSocket
 // handover does.
-void Http1Connection::hand_over_h2c(const workers::ScopeRequest& scope,
-                                    std::string_view http2_settings) {
+void Http1Connection::hand_over_h2c(const workers::ScopeRequest& scope, std::string_view http2_settings) {
   const auto self = shared_from_this();
   std::string rest = release_socket();
   auto on_closed = std::move(on_closed_);
   on_closed_ = nullptr;
-  auto next = extras_->h2c_upgrade(std::move(socket_), std::move(rest), scope, http2_settings,
-                                   std::move(on_closed));
+  auto next = extras_->h2c_upgrade(std::move(socket_), std::move(rest), scope, http2_settings, std::move(on_closed));
   if (on_handover_ && next) on_handover_(next);
 }
 
@@ -56,10 +53,9 @@ void Http1Connection::reject_upgrade(std::uint16_t status) {
   client_keep_alive_ = false;
   std::string bytes;
   const workers::HeaderView version{"sec-websocket-version", "13"};
-  websocket::write_final_response(
-      bytes, status,
-      status == 426 ? std::span(&version, 1) : std::span<const workers::HeaderView>{}, "",
-      dates_.now(), settings_.server_header);
+  websocket::write_final_response(bytes, status,
+                                  status == 426 ? std::span(&version, 1) : std::span<const workers::HeaderView>{}, "",
+                                  dates_.now(), settings_.server_header);
   send_gateway_answer(status, bytes);
 }
 

@@ -1,13 +1,12 @@
 #include "gateway/http1/exchange.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "gateway/sse/response_fields.hpp"
 #include "gateway/sse/stream.hpp"
@@ -46,8 +45,7 @@ void Exchange::end_with(DisconnectReason reason) {
   if (upstream_) upstream_->disconnect(reason);
 }
 
-void Exchange::on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers,
-                                 bool trailers) {
+void Exchange::on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) {
   if (!sink_ || phase_ != Phase::waiting || status < 200) return;
   auto ctx = sink_->response_context();
   // The client waits for 100 before sending its body and will never get it.
@@ -108,7 +106,7 @@ void Exchange::on_response_file(std::string_view path, std::uint64_t offset, std
   if (!sink_ || phase_ != Phase::streaming) return;
   const std::string file(path);
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st{};
+  struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     if (fd >= 0) ::close(fd);
     fail_response();

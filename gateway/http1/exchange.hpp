@@ -114,8 +114,7 @@ class Exchange final : public workers::Downstream, public sse::StreamOutput {
   bool keep_alive() const { return keep_alive_ && request_complete_; }
 
   // workers::Downstream
-  void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers,
-                         bool trailers) override;
+  void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) override;
   void on_response_body(std::string_view body, bool more) override;
   void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) override;
   void on_response_trailers(std::span<const workers::HeaderView> trailers) override;
@@ -148,8 +147,8 @@ class Exchange final : public workers::Downstream, public sse::StreamOutput {
   std::unique_ptr<workers::Upstream> upstream_;
   Phase phase_ = Phase::waiting;
   ResponsePlan plan_;
-  std::uint64_t length_left_ = 0;   // content_length framing
-  std::size_t head_bytes_ = 0;      // for retracting an unsent head
+  std::uint64_t length_left_ = 0;  // content_length framing
+  std::size_t head_bytes_ = 0;     // for retracting an unsent head
   bool trailers_ = false;
   bool keep_alive_ = false;
   bool request_complete_ = false;

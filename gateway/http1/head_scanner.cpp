@@ -43,8 +43,8 @@ struct Framing {
   int content_length_fields = 0;
   bool content_length_bad = false;
   bool transfer_encoding = false;
-  bool chunked_seen = false;       // some coding so far was chunked
-  bool chunked_last = false;       // the last coding so far is chunked
+  bool chunked_seen = false;  // some coding so far was chunked
+  bool chunked_last = false;  // the last coding so far is chunked
   bool chunked_twice = false;
   bool other_coding = false;
   bool empty_coding_list = false;
@@ -108,8 +108,7 @@ HeadScan scan_request_head(std::string_view input, const HeadLimits& limits) noe
   const auto request_line = input.substr(0, line_len);
   if (request_line.find('\r') != std::string_view::npos) return fail(RequestError::malformed);
   const auto last_space = request_line.rfind(' ');
-  const bool http10 = last_space != std::string_view::npos &&
-                      request_line.substr(last_space + 1) == "HTTP/1.0";
+  const bool http10 = last_space != std::string_view::npos && request_line.substr(last_space + 1) == "HTTP/1.0";
 
   // Header lines.
   const std::size_t fields_start = first_lf + 1;
@@ -119,8 +118,7 @@ HeadScan scan_request_head(std::string_view input, const HeadLimits& limits) noe
   while (true) {
     const auto lf = input.find('\n', pos);
     if (lf == std::string_view::npos) {
-      if (input.size() - fields_start > limits.max_header_bytes)
-        return fail(RequestError::headers_too_large);
+      if (input.size() - fields_start > limits.max_header_bytes) return fail(RequestError::headers_too_large);
       return {};
     }
     if (lf + 1 - fields_start > limits.max_header_bytes) return fail(RequestError::headers_too_large);

@@ -16,8 +16,7 @@ int hex_value(char c) {
 
 TargetParts split_target(std::string_view target) noexcept {
   // Absolute-form: drop "scheme://authority", keep the path (or "/").
-  if (const auto scheme_end = target.find("://");
-      scheme_end != std::string_view::npos && target.front() != '/') {
+  if (const auto scheme_end = target.find("://"); scheme_end != std::string_view::npos && target.front() != '/') {
     const auto path_start = target.find_first_of("/?", scheme_end + 3);
     target = path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
   }
@@ -47,13 +46,23 @@ bool is_valid_utf8(std::string_view bytes) noexcept {
   std::size_t i = 0;
   while (i < n) {
     const unsigned char c = s[i];
-    if (c < 0x80) { ++i; continue; }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
     std::size_t len;
     std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > n) return false;
     for (std::size_t k = 1; k < len; ++k) {
       if ((s[i + k] & 0xC0) != 0x80) return false;

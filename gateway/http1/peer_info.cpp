@@ -17,8 +17,7 @@ PeerInfo peer_info_of(StreamSocket& socket) {
   error_code ec;
   const auto local = socket.local_endpoint(ec);
   const auto remote = socket.remote_endpoint(ec);
-  auto describe = [](const asio::generic::stream_protocol::endpoint& ep, std::string& host,
-                     std::uint16_t& port) {
+  auto describe = [](const asio::generic::stream_protocol::endpoint& ep, std::string& host, std::uint16_t& port) {
     char text[INET6_ADDRSTRLEN] = {};
     const auto* sa = ep.data();
     if (sa->sa_family == AF_INET) {
@@ -36,7 +35,8 @@ PeerInfo peer_info_of(StreamSocket& socket) {
   describe(remote, info.client_host, info.client_port);
   if (local.data()->sa_family == AF_UNIX) {
     const auto* un = reinterpret_cast<const sockaddr_un*>(local.data());
-    const auto max = local.size() > offsetof(sockaddr_un, sun_path) ? local.size() - offsetof(sockaddr_un, sun_path) : 0;
+    const auto max =
+        local.size() > offsetof(sockaddr_un, sun_path) ? local.size() - offsetof(sockaddr_un, sun_path) : 0;
     info.server_host.assign(un->sun_path, strnlen(un->sun_path, max));
     info.server_is_unix = true;
   } else {

@@ -27,8 +27,7 @@ class BeastRequestParser final : public http::basic_parser<true> {
   const char* input_end = nullptr;  // end of the buffer given to put()
 
  private:
-  void on_request_impl(http::verb, string_view method, string_view target, int version,
-                       error_code&) override {
+  void on_request_impl(http::verb, string_view method, string_view target, int version, error_code&) override {
     head_.set_request_line(method, target, version);
   }
   void on_response_impl(int, string_view, int, error_code& ec) override {
@@ -43,21 +42,17 @@ class BeastRequestParser final : public http::basic_parser<true> {
   void on_chunk_header_impl(std::uint64_t size, string_view extensions, error_code& ec) override {
     // Chunk extensions are ignored, but a stream of them is not free to send.
     extension_bytes_ += extensions.size();
-    if (extension_bytes_ > max_extension_bytes_ ||
-        extensions.find_first_of("\r\n") != string_view::npos) {
+    if (extension_bytes_ > max_extension_bytes_ || extensions.find_first_of("\r\n") != string_view::npos) {
       ec = http::error::bad_chunk_extension;
       return;
     }
     // Beast unfolds obs-fold in trailers; we refuse it as in the head. The
     // whole trailer section is in the input when the last chunk is seen.
-    if (size == 0 &&
-        trailers_folded(std::string_view(extensions.data() + extensions.size(),
-                                         input_end - (extensions.data() + extensions.size()))))
+    if (size == 0 && trailers_folded(std::string_view(extensions.data() + extensions.size(),
+                                                      input_end - (extensions.data() + extensions.size()))))
       ec = http::error::bad_obs_fold;
   }
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code&) override {
-    return take(data);
-  }
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code&) override { return take(data); }
   void on_finish_impl(error_code&) override {}
 
   // `rest` starts at the CRLF ending the last-chunk line.
@@ -93,9 +88,7 @@ RequestError map_beast_error(const error_code& ec) {
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    auto lower = [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    };
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
     return lower(x) == lower(y);
   });
 }
@@ -107,8 +100,7 @@ class RequestCodec::Parser {
   std::optional<BeastRequestParser> beast;
 };
 
-RequestCodec::RequestCodec(const CodecLimits& limits)
-    : limits_(limits), parser_(std::make_unique<Parser>()) {}
+RequestCodec::RequestCodec(const CodecLimits& limits) : limits_(limits), parser_(std::make_unique<Parser>()) {}
 
 RequestCodec::~RequestCodec() = default;
 
@@ -132,12 +124,9 @@ RequestCodec::Event RequestCodec::feed(std::string_view input, std::size_t body_
     return {EventKind::end, 0, {}, false, RequestError::none};
   }
   switch (phase_) {
-    case Phase::head:
-      return feed_head(input);
-    case Phase::body:
-      return feed_body(input, body_budget);
-    case Phase::done:
-      break;
+    case Phase::head: return feed_head(input);
+    case Phase::body: return feed_body(input, body_budget);
+    case Phase::done: break;
   }
   return {EventKind::need_more, 0, {}, false, RequestError::none};
 }

@@ -11,13 +11,13 @@ namespace pagi::gateway::http1 {
 
 enum class RequestError : std::uint8_t {
   none = 0,
-  malformed,            // bad request line, header syntax or body framing -> 400
-  smuggling,            // ambiguous framing (TE+CL, duplicate CL, obs-fold...) -> 400
-  body_too_large,       // declared or streamed body over max_body_bytes -> 413
-  request_line_too_long,// request line over max_request_line -> 414
-  headers_too_large,    // header section over max_header_bytes or too many fields -> 431
-  unsupported_coding,   // a transfer-coding other than chunked -> 501
-  incomplete,           // the client closed mid-message (no response possible)
+  malformed,              // bad request line, header syntax or body framing -> 400
+  smuggling,              // ambiguous framing (TE+CL, duplicate CL, obs-fold...) -> 400
+  body_too_large,         // declared or streamed body over max_body_bytes -> 413
+  request_line_too_long,  // request line over max_request_line -> 414
+  headers_too_large,      // header section over max_header_bytes or too many fields -> 431
+  unsupported_coding,     // a transfer-coding other than chunked -> 501
+  incomplete,             // the client closed mid-message (no response possible)
 };
 
 constexpr std::uint16_t status_of(RequestError e) noexcept {

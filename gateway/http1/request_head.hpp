@@ -26,7 +26,7 @@ class RequestHead {
   // The first value of a field (name lower-case), or nullopt.
   std::optional<std::string_view> find(std::string_view lower_name) const;
 
-  bool keep_alive = false;       // what the client asked for (version rules applied)
+  bool keep_alive = false;  // what the client asked for (version rules applied)
   bool chunked = false;
   std::optional<std::uint64_t> content_length;
   bool expect_continue = false;  // HTTP/1.1 Expect: 100-continue

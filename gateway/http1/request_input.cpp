@@ -26,9 +26,7 @@ RequestCodec::Event RequestInput::next(std::size_t body_budget) {
   return ev;
 }
 
-void RequestInput::set_body_window(std::size_t window) {
-  limit_ = std::max(cap_, std::min(window, kBodyReadMax));
-}
+void RequestInput::set_body_window(std::size_t window) { limit_ = std::max(cap_, std::min(window, kBodyReadMax)); }
 
 void RequestInput::next_message() {
   codec_.next_message();
@@ -81,18 +79,14 @@ void RequestInput::parse_ahead() {
     ahead_pos_ += ev.consumed;
     switch (ev.kind) {
       case RequestCodec::EventKind::head:
-      case RequestCodec::EventKind::body:
-        continue;
+      case RequestCodec::EventKind::body: continue;
       case RequestCodec::EventKind::end:
         ahead_ends_.push_back(ahead_pos_);
         ahead_.next_message();
         continue;
-      case RequestCodec::EventKind::error:
-        ahead_failed_ = true;
-        return;
+      case RequestCodec::EventKind::error: ahead_failed_ = true; return;
       case RequestCodec::EventKind::need_more:
-      case RequestCodec::EventKind::blocked:
-        return;
+      case RequestCodec::EventKind::blocked: return;
     }
   }
 }

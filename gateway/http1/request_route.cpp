@@ -14,8 +14,7 @@ std::optional<std::string_view> h2c_upgrade_settings(std::span<const workers::He
   bool upgrade = false;
   std::optional<std::string_view> settings;
   for (const auto& h : headers) {
-    if (h.name == "upgrade" &&
-        (h.value == "h2c" || h.value.starts_with("h2c,") || h.value.starts_with("h2c ")))
+    if (h.name == "upgrade" && (h.value == "h2c" || h.value.starts_with("h2c,") || h.value.starts_with("h2c ")))
       upgrade = true;
     else if (h.name == "http2-settings")
       settings = settings ? std::nullopt : std::optional(h.value);
@@ -25,13 +24,11 @@ std::optional<std::string_view> h2c_upgrade_settings(std::span<const workers::He
 
 }  // namespace
 
-Route RequestRouter::route(const RequestHead& head, const PeerInfo& peer,
-                           const ConnectionExtras* extras, bool closing,
+Route RequestRouter::route(const RequestHead& head, const PeerInfo& peer, const ConnectionExtras* extras, bool closing,
                            workers::ScopeOpener& opener, std::string& request_id) {
   const workers::ScopeRequest* scope = &builder_.build(head, peer);
   // Every scope carries a request id: the client's when valid, else a new one.
-  observability::choose_request_id(scope->headers, observability::process_request_ids(),
-                                   request_id);
+  observability::choose_request_id(scope->headers, observability::process_request_ids(), request_id);
   id_scope_ = *scope;
   id_scope_.request_id = request_id;
   const bool tls = extras && extras->tls;
@@ -42,27 +39,23 @@ Route RequestRouter::route(const RequestHead& head, const PeerInfo& peer,
   }
   scope = &id_scope_;
   if (extras && extras->h2c_upgrade && !head.has_body() && head.version() >= 11 && !closing) {
-    if (auto settings = h2c_upgrade_settings(scope->headers))
-      return {Route::Kind::h2c, scope, *settings, 0};
+    if (auto settings = h2c_upgrade_settings(scope->headers)) return {Route::Kind::h2c, scope, *settings, 0};
   }
   const auto upgrade = websocket::check_upgrade(scope->method, head.version(), scope->headers);
   if (upgrade.verdict != websocket::UpgradeVerdict::not_websocket) {
-    if (upgrade.verdict == websocket::UpgradeVerdict::bad_version)
-      return {Route::Kind::reject_upgrade, scope, {}, 426};
+    if (upgrade.verdict == websocket::UpgradeVerdict::bad_version) return {Route::Kind::reject_upgrade, scope, {}, 426};
     if (upgrade.verdict == websocket::UpgradeVerdict::bad_request || head.has_body())
       return {Route::Kind::reject_upgrade, scope, {}, 400};
     if (closing) return {Route::Kind::reject, scope, {}, 503};
     special_scope_ = *scope;
     special_scope_.type = wire::ScopeType::WEBSOCKET;
     special_scope_.scheme = tls ? "wss" : "ws";
-    special_scope_.extensions =
-        wire::EXT_WEBSOCKET_HTTP_RESPONSE | (scope->extensions & wire::EXT_TLS);
+    special_scope_.extensions = wire::EXT_WEBSOCKET_HTTP_RESPONSE | (scope->extensions & wire::EXT_TLS);
     special_scope_.has_body = false;
     websocket::parse_subprotocols(scope->headers, subprotocols_);
     special_scope_.subprotocols = subprotocols_;
     // A pool whose app takes no websocket scopes sees a plain request.
-    if (opener.supports(special_scope_))
-      return {Route::Kind::websocket, &special_scope_, upgrade.key, 0};
+    if (opener.supports(special_scope_)) return {Route::Kind::websocket, &special_scope_, upgrade.key, 0};
     return {Route::Kind::http, scope, {}, 0};
   }
   if (sse::accepts_event_stream(scope->headers)) {

@@ -37,8 +37,8 @@ class RequestRouter {
   // `closing`: the connection ends after this response (no upgrades).
   // `request_id` receives the request's id: the client's when valid, else
   // a new one. `extras` may be null.
-  Route route(const RequestHead& head, const PeerInfo& peer, const ConnectionExtras* extras,
-              bool closing, workers::ScopeOpener& opener, std::string& request_id);
+  Route route(const RequestHead& head, const PeerInfo& peer, const ConnectionExtras* extras, bool closing,
+              workers::ScopeOpener& opener, std::string& request_id);
 
  private:
   ScopeBuilder builder_;

@@ -124,8 +124,7 @@ ResponsePlan write_response_head(std::string& out, const ResponseContext& ctx, s
     plan.framing = BodyFraming::close_delimited;
 
   plan.keep_alive = ctx.client_keep_alive && !ctx.must_close && !app_close &&
-                    plan.framing != BodyFraming::close_delimited &&
-                    (http11 || plan.content_length.has_value());
+                    plan.framing != BodyFraming::close_delimited && (http11 || plan.content_length.has_value());
 
   if (plan.framing == BodyFraming::chunked) append_field(out, "transfer-encoding", "chunked");
   if (http11) {
@@ -159,8 +158,8 @@ void append_last_chunk(std::string& out, std::span<const workers::HeaderView> tr
   out.append("\r\n");
 }
 
-void write_server_response(std::string& out, const ResponseContext& ctx, std::uint16_t status,
-                           bool close, std::uint32_t retry_after_seconds) {
+void write_server_response(std::string& out, const ResponseContext& ctx, std::uint16_t status, bool close,
+                           std::uint32_t retry_after_seconds) {
   const auto reason = reason_phrase(status);
   append_status_line(out, status);
   append_field(out, "content-type", "text/plain; charset=utf-8");

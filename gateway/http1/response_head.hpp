@@ -22,12 +22,12 @@ enum class BodyFraming : std::uint8_t {
 };
 
 struct ResponseContext {
-  int request_version = 11;         // 10 or 11
+  int request_version = 11;  // 10 or 11
   bool head_method = false;
-  bool client_keep_alive = true;    // the request allows a persistent connection
-  bool must_close = false;          // the gateway closes after this response
-  std::string_view date;            // current HTTP-date
-  std::string_view server_header;   // "" = none
+  bool client_keep_alive = true;   // the request allows a persistent connection
+  bool must_close = false;         // the gateway closes after this response
+  std::string_view date;           // current HTTP-date
+  std::string_view server_header;  // "" = none
   // Request id echoed in `request_id_header` unless the app set that
   // field itself; either empty = not echoed.
   std::string_view request_id_header;
@@ -55,7 +55,7 @@ void append_last_chunk(std::string& out, std::span<const workers::HeaderView> tr
 // A complete gateway-generated response with a short text/plain body.
 // retry_after_seconds > 0 adds Retry-After. Always keeps the body framed
 // by Content-Length; `close` adds Connection: close.
-void write_server_response(std::string& out, const ResponseContext& ctx, std::uint16_t status,
-                           bool close, std::uint32_t retry_after_seconds = 0);
+void write_server_response(std::string& out, const ResponseContext& ctx, std::uint16_t status, bool close,
+                           std::uint32_t retry_after_seconds = 0);
 
 }  // namespace pagi::gateway::http1

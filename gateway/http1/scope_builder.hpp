@@ -14,9 +14,9 @@ namespace pagi::gateway::http1 {
 
 // Socket addresses of a connection, as the scope reports them.
 struct PeerInfo {
-  std::string client_host;   // empty for a Unix socket peer
+  std::string client_host;  // empty for a Unix socket peer
   std::uint16_t client_port = 0;
-  std::string server_host;   // address, or the socket path for Unix sockets
+  std::string server_host;  // address, or the socket path for Unix sockets
   std::uint16_t server_port = 0;
   bool server_is_unix = false;
 };

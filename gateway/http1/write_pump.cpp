@@ -58,17 +58,15 @@ void WritePump::start_write() {
     const auto& it = out_.at(items);
     if (it.is_file()) break;
     ++items;
-    if (it.sent < it.data.size())
-      gather_.push_back(asio::buffer(it.data.data() + it.sent, it.data.size() - it.sent));
+    if (it.sent < it.data.size()) gather_.push_back(asio::buffer(it.data.data() + it.sent, it.data.size() - it.sent));
     if (it.ends_connection) break;
   }
   writing_ = true;
   out_.set_in_flight(items);
   host_.pump_waiting();
-  socket_.async_write_some(std::span<const asio::const_buffer>(gather_),
-                           [this, owner = host_.pump_owner()](error_code ec, std::size_t n) {
-                             guarded([&] { on_written(ec, n); });
-                           });
+  socket_.async_write_some(
+      std::span<const asio::const_buffer>(gather_),
+      [this, owner = host_.pump_owner()](error_code ec, std::size_t n) { guarded([&] { on_written(ec, n); }); });
 }
 
 void WritePump::on_written(error_code ec, std::size_t n) {
@@ -95,10 +93,8 @@ void WritePump::on_written(error_code ec, std::size_t n) {
 
 bool WritePump::send_file_part(OutputItem& item) {
   if (item.use_read_fallback) {
-    std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(item.file_left, chunk_)),
-                      '\0');
-    const auto got =
-        ::pread(item.fd, chunk.data(), chunk.size(), static_cast<off_t>(item.file_offset));
+    std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(item.file_left, chunk_)), '\0');
+    const auto got = ::pread(item.fd, chunk.data(), chunk.size(), static_cast<off_t>(item.file_offset));
     if (got <= 0) {  // the file shrank or failed: the response cannot be completed
       host_.pump_failed(DisconnectReason::server_error);
       return false;
@@ -124,12 +120,11 @@ bool WritePump::send_file_part(OutputItem& item) {
   if (sent < 0 && (errno == EAGAIN || errno == EINTR)) {
     writing_ = true;
     host_.pump_waiting();
-    socket_.async_wait(
-        asio::socket_base::wait_write, [this, owner = host_.pump_owner()](error_code ec) {
-          writing_ = false;
-          if (ec) return guarded([&] { host_.pump_failed(DisconnectReason::write_error); });
-          guarded([&] { run(); });
-        });
+    socket_.async_wait(asio::socket_base::wait_write, [this, owner = host_.pump_owner()](error_code ec) {
+      writing_ = false;
+      if (ec) return guarded([&] { host_.pump_failed(DisconnectReason::write_error); });
+      guarded([&] { run(); });
+    });
     return false;
   }
   // sent == 0 before the end: the file shrank under us.

@@ -42,8 +42,7 @@ class WritePump {
   };
 
   // `chunk` bounds one pread of the read fallback.
-  WritePump(boost::asio::generic::stream_protocol::socket& socket, OutputQueue& out,
-            std::size_t chunk, Host& host)
+  WritePump(boost::asio::generic::stream_protocol::socket& socket, OutputQueue& out, std::size_t chunk, Host& host)
       : socket_(socket), out_(out), chunk_(chunk), host_(host) {}
   WritePump(const WritePump&) = delete;
   WritePump& operator=(const WritePump&) = delete;

@@ -194,8 +194,10 @@ class Http2Connection final : public http1::Connection,
     rearm_timer();
   }
   void on_request_data(StreamId id, std::string_view data) override {
-    if (auto* s = find(id)) s->deliver_data(data);
-    else session_.consume_connection(data.size());
+    if (auto* s = find(id))
+      s->deliver_data(data);
+    else
+      session_.consume_connection(data.size());
   }
   void on_request_end(StreamId id) override {
     if (auto* s = find(id)) s->request_end();
@@ -229,8 +231,7 @@ class Http2Connection final : public http1::Connection,
   // Exceptions never leave a handler: log and close (gateway/guarded.hpp).
   template <class F>
   void guarded(F&& f) {
-    gateway::guarded("http2 connection", std::forward<F>(f),
-                     [this] { close(DisconnectReason::server_error); });
+    gateway::guarded("http2 connection", std::forward<F>(f), [this] { close(DisconnectReason::server_error); });
   }
 
   void set_state(ConnectionState to) {
@@ -407,13 +408,20 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-' || c == '+') v = 62;
-    else if (c == '_' || c == '/') v = 63;
-    else if (c == '=') break;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-' || c == '+')
+      v = 62;
+    else if (c == '_' || c == '/')
+      v = 63;
+    else if (c == '=')
+      break;
+    else
+      return std::nullopt;
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {

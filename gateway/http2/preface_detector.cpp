@@ -6,10 +6,10 @@
 // segment is taken for HTTP/1. With `h2c: only` nothing is taken for HTTP/1:
 // the bytes go to the HTTP/2 session, which answers a wrong preface with
 // GOAWAY PROTOCOL_ERROR and closes (RFC 9113 3.4).
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "gateway/http2/connection.hpp"
 
@@ -75,8 +75,8 @@ class PrefaceDetector final : public http1::Connection, public std::enable_share
     if (http2_only_ ||
         (static_cast<std::size_t>(n) == preface_start.size() && std::string_view(peek, 4) == preface_start)) {
       open_ = false;
-      auto conn = start_cleartext_connection(std::move(socket_), {}, settings_, opener_, std::move(on_closed_),
-                                             observer_);
+      auto conn =
+          start_cleartext_connection(std::move(socket_), {}, settings_, opener_, std::move(on_closed_), observer_);
       if (on_handover_) on_handover_(conn);
       return;
     }
@@ -90,11 +90,11 @@ class PrefaceDetector final : public http1::Connection, public std::enable_share
     const HttpSettings* settings = &settings_;
     workers::ScopeOpener* opener = &opener_;
     auto* observer = observer_;
-    extras->h2c_upgrade = [settings, opener, observer](http1::StreamSocket socket, std::string rest,
-                                             const workers::ScopeRequest& request, std::string_view http2_settings,
-                                             std::function<void()> on_closed) {
-      return start_upgraded_connection(std::move(socket), std::move(rest), request, http2_settings, *settings,
-                                       *opener, std::move(on_closed), observer);
+    extras->h2c_upgrade = [settings, opener, observer](
+                              http1::StreamSocket socket, std::string rest, const workers::ScopeRequest& request,
+                              std::string_view http2_settings, std::function<void()> on_closed) {
+      return start_upgraded_connection(std::move(socket), std::move(rest), request, http2_settings, *settings, *opener,
+                                       std::move(on_closed), observer);
     };
     auto conn = http1::make_connection(std::move(socket_), settings_, opener_, std::move(on_closed_), on_handover_,
                                        observer_, std::move(extras));

@@ -15,15 +15,14 @@ void* const reported = reinterpret_cast<void*>(1);
 
 nghttp2_nv make_nv(std::string_view name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
 // :status first, then the app's fields. HTTP/2 forbids connection-specific
 // fields (RFC 9113 8.2.2): they are dropped rather than failing the stream.
 bool connection_specific(std::string_view name) {
-  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-         name == "transfer-encoding" || name == "upgrade";
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" || name == "transfer-encoding" ||
+         name == "upgrade";
 }
 
 void build_nva(std::vector<nghttp2_nv>& nva, std::string_view status, std::span<const workers::HeaderView> headers) {
@@ -52,8 +51,7 @@ struct Session::Callbacks {
   static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
                        const uint8_t* value, size_t valuelen, uint8_t, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    self(user).handler_.on_request_header(frame->hd.stream_id,
-                                          {reinterpret_cast<const char*>(name), namelen},
+    self(user).handler_.on_request_header(frame->hd.stream_id, {reinterpret_cast<const char*>(name), namelen},
                                           {reinterpret_cast<const char*>(value), valuelen});
     return 0;
   }
@@ -66,8 +64,10 @@ struct Session::Callbacks {
     const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
     switch (frame->hd.type) {
       case NGHTTP2_HEADERS:
-        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) me.handler_.on_request_headers_done(id, end);
-        else if (end) me.handler_.on_request_end(id);  // request trailers: their fields are not kept
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+          me.handler_.on_request_headers_done(id, end);
+        else if (end)
+          me.handler_.on_request_end(id);  // request trailers: their fields are not kept
         break;
       case NGHTTP2_DATA:
         if (end) me.handler_.on_request_end(id);
@@ -183,7 +183,8 @@ std::vector<nghttp2_settings_entry> our_settings(const HttpSettings& s) {
   return {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s.h2_max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, s.h2_stream_window},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(std::min<std::size_t>(s.max_header_bytes, UINT32_MAX))},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+       static_cast<uint32_t>(std::min<std::size_t>(s.max_header_bytes, UINT32_MAX))},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       // RFC 8441: WebSocket over Extended CONNECT.
       {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},

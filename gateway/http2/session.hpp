@@ -27,11 +27,11 @@ using StreamId = std::int32_t;
 
 // What pull_body reports for one DATA frame's payload.
 struct BodyPull {
-  std::size_t bytes = 0;   // written into the buffer
-  bool eof = false;        // the body ends with these bytes
-  bool trailers = false;   // with eof: trailers follow (submitted by the handler)
-  bool deferred = false;   // nothing now; resume_body() when there is
-  bool failed = false;     // the body cannot continue: reset the stream
+  std::size_t bytes = 0;  // written into the buffer
+  bool eof = false;       // the body ends with these bytes
+  bool trailers = false;  // with eof: trailers follow (submitted by the handler)
+  bool deferred = false;  // nothing now; resume_body() when there is
+  bool failed = false;    // the body cannot continue: reset the stream
 };
 
 class SessionHandler {
@@ -83,8 +83,7 @@ class Session {
   bool wants_write() const;
 
   // Responses.
-  bool submit_response(StreamId id, std::uint16_t status, std::span<const workers::HeaderView> headers,
-                       bool has_body);
+  bool submit_response(StreamId id, std::uint16_t status, std::span<const workers::HeaderView> headers, bool has_body);
   bool submit_interim(StreamId id, std::uint16_t status, std::span<const workers::HeaderView> headers);
   bool submit_trailers(StreamId id, std::span<const workers::HeaderView> trailers);
   void resume_body(StreamId id);

@@ -70,10 +70,14 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   bool has_host = false;
   for (const auto& [name, value] : fields_) {
     if (!name.empty() && name[0] == ':') {
-      if (name == ":method") method = value;
-      else if (name == ":path") path_target = value;
-      else if (name == ":authority") authority = value;
-      else if (name == ":protocol") protocol = value;
+      if (name == ":method")
+        method = value;
+      else if (name == ":path")
+        path_target = value;
+      else if (name == ":authority")
+        authority = value;
+      else if (name == ":protocol")
+        protocol = value;
       continue;  // pseudo-headers are not app headers
     }
     if (name == "cookie") {  // RFC 9113 8.2.3: fold with "; "
@@ -124,8 +128,10 @@ void Stream::open(workers::ScopeOpener& opener, const http1::ConnectionExtras* e
   // does not: it gets plain http, as on HTTP/1).
   if (sse::accepts_event_stream(r.headers)) {
     r.type = wire::ScopeType::SSE;
-    if (opener.supports(r)) sse_ = std::make_unique<sse::Stream>(sink_->executor(), sink_->settings(), *this);
-    else r.type = wire::ScopeType::HTTP;
+    if (opener.supports(r))
+      sse_ = std::make_unique<sse::Stream>(sink_->executor(), sink_->settings(), *this);
+    else
+      r.type = wire::ScopeType::HTTP;
   }
   if (end_stream) {
     r.has_body = true;
@@ -228,8 +234,10 @@ BodyPull Stream::pull(std::span<std::uint8_t> buffer) {
     body_sent_ += n;
     p.bytes = n;
     body_pulled_ += n;
-    if (sse_ && sse_->state() != sse::StreamState::idle) release_sse_credit();
-    else if (upstream_ && !disconnected_) upstream_->response_written(n);
+    if (sse_ && sse_->state() != sse::StreamState::idle)
+      release_sse_credit();
+    else if (upstream_ && !disconnected_)
+      upstream_->response_written(n);
     compact(body_, body_sent_);
     if (tunnel_) tunnel_->resume();
   } else if (file_fd_ >= 0 && file_left_ > 0) {

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
-#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>

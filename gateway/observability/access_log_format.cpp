@@ -47,8 +47,10 @@ std::string_view protocol_text(const ExchangeRecord& r) {
 }
 
 void append_or_dash(std::string& out, std::string_view v) {
-  if (v.empty()) out += '-';
-  else append_text_escaped(out, v);
+  if (v.empty())
+    out += '-';
+  else
+    append_text_escaped(out, v);
 }
 
 }  // namespace
@@ -79,14 +81,19 @@ AccessLogFormat AccessLogFormat::compile(std::string_view spec) {
     f.json_ = true;
     return f;
   }
-  if (spec == "common") spec = common_format;
-  else if (spec == "combined") spec = combined_format;
-  else if (spec == "tiny") spec = tiny_format;
+  if (spec == "common")
+    spec = common_format;
+  else if (spec == "combined")
+    spec = combined_format;
+  else if (spec == "tiny")
+    spec = tiny_format;
   if (spec.empty()) throw std::invalid_argument("empty access log format");
 
   auto literal = [&](std::string_view text) {
-    if (!f.parts_.empty() && f.parts_.back().atom == Atom::literal) f.parts_.back().text.append(text);
-    else f.parts_.push_back({Atom::literal, std::string(text)});
+    if (!f.parts_.empty() && f.parts_.back().atom == Atom::literal)
+      f.parts_.back().text.append(text);
+    else
+      f.parts_.push_back({Atom::literal, std::string(text)});
   };
   for (std::size_t i = 0; i < spec.size(); ++i) {
     if (spec[i] != '%') {
@@ -114,9 +121,12 @@ AccessLogFormat AccessLogFormat::compile(std::string_view spec) {
       case 'l':
       case 'u': atom = Atom::dash; break;
       case 't':
-        if (arg.empty()) atom = Atom::clf_time;
-        else if (arg == "iso") atom = Atom::iso_time;
-        else throw bad();
+        if (arg.empty())
+          atom = Atom::clf_time;
+        else if (arg == "iso")
+          atom = Atom::iso_time;
+        else
+          throw bad();
         break;
       case 'r': atom = Atom::request_line; break;
       case 'm': atom = Atom::method; break;
@@ -130,29 +140,44 @@ AccessLogFormat AccessLogFormat::compile(std::string_view spec) {
       case 'I': atom = Atom::bytes_in; break;
       case 'D': atom = Atom::duration_us; break;
       case 'T':
-        if (arg.empty() || arg == "s") atom = Atom::duration_s;
-        else if (arg == "ms") atom = Atom::duration_ms;
-        else if (arg == "us") atom = Atom::duration_us;
-        else throw bad();
+        if (arg.empty() || arg == "s")
+          atom = Atom::duration_s;
+        else if (arg == "ms")
+          atom = Atom::duration_ms;
+        else if (arg == "us")
+          atom = Atom::duration_us;
+        else
+          throw bad();
         break;
       case 'i':
       case 'o':
-        if (arg.empty()) throw std::invalid_argument(std::string("access log format: %") + c + " needs a header name: %{name}" + c);
+        if (arg.empty())
+          throw std::invalid_argument(std::string("access log format: %") + c + " needs a header name: %{name}" + c);
         atom = c == 'i' ? Atom::request_header : Atom::response_header;
         break;
       case 'R': atom = Atom::request_id; break;
       case 'P': atom = Atom::worker_pid; break;
       case 'x':
-        if (arg == "request_id") atom = Atom::request_id;
-        else if (arg == "pool") atom = Atom::pool;
-        else if (arg == "worker_pid") atom = Atom::worker_pid;
-        else if (arg == "scope") atom = Atom::scope;
-        else if (arg == "disconnect") atom = Atom::disconnect;
-        else if (arg == "upstream_ms") atom = Atom::upstream_ms;
-        else if (arg == "upstream_us") atom = Atom::upstream_us;
-        else if (arg == "gateway") atom = Atom::gateway;
-        else if (arg == "close_code") atom = Atom::close_code;
-        else throw bad();
+        if (arg == "request_id")
+          atom = Atom::request_id;
+        else if (arg == "pool")
+          atom = Atom::pool;
+        else if (arg == "worker_pid")
+          atom = Atom::worker_pid;
+        else if (arg == "scope")
+          atom = Atom::scope;
+        else if (arg == "disconnect")
+          atom = Atom::disconnect;
+        else if (arg == "upstream_ms")
+          atom = Atom::upstream_ms;
+        else if (arg == "upstream_us")
+          atom = Atom::upstream_us;
+        else if (arg == "gateway")
+          atom = Atom::gateway;
+        else if (arg == "close_code")
+          atom = Atom::close_code;
+        else
+          throw bad();
         break;
       default: throw bad();
     }
@@ -195,12 +220,16 @@ void AccessLogFormat::render(const ExchangeRecord& r, std::string& out) const {
         break;
       case Atom::protocol: out += protocol_text(r); break;
       case Atom::status:
-        if (r.status) append_number(out, r.status);
-        else out += '-';
+        if (r.status)
+          append_number(out, r.status);
+        else
+          out += '-';
         break;
       case Atom::body_bytes_clf:
-        if (r.body_bytes_out()) append_number(out, r.body_bytes_out());
-        else out += '-';
+        if (r.body_bytes_out())
+          append_number(out, r.body_bytes_out());
+        else
+          out += '-';
         break;
       case Atom::body_bytes: append_number(out, r.body_bytes_out()); break;
       case Atom::bytes_out: append_number(out, r.bytes_out); break;
@@ -212,15 +241,19 @@ void AccessLogFormat::render(const ExchangeRecord& r, std::string& out) const {
       case Atom::response_header: {
         std::string_view v;
         const auto& store = part.atom == Atom::request_header ? r.request_headers : r.response_headers;
-        if (store.find(part.text, v)) append_or_dash(out, v);
-        else out += '-';
+        if (store.find(part.text, v))
+          append_or_dash(out, v);
+        else
+          out += '-';
         break;
       }
       case Atom::request_id: append_or_dash(out, r.request_id); break;
       case Atom::pool: append_or_dash(out, r.pool); break;
       case Atom::worker_pid:
-        if (r.worker_pid > 0) append_number(out, static_cast<std::uint64_t>(r.worker_pid));
-        else out += '-';
+        if (r.worker_pid > 0)
+          append_number(out, static_cast<std::uint64_t>(r.worker_pid));
+        else
+          out += '-';
         break;
       case Atom::scope: out += r.scope_type; break;
       case Atom::disconnect: append_or_dash(out, r.disconnect_reason); break;
@@ -228,8 +261,10 @@ void AccessLogFormat::render(const ExchangeRecord& r, std::string& out) const {
       case Atom::upstream_us: append_number(out, static_cast<std::uint64_t>(r.upstream_time().count())); break;
       case Atom::gateway: out += r.gateway_response ? '1' : '0'; break;
       case Atom::close_code:
-        if (r.close_code) append_number(out, r.close_code);
-        else out += '-';
+        if (r.close_code)
+          append_number(out, r.close_code);
+        else
+          out += '-';
         break;
     }
   }
@@ -249,8 +284,10 @@ void AccessLogFormat::render_json(const ExchangeRecord& r, std::string& out) con
   };
   auto str_or_null = [&](std::string_view name, std::string_view value) {
     key(name);
-    if (value.empty()) out += "null";
-    else append_json_string(out, value);
+    if (value.empty())
+      out += "null";
+    else
+      append_json_string(out, value);
   };
   auto num = [&](std::string_view name, std::uint64_t value) {
     key(name);
@@ -259,8 +296,10 @@ void AccessLogFormat::render_json(const ExchangeRecord& r, std::string& out) con
   auto header = [&](std::string_view name, const HeaderStore& store, std::string_view field) {
     std::string_view v;
     key(name);
-    if (store.find(field, v)) append_json_string(out, v);
-    else out += "null";
+    if (store.find(field, v))
+      append_json_string(out, v);
+    else
+      out += "null";
   };
   out += '{';
   key("time");
@@ -284,8 +323,10 @@ void AccessLogFormat::render_json(const ExchangeRecord& r, std::string& out) con
   str_or_null("request_id", r.request_id);
   str_or_null("pool", r.pool);
   key("worker_pid");
-  if (r.worker_pid > 0) append_number(out, static_cast<std::uint64_t>(r.worker_pid));
-  else out += "null";
+  if (r.worker_pid > 0)
+    append_number(out, static_cast<std::uint64_t>(r.worker_pid));
+  else
+    out += "null";
   str("scope", r.scope_type);
   str("transport", r.protocol);
   str_or_null("disconnect", r.disconnect_reason);
@@ -295,8 +336,10 @@ void AccessLogFormat::render_json(const ExchangeRecord& r, std::string& out) con
   header("user_agent", r.request_headers, "user-agent");
   header("traceparent", r.request_headers, "traceparent");
   key("close_code");
-  if (r.close_code) append_number(out, r.close_code);
-  else out += "null";
+  if (r.close_code)
+    append_number(out, r.close_code);
+  else
+    out += "null";
   out += "}\n";
 }
 

@@ -18,20 +18,13 @@ namespace {
 // The config's level names, so a filter and a line say the same word.
 std::string_view level_name(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace:
-      return "trace";
-    case spdlog::level::debug:
-      return "debug";
-    case spdlog::level::info:
-      return "info";
-    case spdlog::level::warn:
-      return "warn";
-    case spdlog::level::err:
-      return "error";
-    case spdlog::level::critical:
-      return "critical";
-    default:
-      return "off";
+    case spdlog::level::trace: return "trace";
+    case spdlog::level::debug: return "debug";
+    case spdlog::level::info: return "info";
+    case spdlog::level::warn: return "warn";
+    case spdlog::level::err: return "error";
+    case spdlog::level::critical: return "critical";
+    default: return "off";
   }
 }
 
@@ -57,9 +50,7 @@ class JsonFormatter final : public spdlog::formatter {
     line_ += "}\n";
     dest.append(line_.data(), line_.data() + line_.size());
   }
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<JsonFormatter>();
-  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 
  private:
   std::string line_;
@@ -68,8 +59,7 @@ class JsonFormatter final : public spdlog::formatter {
 // %* in the text pattern: "[pool NAME pid N] " for a message about a worker.
 class ContextFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
     const auto* context = workers::current_log_context;
     if (context == nullptr) return;
     std::string text = "[pool ";
@@ -78,16 +68,12 @@ class ContextFlag final : public spdlog::custom_flag_formatter {
     text += "] ";
     dest.append(text.data(), text.data() + text.size());
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<ContextFlag>();
-  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<ContextFlag>(); }
 };
 
 }  // namespace
 
-std::unique_ptr<spdlog::formatter> make_json_log_formatter() {
-  return std::make_unique<JsonFormatter>();
-}
+std::unique_ptr<spdlog::formatter> make_json_log_formatter() { return std::make_unique<JsonFormatter>(); }
 
 std::unique_ptr<spdlog::formatter> make_text_log_formatter() {
   auto f = std::make_unique<spdlog::pattern_formatter>();
@@ -99,12 +85,10 @@ void setup_error_log(const std::string& level, const std::string& format) {
   std::shared_ptr<spdlog::logger> logger;
   if (format == "json") {
     // No colour codes inside JSON.
-    logger = std::make_shared<spdlog::logger>("pagi-gateway",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger = std::make_shared<spdlog::logger>("pagi-gateway", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     logger->set_formatter(make_json_log_formatter());
   } else if (format == "text") {
-    logger = std::make_shared<spdlog::logger>(
-        "pagi-gateway", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger = std::make_shared<spdlog::logger>("pagi-gateway", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     logger->set_formatter(make_text_log_formatter());
   } else {
     throw std::invalid_argument("log_format must be text or json, not \"" + format + "\"");

@@ -41,37 +41,35 @@ struct ExchangeRecord {
   using SteadyClock = std::chrono::steady_clock;
   using WallClock = std::chrono::system_clock;
 
-  std::string_view protocol = "http1";  // http1 | http2 | websocket | sse
-  std::string_view scope_type = "http"; // http | websocket | sse
+  std::string_view protocol = "http1";   // http1 | http2 | websocket | sse
+  std::string_view scope_type = "http";  // http | websocket | sse
   std::string client_host;               // "" for a Unix-socket peer
   std::uint16_t client_port = 0;
-  std::string method;                    // "" when the head never parsed
-  std::string raw_path;                  // as sent, percent-encoded
-  std::string query;                     // without '?'
-  std::string http_version;              // "1.0", "1.1", "2"
+  std::string method;        // "" when the head never parsed
+  std::string raw_path;      // as sent, percent-encoded
+  std::string query;         // without '?'
+  std::string http_version;  // "1.0", "1.1", "2"
   HeaderStore request_headers;
   std::string request_id;
 
-  std::uint16_t status = 0;              // 0: no response (aborted before one)
-  bool gateway_response = false;         // the gateway answered, not the app
+  std::uint16_t status = 0;       // 0: no response (aborted before one)
+  bool gateway_response = false;  // the gateway answered, not the app
   HeaderStore response_headers;
-  std::uint64_t bytes_in = 0;            // bytes read from the client for it
-  std::uint64_t bytes_out = 0;           // bytes written to the client for it
-  std::uint64_t head_bytes_out = 0;      // of which the response head
+  std::uint64_t bytes_in = 0;        // bytes read from the client for it
+  std::uint64_t bytes_out = 0;       // bytes written to the client for it
+  std::uint64_t head_bytes_out = 0;  // of which the response head
 
-  std::string pool;                      // "" when no pool took it
-  int worker_pid = 0;                    // 0 when no worker ran it
-  std::string_view disconnect_reason;    // "" when it completed normally
-  std::uint16_t close_code = 0;          // websocket: first Close frame's code, 1006 none; 0 otherwise
+  std::string pool;                    // "" when no pool took it
+  int worker_pid = 0;                  // 0 when no worker ran it
+  std::string_view disconnect_reason;  // "" when it completed normally
+  std::uint16_t close_code = 0;        // websocket: first Close frame's code, 1006 none; 0 otherwise
 
   WallClock::time_point started_wall{};
   SteadyClock::time_point started{};
   SteadyClock::time_point response_started{};  // == started when none
   SteadyClock::time_point ended{};
 
-  std::uint64_t body_bytes_out() const {
-    return bytes_out > head_bytes_out ? bytes_out - head_bytes_out : 0;
-  }
+  std::uint64_t body_bytes_out() const { return bytes_out > head_bytes_out ? bytes_out - head_bytes_out : 0; }
   std::chrono::microseconds duration() const {
     return std::chrono::duration_cast<std::chrono::microseconds>(ended - started);
   }

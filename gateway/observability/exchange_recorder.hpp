@@ -16,8 +16,7 @@ namespace pagi::gateway::observability {
 
 class ExchangeRecorder {
  public:
-  explicit ExchangeRecorder(ExchangeObserver* observer, std::string_view protocol = "http1")
-      : observer_(observer) {
+  explicit ExchangeRecorder(ExchangeObserver* observer, std::string_view protocol = "http1") : observer_(observer) {
     record_.protocol = protocol;
   }
 
@@ -41,8 +40,10 @@ class ExchangeRecorder {
                      bool gateway_response);
   // Bytes read between exchanges (the next request's head) count for the next one.
   void bytes_in(std::uint64_t n) {
-    if (open_) record_.bytes_in += n;
-    else if (observer_) pending_in_ += n;
+    if (open_)
+      record_.bytes_in += n;
+    else if (observer_)
+      pending_in_ += n;
   }
   void bytes_out(std::uint64_t n) {
     if (open_) record_.bytes_out += n;

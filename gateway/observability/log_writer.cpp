@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <system_error>
-
-#include <spdlog/spdlog.h>
 
 namespace pagi::gateway::observability {
 
@@ -16,9 +15,12 @@ LogWriter::LogWriter(std::string path, Seconds flush_interval, std::size_t buffe
     : path_(std::move(path)),
       flush_interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(flush_interval)),
       buffer_bytes_(buffer_bytes) {
-  if (path_ == "stdout") fd_ = STDOUT_FILENO;
-  else if (path_ == "stderr") fd_ = STDERR_FILENO;
-  else open_file();
+  if (path_ == "stdout")
+    fd_ = STDOUT_FILENO;
+  else if (path_ == "stderr")
+    fd_ = STDERR_FILENO;
+  else
+    open_file();
   pending_.reserve(buffer_bytes_ < 64 * 1024 ? buffer_bytes_ : 64 * 1024);
   thread_ = std::thread([this] { run(); });
 }

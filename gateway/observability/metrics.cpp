@@ -159,9 +159,8 @@ void Histogram::observe(double seconds) {
     if (seconds <= bounds[i]) ++counts_[i];
 }
 
-void render_histogram(std::string& out, std::string_view name, std::string_view labels,
-                      std::span<const double> bounds, std::span<const std::uint64_t> cumulative,
-                      std::uint64_t count, double sum) {
+void render_histogram(std::string& out, std::string_view name, std::string_view labels, std::span<const double> bounds,
+                      std::span<const std::uint64_t> cumulative, std::uint64_t count, double sum) {
   const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
   const std::string bucket = std::string(name) + "_bucket";
   for (std::size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i)
@@ -243,8 +242,10 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
            static_cast<double>(count));
   }
   help(out, "pagi_request_duration_seconds", "histogram", "From request head to the last response byte, by pool.");
-  for (const auto& [pool, h] : durations_) h.render(out, "pagi_request_duration_seconds", "pool=\"" + label(pool) + "\"");
-  help(out, "pagi_upstream_duration_seconds", "histogram", "From opening the scope to the app's response head (queue wait included), by pool.");
+  for (const auto& [pool, h] : durations_)
+    h.render(out, "pagi_request_duration_seconds", "pool=\"" + label(pool) + "\"");
+  help(out, "pagi_upstream_duration_seconds", "histogram",
+       "From opening the scope to the app's response head (queue wait included), by pool.");
   for (const auto& [pool, h] : upstream_durations_)
     h.render(out, "pagi_upstream_duration_seconds", "pool=\"" + label(pool) + "\"");
   help(out, "pagi_gateway_responses_total", "counter", "Responses the gateway generated itself, by status.");
@@ -270,20 +271,28 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
   for (const auto& [type, h] : session_durations_)
     h.render(out, "pagi_session_duration_seconds", "type=\"" + label(type) + "\"");
   help(out, "pagi_connections_open", "gauge", "Open client connections by protocol.");
-  for (const auto& [name, s] : protocols_) sample(out, "pagi_connections_open", "protocol=\"" + name + "\"", static_cast<double>(s.open));
+  for (const auto& [name, s] : protocols_)
+    sample(out, "pagi_connections_open", "protocol=\"" + name + "\"", static_cast<double>(s.open));
   help(out, "pagi_connections_total", "counter", "Client connections accepted, by protocol.");
-  for (const auto& [name, s] : protocols_) sample(out, "pagi_connections_total", "protocol=\"" + name + "\"", static_cast<double>(s.opened));
+  for (const auto& [name, s] : protocols_)
+    sample(out, "pagi_connections_total", "protocol=\"" + name + "\"", static_cast<double>(s.opened));
   help(out, "pagi_received_bytes_total", "counter", "Bytes read from clients, by protocol.");
-  for (const auto& [name, s] : protocols_) sample(out, "pagi_received_bytes_total", "protocol=\"" + name + "\"", static_cast<double>(s.bytes_in));
+  for (const auto& [name, s] : protocols_)
+    sample(out, "pagi_received_bytes_total", "protocol=\"" + name + "\"", static_cast<double>(s.bytes_in));
   help(out, "pagi_sent_bytes_total", "counter", "Bytes written to clients, by protocol.");
-  for (const auto& [name, s] : protocols_) sample(out, "pagi_sent_bytes_total", "protocol=\"" + name + "\"", static_cast<double>(s.bytes_out));
+  for (const auto& [name, s] : protocols_)
+    sample(out, "pagi_sent_bytes_total", "protocol=\"" + name + "\"", static_cast<double>(s.bytes_out));
 
   help(out, "pagi_scopes_in_flight", "gauge", "Scopes running on workers, by pool.");
-  for (const auto& p : pools) sample(out, "pagi_scopes_in_flight", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.in_flight));
-  help(out, "pagi_streams_open", "gauge", "WebSocket and SSE scopes running on workers (stream slots), by pool; included in pagi_scopes_in_flight.");
-  for (const auto& p : pools) sample(out, "pagi_streams_open", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.streams));
+  for (const auto& p : pools)
+    sample(out, "pagi_scopes_in_flight", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.in_flight));
+  help(out, "pagi_streams_open", "gauge",
+       "WebSocket and SSE scopes running on workers (stream slots), by pool; included in pagi_scopes_in_flight.");
+  for (const auto& p : pools)
+    sample(out, "pagi_streams_open", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.streams));
   help(out, "pagi_queue_depth", "gauge", "Scopes waiting for a free worker slot, by pool.");
-  for (const auto& p : pools) sample(out, "pagi_queue_depth", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queued));
+  for (const auto& p : pools)
+    sample(out, "pagi_queue_depth", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queued));
   help(out, "pagi_workers", "gauge", "Workers by pool and life state.");
   for (const auto& p : pools) {
     std::map<std::string, std::size_t> by_state;
@@ -294,7 +303,8 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
       sample(out, "pagi_workers", "pool=\"" + label(p.name) + "\",state=\"" + state + "\"", static_cast<double>(n));
   }
   help(out, "pagi_workers_target", "gauge", "Configured worker count, by pool (moved by scale).");
-  for (const auto& p : pools) sample(out, "pagi_workers_target", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.workers_target));
+  for (const auto& p : pools)
+    sample(out, "pagi_workers_target", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.workers_target));
   help(out, "pagi_worker_restarts_total", "counter",
        "Workers replaced after a loss, by pool and reason (crash, heartbeat, protocol_error, startup_failed, "
        "startup_timeout).");
@@ -312,12 +322,16 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
   for (const auto& p : pools)
     sample(out, "pagi_worker_heartbeat_misses_total", "pool=\"" + label(p.name) + "\"",
            static_cast<double>(p.stats.heartbeat_misses));
-  help(out, "pagi_queue_overflows_total", "counter", "Scopes refused with 503 because the pool's queue was full, by pool.");
+  help(out, "pagi_queue_overflows_total", "counter",
+       "Scopes refused with 503 because the pool's queue was full, by pool.");
   for (const auto& p : pools)
-    sample(out, "pagi_queue_overflows_total", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queue_overflows));
-  help(out, "pagi_queue_timeouts_total", "counter", "Scopes answered 503 after waiting queue_timeout for a worker, by pool.");
+    sample(out, "pagi_queue_overflows_total", "pool=\"" + label(p.name) + "\"",
+           static_cast<double>(p.stats.queue_overflows));
+  help(out, "pagi_queue_timeouts_total", "counter",
+       "Scopes answered 503 after waiting queue_timeout for a worker, by pool.");
   for (const auto& p : pools)
-    sample(out, "pagi_queue_timeouts_total", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.queue_timeouts));
+    sample(out, "pagi_queue_timeouts_total", "pool=\"" + label(p.name) + "\"",
+           static_cast<double>(p.stats.queue_timeouts));
   help(out, "pagi_queue_wait_seconds", "histogram",
        "Time scopes waited for a worker slot before dispatch (0 when none), by pool.");
   for (const auto& p : pools) {
@@ -326,19 +340,24 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
                      h.sum);
   }
   help(out, "pagi_pool_crash_loop", "gauge", "1 while the pool is reported crash-looping.");
-  for (const auto& p : pools) sample(out, "pagi_pool_crash_loop", "pool=\"" + label(p.name) + "\"", p.stats.crash_loop ? 1 : 0);
+  for (const auto& p : pools)
+    sample(out, "pagi_pool_crash_loop", "pool=\"" + label(p.name) + "\"", p.stats.crash_loop ? 1 : 0);
   help(out, "pagi_pool_generation", "gauge", "Reloads applied to the pool.");
-  for (const auto& p : pools) sample(out, "pagi_pool_generation", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.generation));
+  for (const auto& p : pools)
+    sample(out, "pagi_pool_generation", "pool=\"" + label(p.name) + "\"", static_cast<double>(p.stats.generation));
   help(out, "pagi_worker_resident_memory_bytes", "gauge", "Resident memory of each worker process.");
   for (const auto& p : pools)
     for (const auto& w : p.workers)
-      sample(out, "pagi_worker_resident_memory_bytes", "pool=\"" + label(p.name) + "\",pid=\"" + std::to_string(w.pid) + "\"", static_cast<double>(w.rss_bytes));
+      sample(out, "pagi_worker_resident_memory_bytes",
+             "pool=\"" + label(p.name) + "\",pid=\"" + std::to_string(w.pid) + "\"", static_cast<double>(w.rss_bytes));
   help(out, "pagi_worker_scopes_served_total", "counter", "Scopes opened on each worker.");
   for (const auto& p : pools)
     for (const auto& w : p.workers)
-      sample(out, "pagi_worker_scopes_served_total", "pool=\"" + label(p.name) + "\",pid=\"" + std::to_string(w.pid) + "\"", static_cast<double>(w.served));
+      sample(out, "pagi_worker_scopes_served_total",
+             "pool=\"" + label(p.name) + "\",pid=\"" + std::to_string(w.pid) + "\"", static_cast<double>(w.served));
 
-  help(out, "pagi_access_log_dropped_total", "counter", "Access log lines dropped because the destination did not keep up.");
+  help(out, "pagi_access_log_dropped_total", "counter",
+       "Access log lines dropped because the destination did not keep up.");
   sample(out, "pagi_access_log_dropped_total", "", static_cast<double>(dropped_log_lines));
 
   const auto f = read_process_facts();

@@ -21,7 +21,7 @@ namespace pagi::gateway::observability {
 
 struct WorkerSnapshot {
   int pid = 0;
-  std::string state;            // spawning handshaking starting ready draining stopping dead
+  std::string state;  // spawning handshaking starting ready draining stopping dead
   std::uint64_t generation = 0;
   std::size_t in_flight = 0;
   std::size_t streams = 0;      // of in_flight, websocket/sse scopes (stream slots)
@@ -40,16 +40,14 @@ struct PoolSnapshot {
 std::uint64_t process_rss_bytes(int pid);
 
 // Prometheus histogram lines from cumulative bucket counts.
-void render_histogram(std::string& out, std::string_view name, std::string_view labels,
-                      std::span<const double> bounds, std::span<const std::uint64_t> cumulative,
-                      std::uint64_t count, double sum);
+void render_histogram(std::string& out, std::string_view name, std::string_view labels, std::span<const double> bounds,
+                      std::span<const std::uint64_t> cumulative, std::uint64_t count, double sum);
 
 class Histogram {
  public:
   // Upper bounds in seconds, Prometheus' default buckets: wide enough for a
   // 1 ms static answer and a 10 s slow app.
-  static constexpr std::array<double, 11> bounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                     0.5,   1.0,  2.5,   5.0,  10.0};
+  static constexpr std::array<double, 11> bounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
   void observe(double seconds);
   void render(std::string& out, std::string_view name, std::string_view labels) const;
 
@@ -68,8 +66,7 @@ class Metrics final : public ExchangeObserver {
 
   // The full exposition. `ready` is the /readyz answer; `dropped_log_lines`
   // what the access log could not write.
-  void render(std::string& out, std::span<const PoolSnapshot> pools, bool ready,
-              std::uint64_t dropped_log_lines) const;
+  void render(std::string& out, std::span<const PoolSnapshot> pools, bool ready, std::uint64_t dropped_log_lines) const;
 
  private:
   struct PerProtocol {
@@ -83,8 +80,8 @@ class Metrics final : public ExchangeObserver {
   std::map<std::string, PerProtocol, std::less<>> protocols_;
   // key: pool \0 method \0 status class
   std::map<std::string, std::uint64_t, std::less<>> requests_;
-  std::map<std::string, Histogram, std::less<>> durations_;          // by pool
-  std::map<std::string, Histogram, std::less<>> upstream_durations_; // by pool
+  std::map<std::string, Histogram, std::less<>> durations_;              // by pool
+  std::map<std::string, Histogram, std::less<>> upstream_durations_;     // by pool
   std::map<std::string, std::uint64_t, std::less<>> gateway_responses_;  // by status
   std::map<std::string, std::uint64_t, std::less<>> disconnects_;        // by reason
   struct Sessions {
@@ -93,7 +90,7 @@ class Metrics final : public ExchangeObserver {
   };
   std::map<std::string, Sessions, std::less<>> sessions_;            // websocket, sse
   std::map<std::string, Histogram, std::less<>> session_durations_;  // by scope type
-  std::string key_;  // scratch
+  std::string key_;                                                  // scratch
 };
 
 }  // namespace pagi::gateway::observability

@@ -46,8 +46,7 @@ RequestIdGenerator& process_request_ids() {
   return generator;
 }
 
-void choose_request_id(std::span<const workers::HeaderView> headers, RequestIdGenerator& generator,
-                       std::string& out) {
+void choose_request_id(std::span<const workers::HeaderView> headers, RequestIdGenerator& generator, std::string& out) {
   for (const auto& h : headers) {
     if (h.name == request_id_header) {
       if (valid_request_id(h.value)) {

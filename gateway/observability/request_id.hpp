@@ -35,7 +35,6 @@ class RequestIdGenerator {
 RequestIdGenerator& process_request_ids();
 
 // The request's valid x-request-id into `out`, else a fresh one.
-void choose_request_id(std::span<const workers::HeaderView> headers, RequestIdGenerator& generator,
-                       std::string& out);
+void choose_request_id(std::span<const workers::HeaderView> headers, RequestIdGenerator& generator, std::string& out);
 
 }  // namespace pagi::gateway::observability

@@ -56,8 +56,10 @@ void append_json_string(std::string& out, std::string_view s) {
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
         default:
-          if (c < 0x20 || c == 0x7f) append_u00(out, c);
-          else out += static_cast<char>(c);
+          if (c < 0x20 || c == 0x7f)
+            append_u00(out, c);
+          else
+            out += static_cast<char>(c);
       }
       ++i;
       continue;

@@ -10,7 +10,7 @@
 
 namespace pagi::gateway::observability {
 
-void append_json_string(std::string& out, std::string_view bytes);  // with the quotes
+void append_json_string(std::string& out, std::string_view bytes);   // with the quotes
 void append_text_escaped(std::string& out, std::string_view bytes);  // no quotes added
 
 }  // namespace pagi::gateway::observability

@@ -1,8 +1,7 @@
 #include "gateway/sse/stream.hpp"
 
-#include <optional>
-
 #include <boost/asio/steady_timer.hpp>
+#include <optional>
 
 #include "gateway/sse/encoder.hpp"
 

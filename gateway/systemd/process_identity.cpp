@@ -24,7 +24,7 @@ Identity resolve_identity(const std::string& user, const std::string& group) {
   id.gid = pw.pw_gid;
   id.user = user;
   if (!group.empty()) {
-    struct group gr{};
+    struct group gr {};
     struct group* gr_result = nullptr;
     if (::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &gr_result) != 0 || !gr_result) {
       throw std::runtime_error("group \"" + group + "\" does not exist");

@@ -2,8 +2,9 @@
 // privileges to a configured user/group once the sockets are bound.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 namespace pagi::gateway::systemd {
 

@@ -4,12 +4,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 namespace pagi::gateway::systemd {
 
@@ -37,8 +36,10 @@ bool Notifier::notify(std::string_view state) const {
   if (socket_.size() >= sizeof(addr.sun_path) || (socket_[0] != '/' && socket_[0] != '@')) return false;
   std::memcpy(addr.sun_path, socket_.data(), socket_.size());
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_.size());
-  if (socket_[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace: no trailing NUL counted
-  else len += 1;
+  if (socket_[0] == '@')
+    addr.sun_path[0] = '\0';  // abstract namespace: no trailing NUL counted
+  else
+    len += 1;
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   const auto sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len);

@@ -4,9 +4,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <stdexcept>
-
 #include <boost/asio/ssl/context.hpp>
+#include <stdexcept>
 
 namespace pagi::gateway::tls {
 namespace {
@@ -23,8 +22,8 @@ std::string alpn_wire(const TlsSettings& s) {
 
 // Server preference: the first of ours the client also offers. No common
 // protocol: continue without ALPN (HTTP/1.1), as browsers expect.
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void* arg) {
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                void* arg) {
   const auto* ours = static_cast<const std::string*>(arg);
   unsigned char* chosen = nullptr;
   if (SSL_select_next_proto(&chosen, outlen, reinterpret_cast<const unsigned char*>(ours->data()),

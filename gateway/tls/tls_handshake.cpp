@@ -1,13 +1,12 @@
 #include "gateway/tls/tls_handshake.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
+#include <cerrno>
+#include <cstring>
 
 #include "gateway/http1/peer_info.hpp"
 #include "gateway/tls/tls_info.hpp"
@@ -32,8 +31,8 @@ class TlsHandshake final : public http1::Connection, public std::enable_shared_f
   }
 
   void start() override {
-    timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        services_.settings->header_timeout));
+    timer_.expires_after(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(services_.settings->header_timeout));
     timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec) self->close_now();
     });

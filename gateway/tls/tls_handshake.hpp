@@ -16,9 +16,9 @@ namespace pagi::gateway::tls {
 
 // Starts HTTP/2 over an established TLS stream (gateway/http2/); returns the
 // started connection.
-using StartH2 = std::function<std::shared_ptr<http1::Connection>(
-    std::unique_ptr<TlsStream> stream, std::shared_ptr<const http1::ConnectionExtras> extras,
-    std::function<void()> on_closed)>;
+using StartH2 = std::function<std::shared_ptr<http1::Connection>(std::unique_ptr<TlsStream> stream,
+                                                                 std::shared_ptr<const http1::ConnectionExtras> extras,
+                                                                 std::function<void()> on_closed)>;
 
 struct TlsServices {
   const HttpSettings* settings = nullptr;

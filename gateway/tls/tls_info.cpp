@@ -36,8 +36,7 @@ std::string rfc4514_name(X509_NAME* name) {
 workers::TlsScopeInfo describe_connection(SSL* ssl) {
   workers::TlsScopeInfo info;
   info.tls_version = static_cast<std::uint16_t>(SSL_version(ssl));
-  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl))
-    info.cipher_suite = SSL_CIPHER_get_protocol_id(cipher);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) info.cipher_suite = SSL_CIPHER_get_protocol_id(cipher);
   if (X509* server = SSL_get_certificate(ssl)) info.server_cert = pem_of(server);
   if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
     info.has_client_cert = true;

@@ -138,8 +138,14 @@ FrameDecoder::Event FrameDecoder::feed(std::string_view input) {
     ev.consumed = pos;
     if (control) {
       switch (opcode_) {
-        case Opcode::ping: ev.kind = Kind::ping; ev.payload = control_; return ev;
-        case Opcode::pong: ev.kind = Kind::pong; ev.payload = control_; return ev;
+        case Opcode::ping:
+          ev.kind = Kind::ping;
+          ev.payload = control_;
+          return ev;
+        case Opcode::pong:
+          ev.kind = Kind::pong;
+          ev.payload = control_;
+          return ev;
         default: break;
       }
       // Close.

@@ -30,8 +30,8 @@ namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t protocol_error = 1002;
-inline constexpr std::uint16_t no_status = 1005;     // never on the wire
-inline constexpr std::uint16_t abnormal = 1006;      // never on the wire
+inline constexpr std::uint16_t no_status = 1005;  // never on the wire
+inline constexpr std::uint16_t abnormal = 1006;   // never on the wire
 inline constexpr std::uint16_t invalid_payload = 1007;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t message_too_big = 1009;
@@ -42,19 +42,19 @@ inline constexpr std::uint16_t service_restart = 1012;
 // What fails a connection. Each value names the close code sent for it.
 enum class FrameError : std::uint8_t {
   none = 0,
-  reserved_bits,         // RSV1-3 set without a negotiated extension -> 1002
-  unknown_opcode,        // 0x3-0x7, 0xB-0xF -> 1002
-  unmasked,              // client frames must be masked -> 1002
-  control_too_long,      // control payload over 125 bytes -> 1002
-  control_fragmented,    // control frame without FIN -> 1002
+  reserved_bits,            // RSV1-3 set without a negotiated extension -> 1002
+  unknown_opcode,           // 0x3-0x7, 0xB-0xF -> 1002
+  unmasked,                 // client frames must be masked -> 1002
+  control_too_long,         // control payload over 125 bytes -> 1002
+  control_fragmented,       // control frame without FIN -> 1002
   unexpected_continuation,  // continuation with no message open -> 1002
-  expected_continuation, // a new data frame while a message is open -> 1002
-  bad_length,            // 64-bit length with the top bit set -> 1002
-  bad_close_payload,     // close payload of 1 byte -> 1002
-  bad_close_code,        // a code an endpoint may not send -> 1002
-  invalid_utf8,          // text message or close reason -> 1007
-  frame_too_big,         // payload over max_frame_size -> 1009
-  message_too_big,       // message over max_message_size -> 1009
+  expected_continuation,    // a new data frame while a message is open -> 1002
+  bad_length,               // 64-bit length with the top bit set -> 1002
+  bad_close_payload,        // close payload of 1 byte -> 1002
+  bad_close_code,           // a code an endpoint may not send -> 1002
+  invalid_utf8,             // text message or close reason -> 1007
+  frame_too_big,            // payload over max_frame_size -> 1009
+  message_too_big,          // message over max_message_size -> 1009
 };
 std::string_view to_string(FrameError e) noexcept;
 std::uint16_t close_code_for(FrameError e) noexcept;
@@ -72,11 +72,11 @@ class FrameDecoder {
   enum class Kind : std::uint8_t { need_more, message, ping, pong, close, error };
   struct Event {
     Kind kind = Kind::need_more;
-    std::size_t consumed = 0;   // bytes of the input used, whatever the kind
-    bool text = false;          // message: text (valid UTF-8) or binary
-    std::string_view payload;   // message/ping/pong; valid until the next feed
-    std::uint16_t code = 0;     // close: the peer's code, 1005 when none
-    std::string_view reason;    // close: the peer's reason (valid UTF-8)
+    std::size_t consumed = 0;  // bytes of the input used, whatever the kind
+    bool text = false;         // message: text (valid UTF-8) or binary
+    std::string_view payload;  // message/ping/pong; valid until the next feed
+    std::uint16_t code = 0;    // close: the peer's code, 1005 when none
+    std::string_view reason;   // close: the peer's reason (valid UTF-8)
     FrameError error = FrameError::none;
   };
 

@@ -34,8 +34,7 @@ void for_each_item(std::string_view list, F&& f) {
   }
 }
 
-bool header_has_token(std::span<const workers::HeaderView> headers, std::string_view name,
-                      std::string_view token) {
+bool header_has_token(std::span<const workers::HeaderView> headers, std::string_view name, std::string_view token) {
   for (const auto& h : headers)
     if (h.name == name && list_has_token(h.value, token)) return true;
   return false;
@@ -52,8 +51,7 @@ bool valid_key(std::string_view key) {
   if (key.size() != 24 || key.substr(22) != "==") return false;
   for (std::size_t i = 0; i < 22; ++i) {
     const char c = key[i];
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-                    c == '/';
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
     if (!ok) return false;
   }
   return true;
@@ -107,8 +105,7 @@ bool list_has_token(std::string_view list, std::string_view token) noexcept {
   return found;
 }
 
-UpgradeRequest check_upgrade(std::string_view method, int http_version,
-                             std::span<const workers::HeaderView> headers) {
+UpgradeRequest check_upgrade(std::string_view method, int http_version, std::span<const workers::HeaderView> headers) {
   UpgradeRequest r;
   if (!header_has_token(headers, "upgrade", "websocket")) return r;
   // An h2c or other upgrade mentioning websocket among others still counts;
@@ -169,9 +166,8 @@ void write_accept_response(std::string& out, std::string_view client_key, std::s
   out += "\r\n";
 }
 
-void write_final_response(std::string& out, std::uint16_t status,
-                          std::span<const workers::HeaderView> headers, std::string_view body,
-                          std::string_view date, std::string_view server_header) {
+void write_final_response(std::string& out, std::uint16_t status, std::span<const workers::HeaderView> headers,
+                          std::string_view body, std::string_view date, std::string_view server_header) {
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';

@@ -28,8 +28,7 @@ struct UpgradeRequest {
 };
 
 // `headers` lower-case names, as the scope carries them.
-UpgradeRequest check_upgrade(std::string_view method, int http_version,
-                             std::span<const workers::HeaderView> headers);
+UpgradeRequest check_upgrade(std::string_view method, int http_version, std::span<const workers::HeaderView> headers);
 
 // True when the comma-separated `list` holds `token` (ASCII case-insensitive).
 bool list_has_token(std::string_view list, std::string_view token) noexcept;
@@ -48,9 +47,8 @@ void write_accept_response(std::string& out, std::string_view client_key, std::s
                            std::string_view server_header);
 // A complete response that ends the connection: Content-Length framing,
 // Connection: close. Used for 403, 400, 426 and the app's denial response.
-void write_final_response(std::string& out, std::uint16_t status,
-                          std::span<const workers::HeaderView> headers, std::string_view body,
-                          std::string_view date, std::string_view server_header);
+void write_final_response(std::string& out, std::uint16_t status, std::span<const workers::HeaderView> headers,
+                          std::string_view body, std::string_view date, std::string_view server_header);
 
 // An HTTP-date for `t` (seconds since the epoch).
 std::string http_date(long long t);

@@ -5,16 +5,16 @@
 // one state machine, split further they would share its private state.
 #include "gateway/websocket/session.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <ctime>
 #include <list>
 #include <optional>
 #include <vector>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "gateway/deadline_timer.hpp"
 #include "gateway/guarded.hpp"
@@ -99,7 +99,9 @@ class Session final : public http1::Connection,
 
   // ---- http1::Connection (the listener's handle) ----
   void start() override {}
-  void shutdown_gracefully() override { guarded([&] { server_close(close_code::going_away); }); }
+  void shutdown_gracefully() override {
+    guarded([&] { server_close(close_code::going_away); });
+  }
   void close_now() override {
     guarded([&] {
       abnormal(DisconnectReason::server_shutdown);
@@ -262,8 +264,7 @@ class Session final : public http1::Connection,
     std::string bytes;
     write_final_response(bytes, status, headers, body, date(), settings_.server_header);
     const auto head_end = bytes.find("\r\n\r\n");
-    recorder_.response_head(status, headers, head_end == std::string::npos ? bytes.size() : head_end + 4,
-                            by_gateway);
+    recorder_.response_head(status, headers, head_end == std::string::npos ? bytes.size() : head_end + 4, by_gateway);
     note_upstream();
     queue(bytes, 0);
     finish_after_flush_ = true;
@@ -424,7 +425,10 @@ class Session final : public http1::Connection,
             queue(frame, 0);
           }
           break;
-        case K::pong: pong_deadline_.reset(); rearm_timer(); break;
+        case K::pong:
+          pong_deadline_.reset();
+          rearm_timer();
+          break;
         case K::close: on_peer_close(ev.code, ev.reason); return input.size();
         case K::error:
           spdlog::debug("websocket session: {}", websocket::to_string(ev.error));
@@ -522,9 +526,9 @@ class Session final : public http1::Connection,
 
   void rearm_timer() {
     if (state_ == SessionState::closed) return;
-    timer_.rearm({&write_deadline_, &close_deadline_, &linger_deadline_, &ping_deadline_, &pong_deadline_,
-                  &idle_deadline_},
-                 [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
+    timer_.rearm(
+        {&write_deadline_, &close_deadline_, &linger_deadline_, &ping_deadline_, &pong_deadline_, &idle_deadline_},
+        [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
   }
 
   void on_timer() {
@@ -580,7 +584,7 @@ class Session final : public http1::Connection,
   std::list<QueuedMessage> pending_;  // waiting for the app's credit; a list: no allocation while empty
   std::string out_;                   // queued, not yet handed to a write
   std::size_t out_credit_ = 0;
-  std::string wire_;                  // the write in flight
+  std::string wire_;  // the write in flight
   std::size_t wire_credit_ = 0;
 
   std::uint16_t denial_status_ = 403;
@@ -598,15 +602,14 @@ class Session final : public http1::Connection,
   bool app_done_ = false;
   bool accepted_ = false;
 
-  std::optional<Clock::time_point> write_deadline_, close_deadline_, linger_deadline_, ping_deadline_,
-      pong_deadline_, idle_deadline_;
+  std::optional<Clock::time_point> write_deadline_, close_deadline_, linger_deadline_, ping_deadline_, pong_deadline_,
+      idle_deadline_;
 };
 
 }  // namespace
 
 std::shared_ptr<http1::Connection> start_session(SessionStart start, const HttpSettings& settings,
-                                                 workers::ScopeOpener& opener,
-                                                 const workers::ScopeRequest& request) {
+                                                 workers::ScopeOpener& opener, const workers::ScopeRequest& request) {
   auto session = std::make_shared<Session>(std::move(start), settings);
   session->open(opener, request);
   return session;

@@ -37,18 +37,17 @@ bool is_legal_transition(SessionState from, SessionState to) noexcept;
 
 struct SessionStart {
   http1::StreamSocket socket;
-  std::string buffered;       // client bytes read past the upgrade request
-  std::string client_key;     // Sec-WebSocket-Key
+  std::string buffered;             // client bytes read past the upgrade request
+  std::string client_key;           // Sec-WebSocket-Key
   std::function<void()> on_closed;  // runs once, when the socket is closed
   // Access log / metrics: the session is one exchange, logged at its end.
   observability::ExchangeObserver* observer = nullptr;
-  std::uint64_t bytes_in = 0;       // of the upgrade request, read by the HTTP/1 connection
+  std::uint64_t bytes_in = 0;  // of the upgrade request, read by the HTTP/1 connection
 };
 
 // Opens the scope (`request.type` websocket) through `opener` and starts the
 // session. Returns it as the listener's Connection handle.
 std::shared_ptr<http1::Connection> start_session(SessionStart start, const HttpSettings& settings,
-                                                 workers::ScopeOpener& opener,
-                                                 const workers::ScopeRequest& request);
+                                                 workers::ScopeOpener& opener, const workers::ScopeRequest& request);
 
 }  // namespace pagi::gateway::websocket

@@ -17,14 +17,22 @@ class Utf8Stream {
       const auto b = static_cast<std::uint8_t>(c);
       if (need_ == 0) {
         if (b < 0x80) continue;
-        if (b >= 0xC2 && b <= 0xDF) begin(1, 0x80, 0xBF);
-        else if (b == 0xE0) begin(2, 0xA0, 0xBF);        // no overlong 3-byte forms
-        else if (b == 0xED) begin(2, 0x80, 0x9F);        // no surrogates
-        else if (b >= 0xE1 && b <= 0xEF) begin(2, 0x80, 0xBF);
-        else if (b == 0xF0) begin(3, 0x90, 0xBF);        // no overlong 4-byte forms
-        else if (b >= 0xF1 && b <= 0xF3) begin(3, 0x80, 0xBF);
-        else if (b == 0xF4) begin(3, 0x80, 0x8F);        // nothing above U+10FFFF
-        else return false;
+        if (b >= 0xC2 && b <= 0xDF)
+          begin(1, 0x80, 0xBF);
+        else if (b == 0xE0)
+          begin(2, 0xA0, 0xBF);  // no overlong 3-byte forms
+        else if (b == 0xED)
+          begin(2, 0x80, 0x9F);  // no surrogates
+        else if (b >= 0xE1 && b <= 0xEF)
+          begin(2, 0x80, 0xBF);
+        else if (b == 0xF0)
+          begin(3, 0x90, 0xBF);  // no overlong 4-byte forms
+        else if (b >= 0xF1 && b <= 0xF3)
+          begin(3, 0x80, 0xBF);
+        else if (b == 0xF4)
+          begin(3, 0x80, 0x8F);  // nothing above U+10FFFF
+        else
+          return false;
         continue;
       }
       if (b < lo_ || b > hi_) return false;

@@ -91,8 +91,8 @@ class FakeDownstream final : public workers::Downstream {
     for (const auto& x : h) headers.emplace_back(std::string(x.name), std::string(x.value));
   }
   void on_sse_send(const workers::SseEventView& e) override {
-    sse_events.push_back((e.has_event ? std::string(e.event) : "-") + "|" + (e.has_id ? std::string(e.id) : "-") +
-                         "|" + std::to_string(e.retry) + "|" + std::string(e.data));
+    sse_events.push_back((e.has_event ? std::string(e.event) : "-") + "|" + (e.has_id ? std::string(e.id) : "-") + "|" +
+                         std::to_string(e.retry) + "|" + std::string(e.data));
     if (auto_write && upstream) upstream->response_written(e.data.size());
   }
   void on_sse_comment(std::string_view c) override { sse_comments.emplace_back(c); }

@@ -3,6 +3,7 @@
 // Downstream the transport handed over. Single-threaded, like the gateway.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -10,8 +11,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "protocol/disconnect_reason.hpp"
 #include "workers/downstream.hpp"
@@ -44,14 +43,14 @@ class FakeScope {
   std::weak_ptr<workers::Downstream> downstream;
 
   // Upstream calls, as recorded.
-  std::size_t window = 0;                // what request_window() answers
-  std::vector<std::string> body_chunks;  // send_body chunks, in order
-  std::string body;                      // their concatenation
-  bool body_complete = false;            // send_body(..., more=false) seen
-  std::size_t max_chunk_over_window = 0; // bytes delivered beyond the window (must stay 0)
-  std::size_t written = 0;               // response_written total
+  std::size_t window = 0;                 // what request_window() answers
+  std::vector<std::string> body_chunks;   // send_body chunks, in order
+  std::string body;                       // their concatenation
+  bool body_complete = false;             // send_body(..., more=false) seen
+  std::size_t max_chunk_over_window = 0;  // bytes delivered beyond the window (must stay 0)
+  std::size_t written = 0;                // response_written total
   int written_calls = 0;
-  int done_calls = 0;                    // response_done
+  int done_calls = 0;  // response_done
   std::vector<DisconnectReason> disconnects;
   bool upstream_destroyed = false;
   // websocket scopes: websocket.receive messages (text?, payload) and
@@ -72,8 +71,7 @@ class FakeScope {
   void respond(std::uint16_t status, std::string_view body,
                std::vector<std::pair<std::string, std::string>> headers = {});
   // websocket.* sends.
-  void ws_accept(std::string_view subprotocol = {},
-                 std::vector<std::pair<std::string, std::string>> headers = {});
+  void ws_accept(std::string_view subprotocol = {}, std::vector<std::pair<std::string, std::string>> headers = {});
   void ws_send(bool text, std::string_view payload);
   void ws_close(std::uint16_t code = 1000, std::string_view reason = {});
   void ws_keepalive(std::uint32_t interval_ms, std::uint32_t timeout_ms);
@@ -98,15 +96,15 @@ class FakeScopeOpener final : public workers::ScopeOpener {
                                                 std::weak_ptr<workers::Downstream> downstream) override;
 
   std::vector<std::shared_ptr<FakeScope>> scopes;
-  std::size_t initial_window = 0;                 // window of each new scope
-  bool websocket_supported = true;                // what supports() answers
+  std::size_t initial_window = 0;   // window of each new scope
+  bool websocket_supported = true;  // what supports() answers
   bool sse_supported = true;
   bool supports(const workers::ScopeRequest& request) override {
     if (request.type == wire::ScopeType::WEBSOCKET) return websocket_supported;
     if (request.type == wire::ScopeType::SSE) return sse_supported;
     return true;
   }
-  std::function<void(FakeScope&)> on_open;        // the app, posted
+  std::function<void(FakeScope&)> on_open;  // the app, posted
 
  private:
   boost::asio::any_io_executor executor_;

@@ -3,13 +3,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdlib>
+#include <cstring>
 
 namespace pagi::fakes {
 
@@ -17,9 +16,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-capnp::Data::Reader as_data(std::string_view s) {
-  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
-}
+capnp::Data::Reader as_data(std::string_view s) { return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()}; }
 
 void set_headers(capnp::List<capnp::Data>::Builder list,
                  const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -54,29 +51,28 @@ void FakeWorker::start() {
 void FakeWorker::read() {
   if (exited_) return;
   auto space = reader_.prepare(64 * 1024);
-  io_state_->socket.async_read_some(
-      asio::buffer(space.data(), space.size()),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-        if (self->exited_) return;
-        if (ec) {
-          // The gateway closed our socket: a real worker exits.
-          if (self->options_.exit_on_eof) self->exit(0);
-          return;
-        }
-        ++self->reads_;
-        self->reader_.commit(n);
-        for (;;) {
-          protocol::Frame frame;
-          std::error_code frame_ec;
-          if (!self->reader_.next(frame, frame_ec)) break;
-          auto copy = std::make_unique<capnp::MallocMessageBuilder>();
-          copy->setRoot(frame.root());
-          self->received_.push_back(std::move(copy));
-          self->handle(self->received(self->received_.size() - 1));
-          if (self->exited_) return;
-        }
-        self->read();
-      });
+  io_state_->socket.async_read_some(asio::buffer(space.data(), space.size()),
+                                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                      if (self->exited_) return;
+                                      if (ec) {
+                                        // The gateway closed our socket: a real worker exits.
+                                        if (self->options_.exit_on_eof) self->exit(0);
+                                        return;
+                                      }
+                                      ++self->reads_;
+                                      self->reader_.commit(n);
+                                      for (;;) {
+                                        protocol::Frame frame;
+                                        std::error_code frame_ec;
+                                        if (!self->reader_.next(frame, frame_ec)) break;
+                                        auto copy = std::make_unique<capnp::MallocMessageBuilder>();
+                                        copy->setRoot(frame.root());
+                                        self->received_.push_back(std::move(copy));
+                                        self->handle(self->received(self->received_.size() - 1));
+                                        if (self->exited_) return;
+                                      }
+                                      self->read();
+                                    });
 }
 
 void FakeWorker::handle(wire::Envelope::Reader m) {
@@ -114,8 +110,7 @@ void FakeWorker::handle(wire::Envelope::Reader m) {
         return;
       }
       break;
-    default:
-      break;
+    default: break;
   }
   if (on_message) on_message(*this, m);
 }
@@ -187,8 +182,7 @@ void FakeWorker::send_body(std::uint64_t scope, std::string_view body, bool more
   });
 }
 
-void FakeWorker::send_file(std::uint64_t scope, std::string_view path, std::uint64_t offset,
-                           std::int64_t length) {
+void FakeWorker::send_file(std::uint64_t scope, std::string_view path, std::uint64_t offset, std::int64_t length) {
   send([&](wire::Envelope::Builder e) {
     e.setScope(scope);
     auto b = e.initHttpResponseBody();

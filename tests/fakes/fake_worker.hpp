@@ -5,6 +5,8 @@
 // event, valid or not.
 #pragma once
 
+#include <capnp/message.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -12,8 +14,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"
@@ -26,19 +26,19 @@ namespace pagi::fakes {
 
 struct FakeWorkerOptions {
   std::uint32_t concurrency = 0;  // sent in hello
-  bool send_hello = true;          // as soon as the socket is up
+  bool send_hello = true;         // as soon as the socket is up
   // Answer lifespanStartup: "" = complete; otherwise failed with this message.
   std::string lifespan_failure;
   bool lifespan_unsupported = false;  // answer lifespanUnsupported instead
   bool answer_lifespan = true;        // false: never answer startup (timeout tests)
   bool answer_heartbeats = true;
-  bool exit_on_shutdown = true;       // `shutdown` -> close socket and exit 0
-  bool exit_on_eof = true;            // false: stay alive when the gateway's end closes
+  bool exit_on_shutdown = true;  // `shutdown` -> close socket and exit 0
+  bool exit_on_eof = true;       // false: stay alive when the gateway's end closes
   bool answer_lifespan_shutdown = true;
   // Serve every http open with 200 "hello" + scopeEnd (for process tests).
   bool serve_hello = false;
   std::uint32_t scope_types = wire::SCOPE_BIT_HTTP;  // hello.scopeTypes
-  bool skip_response_done = false;                  // hello.skipResponseDone
+  bool skip_response_done = false;                   // hello.skipResponseDone
 };
 
 class FakeWorker : public std::enable_shared_from_this<FakeWorker> {

@@ -6,8 +6,8 @@
 
 namespace pagi::fakes {
 
-workers::LaunchedWorker FakeWorkerLauncher::launch(const workers::PoolSettings&,
-                                                   workers::ExitHandler on_exit, std::string& error) {
+workers::LaunchedWorker FakeWorkerLauncher::launch(const workers::PoolSettings&, workers::ExitHandler on_exit,
+                                                   std::string& error) {
   if (fail_launches > 0) {
     --fail_launches;
     error = "fake launch failure";

@@ -3,12 +3,12 @@
 // format: a read-size byte, a flags byte, then a stream of frames. Seeds are
 // every sample message, a few invalid events, streams delivered in small
 // reads, and hand-made hostile framing.
+#include <capnp/message.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "tests/unit/protocol/sample_messages.hpp"
@@ -40,7 +40,11 @@ std::vector<SampleMessage> invalid_events() {
   using pagi::test::set_headers;
   using pagi::test::text_of;
   return {
-      {"bad_status", true, [](E e) { e.setScope(1); e.initHttpResponseStart().setStatus(99); }},
+      {"bad_status", true,
+       [](E e) {
+         e.setScope(1);
+         e.initHttpResponseStart().setStatus(99);
+       }},
       {"crlf_header", true,
        [](E e) {
          e.setScope(1);
@@ -53,7 +57,11 @@ std::vector<SampleMessage> invalid_events() {
          e.setScope(1);
          e.initHttpResponseTrailers().initHeaders(3);
        }},
-      {"relative_file", true, [](E e) { e.setScope(1); e.initHttpResponseBody().setFile("etc/passwd"); }},
+      {"relative_file", true,
+       [](E e) {
+         e.setScope(1);
+         e.initHttpResponseBody().setFile("etc/passwd");
+       }},
       {"bad_utf8_text", true,
        [](E e) {
          e.setScope(1);
@@ -61,9 +69,21 @@ std::vector<SampleMessage> invalid_events() {
          m.setIsText(true);
          m.setText(text_of("\xc3\x28"));
        }},
-      {"sse_id_newline", true, [](E e) { e.setScope(1); e.initSseSend().setId("1\n2"); }},
-      {"hello_on_scope", true, [](E e) { e.setScope(9); e.initHello(); }},
-      {"gateway_open", false, [](E e) { e.setScope(1); e.initOpen(); }},
+      {"sse_id_newline", true,
+       [](E e) {
+         e.setScope(1);
+         e.initSseSend().setId("1\n2");
+       }},
+      {"hello_on_scope", true,
+       [](E e) {
+         e.setScope(9);
+         e.initHello();
+       }},
+      {"gateway_open", false,
+       [](E e) {
+         e.setScope(1);
+         e.initOpen();
+       }},
   };
 }
 
@@ -83,7 +103,8 @@ int main(int argc, char** argv) {
     write(dir, sample.name, input(0, 0, frame));
     if (sample.from_worker) all_worker += frame;
   }
-  for (const auto& sample : invalid_events()) write(dir, "invalid_" + sample.name, input(0, 0, pagi::test::encode(sample)));
+  for (const auto& sample : invalid_events())
+    write(dir, "invalid_" + sample.name, input(0, 0, pagi::test::encode(sample)));
 
   // The whole worker vocabulary as one stream, in reads of several sizes.
   write(dir, "stream_all_at_once", input(0, 0, all_worker));
@@ -102,8 +123,8 @@ int main(int argc, char** argv) {
   // Two segments, root through a far pointer (accepted with flag bit 0).
   write(dir, "multi_segment_far_pointer",
         input(0, 1,
-              le32(1) + le32(1) + le32(4) + le32(0) + le64(0x0000'0001'0000'0002ULL) +
-                  le64(0x0001'0002'0000'0000ULL) + le64(0) + le64(4) + le64(0)));
+              le32(1) + le32(1) + le32(4) + le32(0) + le64(0x0000'0001'0000'0002ULL) + le64(0x0001'0002'0000'0000ULL) +
+                  le64(0) + le64(4) + le64(0)));
   // Trailers whose 64 header entries alias one 64-word blob.
   {
     const std::uint32_t n = 64, blob_words = 64;

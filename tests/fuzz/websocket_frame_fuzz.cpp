@@ -47,7 +47,10 @@ std::string replay(std::string_view stream, std::size_t step) {
           log.append(ev.payload);
           break;
         case K::ping:
-        case K::pong: check(ev.payload.size() <= 125); log.append(ev.payload); break;
+        case K::pong:
+          check(ev.payload.size() <= 125);
+          log.append(ev.payload);
+          break;
         case K::close:
           check(ev.reason.size() <= 123);
           check(pagi::protocol::valid_utf8(ev.reason));

@@ -19,8 +19,10 @@ bool IpAddress::is_v4() const { return std::memcmp(bytes.data(), v4_mapped_prefi
 
 std::string IpAddress::text() const {
   char out[INET6_ADDRSTRLEN] = {};
-  if (is_v4()) ::inet_ntop(AF_INET, bytes.data() + 12, out, sizeof out);
-  else ::inet_ntop(AF_INET6, bytes.data(), out, sizeof out);
+  if (is_v4())
+    ::inet_ntop(AF_INET, bytes.data() + 12, out, sizeof out);
+  else
+    ::inet_ntop(AF_INET6, bytes.data(), out, sizeof out);
   return out;
 }
 
@@ -84,7 +86,8 @@ std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
   for (unsigned i = cidr.bits; i < 128; ++i) {
     if (bit_at(cidr.base, i)) {
       IpAddress network = cidr.base;
-      for (unsigned j = cidr.bits; j < 128; ++j) network.bytes[j / 8] &= static_cast<std::uint8_t>(~(1u << (7 - j % 8)));
+      for (unsigned j = cidr.bits; j < 128; ++j)
+        network.bytes[j / 8] &= static_cast<std::uint8_t>(~(1u << (7 - j % 8)));
       error = quoted + " has bits set after the prefix length (did you mean " + network.text() + "/" +
               std::to_string(bits) + "?)";
       return std::nullopt;

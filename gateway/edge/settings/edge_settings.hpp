@@ -28,10 +28,10 @@ struct AccessRule {
 
 // `access:` (global), `listeners.<address>.access:`, `route_access.<prefix>:`.
 struct AccessPolicy {
-  bool configured = false;               // false: this level has no opinion
+  bool configured = false;                   // false: this level has no opinion
   Verdict default_verdict = Verdict::allow;  // when no rule matches
   DenyAction action = DenyAction::forbid;
-  std::vector<AccessRule> rules;         // first match wins
+  std::vector<AccessRule> rules;  // first match wins
 };
 
 // `listeners."<listen address>":` options of one listening socket.
@@ -50,27 +50,28 @@ struct RateLimitSettings {
   bool operator==(const RateLimitSettings&) const = default;
   std::string name;
   RateKey key = RateKey::client;
-  std::string header;          // RateKey::header: lower-case field name
-  double rate = 1;             // tokens added per second
-  double burst = 1;            // bucket size (requests allowed at once)
+  std::string header;             // RateKey::header: lower-case field name
+  double rate = 1;                // tokens added per second
+  double burst = 1;               // bucket size (requests allowed at once)
   std::size_t max_keys = 100000;  // LRU-bounded key table
   std::string path_prefix = "/";  // applies to paths under this prefix
 };
 
 struct MaintenanceSettings {
-  bool enabled = false;              // on at startup (everything)
-  std::vector<std::string> pools;    // enabled: only these pools (empty = all)
-  std::string file;                  // while this file exists: on (global)
-  double poll_interval = 1.0;        // seconds between checks of `file`
-  std::uint32_t retry_after = 60;    // Retry-After on the 503
-  std::vector<Cidr> bypass;          // clients served normally
+  bool enabled = false;            // on at startup (everything)
+  std::vector<std::string> pools;  // enabled: only these pools (empty = all)
+  std::string file;                // while this file exists: on (global)
+  double poll_interval = 1.0;      // seconds between checks of `file`
+  std::uint32_t retry_after = 60;  // Retry-After on the 503
+  std::vector<Cidr> bypass;        // clients served normally
   std::vector<std::string> exempt_paths = {"/healthz", "/livez", "/readyz"};
   // Switching on also closes the WebSockets and SSE streams already open
   // (close 1001) instead of leaving them alone; the admin endpoint's
   // close=1 asks for it on one switch.
   bool close_streams = false;
-  std::string html_body = "<!DOCTYPE html><html><head><title>Maintenance</title></head>"
-                          "<body><h1>Down for maintenance</h1><p>Please try again shortly.</p></body></html>\n";
+  std::string html_body =
+      "<!DOCTYPE html><html><head><title>Maintenance</title></head>"
+      "<body><h1>Down for maintenance</h1><p>Please try again shortly.</p></body></html>\n";
   std::string json_body = "{\"error\":\"maintenance\",\"message\":\"Down for maintenance\"}\n";
 };
 
@@ -82,8 +83,8 @@ enum class SymlinkPolicy : std::uint8_t {
 
 // One entry of `static:`: a URL prefix served from a directory.
 struct StaticMount {
-  std::string prefix;      // "/assets" (no trailing '/')
-  std::string root;        // absolute directory
+  std::string prefix;  // "/assets" (no trailing '/')
+  std::string root;    // absolute directory
   SymlinkPolicy symlinks = SymlinkPolicy::within_root;
   std::string index = "index.html";  // for a directory; empty = 404
   bool precompressed = true;         // serve .br/.gz siblings when accepted
@@ -110,8 +111,8 @@ struct EdgeSettings {
   // Anything set at all (the gateway skips the edge layer otherwise).
   bool any() const {
     return !trusted_proxies.empty() || access.configured || !route_access.empty() || !listeners.empty() ||
-           !rate_limits.empty() || maintenance.enabled || !maintenance.file.empty() ||
-           !maintenance.pools.empty() || !static_mounts.empty() || !sendfile_roots.empty() || accel_redirect;
+           !rate_limits.empty() || maintenance.enabled || !maintenance.file.empty() || !maintenance.pools.empty() ||
+           !static_mounts.empty() || !sendfile_roots.empty() || accel_redirect;
   }
 };
 

@@ -60,9 +60,8 @@ class EchoServer {
                                 if (rec) return;
                                 served_on = std::this_thread::get_id();
                                 ++served;
-                                boost::asio::async_write(
-                                    *s, boost::asio::buffer(*buf),
-                                    [s, buf](boost::system::error_code, std::size_t) {});
+                                boost::asio::async_write(*s, boost::asio::buffer(*buf),
+                                                         [s, buf](boost::system::error_code, std::size_t) {});
                               });
       accept();
     });
@@ -130,14 +129,13 @@ std::uint16_t port_of(const std::string& url) {  // "http://127.0.0.1:PORT"
 }
 
 gateway::GatewayConfig embed_config() {
-  const std::vector<std::string> args = {
-      "--listen",
-      "127.0.0.1:0",
-      "--workers",
-      "1",
-      "--log-level",
-      "warn",
-      std::string(PAGI_SOURCE_DIR) + "/tests/unit/gateway/embed_app.pl"};
+  const std::vector<std::string> args = {"--listen",
+                                         "127.0.0.1:0",
+                                         "--workers",
+                                         "1",
+                                         "--log-level",
+                                         "warn",
+                                         std::string(PAGI_SOURCE_DIR) + "/tests/unit/gateway/embed_app.pl"};
   return gateway::parse_command_line(args).config;
 }
 
@@ -196,8 +194,7 @@ TEST(EmbedGateway, ServesNextToAnotherAsioServiceOnOneLoopAndStopsDraining) {
   EXPECT_NE(r.hello.find("embedded /hello\n"), std::string::npos) << r.hello;
   EXPECT_EQ(r.echoed, "ping!");
   EXPECT_EQ(echo_server.served, 1);
-  EXPECT_EQ(echo_server.served_on, std::this_thread::get_id())
-      << "the echo service ran on the loop's thread";
+  EXPECT_EQ(echo_server.served_on, std::this_thread::get_id()) << "the echo service ran on the loop's thread";
   EXPECT_NE(r.drain_first.find("HTTP/1.1 200"), std::string::npos) << r.drain_first;
   EXPECT_NE(r.drain_rest.find("got abcde\n"), std::string::npos) << r.drain_first << r.drain_rest;
   EXPECT_EQ(r.after_stop, "connect failed") << "a new connection after stop() was accepted";

@@ -1,10 +1,10 @@
 // The client listener over real sockets: TCP port 0 and Unix paths,
 // max_connections, graceful shutdown and the hard close.
-#include <gtest/gtest.h>
+#include "gateway/listener.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "gateway/listener.hpp"
 #include "tests/unit/gateway/http1/http1_test_support.hpp"
 
 namespace pagi::testing {
@@ -39,7 +39,8 @@ class ListenerTest : public ::testing::Test {
  protected:
   ListenerTest() : opener(ioc.get_executor()) { settings.request_timeout = gateway::Seconds(0); }
 
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline = std::chrono::milliseconds(5000)) {
+  bool run_until(const std::function<bool()>& pred,
+                 std::chrono::milliseconds deadline = std::chrono::milliseconds(5000)) {
     const auto end = std::chrono::steady_clock::now() + deadline;
     while (!pred()) {
       if (std::chrono::steady_clock::now() > end) return false;
@@ -62,7 +63,10 @@ TEST_F(ListenerTest, ServesTcpOnEphemeralPort) {
   opener.on_open = [](FakeScope& s) { s.respond(200, "hi", {{"content-length", "2"}}); };
   RawClient c(connect_tcp_fd(ep.port()));
   c.send("GET / HTTP/1.1\r\n\r\n");
-  ASSERT_TRUE(run_until([&] { c.pump(); return parse_responses(c.received).size() == 1; }));
+  ASSERT_TRUE(run_until([&] {
+    c.pump();
+    return parse_responses(c.received).size() == 1;
+  }));
   EXPECT_EQ(listener.connection_count(), 1u);
   EXPECT_EQ(opener.scopes[0]->request.server_port, ep.port());
 }
@@ -93,7 +97,7 @@ TEST_F(ListenerTest, UnixSocketReplacesStaleFileAndIsWorldWritable) {
   {  // a stale socket file from an earlier run
     boost::asio::local::stream_protocol::acceptor stale(ioc, boost::asio::local::stream_protocol::endpoint(path));
   }
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   {
     gateway::Listener listener(ioc, settings, opener);
@@ -112,7 +116,10 @@ TEST_F(ListenerTest, UnixSocketReplacesStaleFileAndIsWorldWritable) {
 
 TEST_F(ListenerTest, RefusesNonSocketPath) {
   const std::string path = "/tmp/phl-file-" + std::to_string(::getpid());
-  { std::FILE* f = std::fopen(path.c_str(), "w"); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fclose(f);
+  }
   gateway::Listener listener(ioc, settings, opener);
   EXPECT_THROW(listener.listen_unix(path), boost::system::system_error);
   ::unlink(path.c_str());
@@ -146,12 +153,18 @@ TEST_F(ListenerTest, GracefulShutdownFinishesInFlightAndClosesIdle) {
   ASSERT_TRUE(run_until([&] { return opener.scopes.size() == 1 && listener.connection_count() == 2; }));
   bool all_closed = false;
   listener.shutdown([&] { all_closed = true; });
-  ASSERT_TRUE(run_until([&] { idle.pump(); return idle.eof(); }));
+  ASSERT_TRUE(run_until([&] {
+    idle.pump();
+    return idle.eof();
+  }));
   EXPECT_EQ(idle.received, "");
   EXPECT_FALSE(all_closed);
   EXPECT_EQ(connect_tcp_fd(ep.port()), -1);  // no longer accepting
   opener.scopes[0]->respond(200, "done", {{"content-length", "4"}});
-  ASSERT_TRUE(run_until([&] { busy.pump(); return busy.eof(); }));
+  ASSERT_TRUE(run_until([&] {
+    busy.pump();
+    return busy.eof();
+  }));
   const auto r = parse_responses(busy.received);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].body, "done");
@@ -172,7 +185,10 @@ TEST_F(ListenerTest, CloseAllAbortsInFlight) {
   ASSERT_EQ(opener.scopes[0]->disconnects.size(), 1u);
   EXPECT_EQ(opener.scopes[0]->disconnects[0], DisconnectReason::server_shutdown);
   EXPECT_EQ(listener.connection_count(), 0u);
-  ASSERT_TRUE(run_until([&] { c.pump(); return c.eof(); }));
+  ASSERT_TRUE(run_until([&] {
+    c.pump();
+    return c.eof();
+  }));
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 #include "protocol/event_validation.hpp"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 
 #include "tests/unit/protocol/sample_messages.hpp"
 
@@ -65,13 +64,24 @@ TEST(EventValidation, UnknownUnionTag) {
 }
 
 TEST(EventValidation, ScopeRules) {
-  EXPECT_EQ(check([](E e) { e.setScope(3); e.initHello(); }), EventError::bad_scope);
-  EXPECT_EQ(check([](E e) { e.setScope(3); e.initHeartbeat(); }), EventError::bad_scope);
+  EXPECT_EQ(check([](E e) {
+              e.setScope(3);
+              e.initHello();
+            }),
+            EventError::bad_scope);
+  EXPECT_EQ(check([](E e) {
+              e.setScope(3);
+              e.initHeartbeat();
+            }),
+            EventError::bad_scope);
   EXPECT_EQ(check([](E e) { e.initCredit(); }), EventError::bad_scope);
   EXPECT_EQ(check([](E e) { e.initScopeEnd(); }), EventError::bad_scope);
   EXPECT_EQ(check([](E e) { e.setLifespanStartupComplete(); }), EventError::bad_scope);
   EXPECT_EQ(check([](E e) { e.initHttpResponseStart().setStatus(200); }), EventError::bad_scope);
-  EXPECT_FALSE(check([](E e) { e.setScope(3); e.initCredit(); }));
+  EXPECT_FALSE(check([](E e) {
+    e.setScope(3);
+    e.initCredit();
+  }));
 }
 
 TEST(EventValidation, StatusRangeForEveryStartEvent) {
@@ -84,11 +94,18 @@ TEST(EventValidation, StatusRangeForEveryStartEvent) {
   };
   for (auto init : inits) {
     for (int status : {0, 100, 103, 199, 600, 999, 65535}) {
-      EXPECT_EQ(check([&](E e) { e.setScope(1); init(e).setStatus(status); }), EventError::bad_status)
+      EXPECT_EQ(check([&](E e) {
+                  e.setScope(1);
+                  init(e).setStatus(status);
+                }),
+                EventError::bad_status)
           << status;
     }
     for (int status : {200, 204, 404, 599}) {
-      EXPECT_FALSE(check([&](E e) { e.setScope(1); init(e).setStatus(status); })) << status;
+      EXPECT_FALSE(check([&](E e) {
+        e.setScope(1);
+        init(e).setStatus(status);
+      })) << status;
     }
   }
 }
@@ -110,7 +127,10 @@ TEST(EventValidation, HeaderListMustBeEven) {
               r.initHeaders(3).set(0, bytes_of("x"));
             }),
             EventError::odd_header_list);
-  EXPECT_EQ(check([](E e) { e.setScope(1); e.initHttpResponseTrailers().initHeaders(1); }),
+  EXPECT_EQ(check([](E e) {
+              e.setScope(1);
+              e.initHttpResponseTrailers().initHeaders(1);
+            }),
             EventError::odd_header_list);
 }
 
@@ -119,27 +139,25 @@ TEST(EventValidation, HeaderNames) {
     EXPECT_TRUE(valid_header_name(good)) << good;
     EXPECT_FALSE(with_header(good, "v")) << good;
   }
-  for (std::string_view bad : {std::string_view(""), std::string_view("a b"), std::string_view("a:b"),
-                               std::string_view(":status"), std::string_view("a\r\nb"),
-                               std::string_view("a\0b", 3), std::string_view("caf\xc3\xa9"),
-                               std::string_view("a\tb"), std::string_view("(x)"),
-                               std::string_view("a\"b"), std::string_view("a\x7f")}) {
+  for (std::string_view bad :
+       {std::string_view(""), std::string_view("a b"), std::string_view("a:b"), std::string_view(":status"),
+        std::string_view("a\r\nb"), std::string_view("a\0b", 3), std::string_view("caf\xc3\xa9"),
+        std::string_view("a\tb"), std::string_view("(x)"), std::string_view("a\"b"), std::string_view("a\x7f")}) {
     EXPECT_FALSE(valid_header_name(bad)) << bad;
     EXPECT_EQ(with_header(bad, "v"), EventError::bad_header_name) << bad;
   }
 }
 
 TEST(EventValidation, HeaderValues) {
-  for (std::string_view good : {std::string_view(""), std::string_view("text/html; q=1"),
-                                std::string_view("a\tb"), std::string_view(" padded "),
-                                std::string_view("caf\xe9"), std::string_view("\x80\xff")}) {
+  for (std::string_view good :
+       {std::string_view(""), std::string_view("text/html; q=1"), std::string_view("a\tb"),
+        std::string_view(" padded "), std::string_view("caf\xe9"), std::string_view("\x80\xff")}) {
     EXPECT_TRUE(valid_header_value(good)) << good;
     EXPECT_FALSE(with_header("x", good)) << good;
   }
-  for (std::string_view bad : {std::string_view("a\rb"), std::string_view("a\nb"),
-                               std::string_view("a\0b", 3), std::string_view("\x01"),
-                               std::string_view("a\x1f"), std::string_view("del\x7f"),
-                               std::string_view("x\r\nSet-Cookie: evil=1")}) {
+  for (std::string_view bad :
+       {std::string_view("a\rb"), std::string_view("a\nb"), std::string_view("a\0b", 3), std::string_view("\x01"),
+        std::string_view("a\x1f"), std::string_view("del\x7f"), std::string_view("x\r\nSet-Cookie: evil=1")}) {
     EXPECT_FALSE(valid_header_value(bad)) << bad;
     EXPECT_EQ(with_header("x", bad), EventError::bad_header_value) << bad;
   }
@@ -147,11 +165,20 @@ TEST(EventValidation, HeaderValues) {
 
 TEST(EventValidation, HeadersOfEveryHeaderCarryingEvent) {
   auto bad_value = [](capnp::List<capnp::Data>::Builder h) { set_headers(h, {{"x", "a\nb"}}); };
-  EXPECT_EQ(check([&](E e) { e.setScope(1); bad_value(e.initHttpResponseTrailers().initHeaders(2)); }),
+  EXPECT_EQ(check([&](E e) {
+              e.setScope(1);
+              bad_value(e.initHttpResponseTrailers().initHeaders(2));
+            }),
             EventError::bad_header_value);
-  EXPECT_EQ(check([&](E e) { e.setScope(1); bad_value(e.initHttpResponseEarlyHint().initHeaders(2)); }),
+  EXPECT_EQ(check([&](E e) {
+              e.setScope(1);
+              bad_value(e.initHttpResponseEarlyHint().initHeaders(2));
+            }),
             EventError::bad_header_value);
-  EXPECT_EQ(check([&](E e) { e.setScope(1); bad_value(e.initWebsocketAccept().initHeaders(2)); }),
+  EXPECT_EQ(check([&](E e) {
+              e.setScope(1);
+              bad_value(e.initWebsocketAccept().initHeaders(2));
+            }),
             EventError::bad_header_value);
   EXPECT_EQ(check([&](E e) {
               e.setScope(1);
@@ -170,17 +197,34 @@ std::error_code body_event(std::function<void(wire::ResponseBody::Builder)> fill
 }
 
 TEST(EventValidation, ResponseBodyFile) {
-  EXPECT_FALSE(body_event([](auto b) { b.setFile("/srv/a.txt"); b.setLength(-1); }));
-  EXPECT_FALSE(body_event([](auto b) { b.setFile("/srv/a.txt"); b.setOffset(10); b.setLength(0); }));
+  EXPECT_FALSE(body_event([](auto b) {
+    b.setFile("/srv/a.txt");
+    b.setLength(-1);
+  }));
+  EXPECT_FALSE(body_event([](auto b) {
+    b.setFile("/srv/a.txt");
+    b.setOffset(10);
+    b.setLength(0);
+  }));
   EXPECT_FALSE(body_event([](auto b) { b.setBody(bytes_of("x")); }));
   EXPECT_FALSE(body_event([](auto b) {}));
   EXPECT_EQ(body_event([](auto b) { b.setFile("srv/a.txt"); }), EventError::bad_file);
   EXPECT_EQ(body_event([](auto b) { b.setFile("./a.txt"); }), EventError::bad_file);
-  EXPECT_EQ(body_event([](auto b) { b.setFile(text_of(std::string_view("/a\0b", 4))); }),
+  EXPECT_EQ(body_event([](auto b) { b.setFile(text_of(std::string_view("/a\0b", 4))); }), EventError::bad_file);
+  EXPECT_EQ(body_event([](auto b) {
+              b.setFile("/a");
+              b.setBody(bytes_of("x"));
+            }),
             EventError::bad_file);
-  EXPECT_EQ(body_event([](auto b) { b.setFile("/a"); b.setBody(bytes_of("x")); }), EventError::bad_file);
-  EXPECT_EQ(body_event([](auto b) { b.setFile("/a"); b.setLength(-2); }), EventError::bad_file);
-  EXPECT_EQ(body_event([](auto b) { b.setFile("/a"); b.setOffset(std::uint64_t(1) << 63); }),
+  EXPECT_EQ(body_event([](auto b) {
+              b.setFile("/a");
+              b.setLength(-2);
+            }),
+            EventError::bad_file);
+  EXPECT_EQ(body_event([](auto b) {
+              b.setFile("/a");
+              b.setOffset(std::uint64_t(1) << 63);
+            }),
             EventError::bad_file);
   EXPECT_EQ(body_event([](auto b) { b.setLength(-5); }), EventError::bad_file);
 }
@@ -242,8 +286,7 @@ TEST(EventValidation, WebsocketAcceptSubprotocol) {
   EXPECT_EQ(accept(true, "a\r\nx: y"), EventError::bad_field);
 }
 
-std::error_code sse_send(std::string_view data, std::string_view event, std::string_view id,
-                         std::int64_t retry = -1) {
+std::error_code sse_send(std::string_view data, std::string_view event, std::string_view id, std::int64_t retry = -1) {
   return check([&](E e) {
     e.setScope(1);
     auto s = e.initSseSend();
@@ -273,7 +316,10 @@ TEST(EventValidation, SseSend) {
 
 TEST(EventValidation, SseComments) {
   auto comment = [](std::string_view text) {
-    return check([&](E e) { e.setScope(1); e.setSseComment(text_of(text)); });
+    return check([&](E e) {
+      e.setScope(1);
+      e.setSseComment(text_of(text));
+    });
   };
   auto keepalive = [](std::string_view text) {
     return check([&](E e) {

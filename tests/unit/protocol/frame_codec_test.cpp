@@ -1,13 +1,12 @@
 #include "protocol/frame_codec.hpp"
 
+#include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <capnp/message.h>
 
 #include "protocol/event_validation.hpp"
 #include "tests/unit/protocol/sample_messages.hpp"
@@ -100,13 +99,12 @@ TEST(FrameCodec, MinimalFrameLayoutIsStable) {
   message.initRoot<wire::Envelope>().initHeartbeat().setSeq(1);
   std::string out;
   append_frame(message, out);
-  const std::string expected =
-      le32(0) + le32(5) +                                   // 1 segment of 5 words
-      le64(0x0001'0002'0000'0000ULL) +                     // root: struct at +0, 2 data words, 1 ptr
-      le64(0) +                                            // scope = 0
-      le64(4) +                                            // union tag 4 = heartbeat
-      le64(0x0000'0001'0000'0000ULL) +                     // event: struct at +0, 1 data word
-      le64(1);                                             // seq = 1
+  const std::string expected = le32(0) + le32(5) +               // 1 segment of 5 words
+                               le64(0x0001'0002'0000'0000ULL) +  // root: struct at +0, 2 data words, 1 ptr
+                               le64(0) +                         // scope = 0
+                               le64(4) +                         // union tag 4 = heartbeat
+                               le64(0x0000'0001'0000'0000ULL) +  // event: struct at +0, 1 data word
+                               le64(1);                          // seq = 1
   EXPECT_EQ(out, expected);
 }
 
@@ -114,7 +112,10 @@ TEST(FrameCodec, MinimalFrameLayoutIsStable) {
 std::string from_hex(std::string_view hex) {
   std::string out;
   for (std::size_t i = 0; i + 1 < hex.size();) {
-    if (hex[i] == ' ' || hex[i] == '\n') { ++i; continue; }
+    if (hex[i] == ' ' || hex[i] == '\n') {
+      ++i;
+      continue;
+    }
     out += char(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
     i += 2;
   }
@@ -175,8 +176,8 @@ TEST(FrameCodec, PrepareCommitWithRandomReadSizes) {
   std::size_t at = 0, count = 0;
   while (at < stream.size()) {
     auto space = reader.prepare(std::uniform_int_distribution<std::size_t>(1, 300)(rng));
-    const std::size_t n = std::min({space.size(), stream.size() - at,
-                                    std::uniform_int_distribution<std::size_t>(1, 700)(rng)});
+    const std::size_t n =
+        std::min({space.size(), stream.size() - at, std::uniform_int_distribution<std::size_t>(1, 700)(rng)});
     std::memcpy(space.data(), stream.data() + at, n);
     reader.commit(n);
     at += n;
@@ -315,8 +316,7 @@ TEST(FrameCodec, MultiSegmentSumOverflowIsTooLarge) {
   FrameLimits limits;
   limits.max_segments = 4;
   FrameReader reader(limits);
-  reader.feed(as_bytes(le32(3) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF) +
-                       le32(0xFFFFFFFF)));
+  reader.feed(as_bytes(le32(3) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF) + le32(0xFFFFFFFF)));
   Frame frame;
   std::error_code ec;
   EXPECT_FALSE(reader.next(frame, ec));
@@ -328,11 +328,10 @@ TEST(FrameCodec, MultiSegmentFrameAcceptedWhenAllowed) {
   FrameLimits limits;
   limits.max_segments = 2;
   FrameReader reader(limits);
-  const std::string frame_bytes =
-      le32(1) + le32(1) + le32(4) + le32(0) +
-      le64(0x0000'0001'0000'0002ULL) +   // far pointer: segment 1, word 0
-      le64(0x0001'0002'0000'0000ULL) +   // struct: 2 data words, 1 ptr, at +0
-      le64(0) + le64(4) + le64(0);       // scope 0, heartbeat, null event
+  const std::string frame_bytes = le32(1) + le32(1) + le32(4) + le32(0) +
+                                  le64(0x0000'0001'0000'0002ULL) +  // far pointer: segment 1, word 0
+                                  le64(0x0001'0002'0000'0000ULL) +  // struct: 2 data words, 1 ptr, at +0
+                                  le64(0) + le64(4) + le64(0);      // scope 0, heartbeat, null event
   reader.feed(as_bytes(frame_bytes));
   Frame frame;
   std::error_code ec;
@@ -400,8 +399,8 @@ TEST(FrameCodec, OutOfBoundsRootIsMalformed) {
 TEST(FrameCodec, NestingLimitApplies) {
   // httpResponseStart headers sit three pointers deep: Envelope -> event -> list.
   const auto samples = test::sample_messages();
-  const auto& start = *std::find_if(samples.begin(), samples.end(),
-                                    [](auto& s) { return s.name == "http_response_start"; });
+  const auto& start =
+      *std::find_if(samples.begin(), samples.end(), [](auto& s) { return s.name == "http_response_start"; });
   FrameLimits shallow;
   shallow.nesting_limit = 2;
   for (auto [limits, expect_ok] : {std::pair{FrameLimits{}, true}, std::pair{shallow, false}}) {

@@ -3,6 +3,8 @@
 // both can include it without another library.
 #pragma once
 
+#include <capnp/message.h>
+
 #include <cstring>
 #include <functional>
 #include <initializer_list>
@@ -10,8 +12,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"
@@ -193,9 +193,9 @@ inline std::vector<SampleMessage> sample_messages() {
     auto r = e.initHttpResponseStart();
     r.setStatus(200);
     r.setTrailers(true);
-    set_headers(r.initHeaders(6), {{"content-type", "text/plain; charset=utf-8"},
-                                   {"Set-Cookie", "a=b;\tPath=/"},
-                                   {"x-latin1", "caf\xe9"}});
+    set_headers(
+        r.initHeaders(6),
+        {{"content-type", "text/plain; charset=utf-8"}, {"Set-Cookie", "a=b;\tPath=/"}, {"x-latin1", "caf\xe9"}});
   });
   add("http_response_body", true, [](E e) {
     e.setScope(7);
@@ -220,8 +220,7 @@ inline std::vector<SampleMessage> sample_messages() {
   });
   add("http_response_early_hint", true, [](E e) {
     e.setScope(7);
-    set_headers(e.initHttpResponseEarlyHint().initHeaders(2),
-                {{"link", "</style.css>; rel=preload; as=style"}});
+    set_headers(e.initHttpResponseEarlyHint().initHeaders(2), {{"link", "</style.css>; rel=preload; as=style"}});
   });
   add("websocket_accept", true, [](E e) {
     e.setScope(8);

@@ -29,10 +29,7 @@ TEST(Balancer, TieGoesToFirst) {
   EXPECT_EQ(pick_least_loaded(w), 7u);
 }
 
-TEST(Balancer, EmptyPicksNothing) {
-  EXPECT_EQ(pick_least_loaded({}), std::nullopt);
-}
-
+TEST(Balancer, EmptyPicksNothing) { EXPECT_EQ(pick_least_loaded({}), std::nullopt); }
 
 // Stream scopes (websocket, sse) have their own slots: a worker full of
 // requests still takes a stream, and a worker full of streams a request.

@@ -30,9 +30,8 @@ TEST_F(PoolTest, InvalidFrameDropsOnlyThatWorker) {
   start_ok();
   auto a = open(get());
   auto b = open(get());
-  ASSERT_TRUE(run_until([&] {
-    return http_scopes(launcher->worker(0)).size() == 1 && http_scopes(launcher->worker(1)).size() == 1;
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return http_scopes(launcher->worker(0)).size() == 1 && http_scopes(launcher->worker(1)).size() == 1; }));
   // A segment table announcing 200 segments.
   launcher->worker(0).send_raw(std::string("\xc7\x00\x00\x00\x01\x00\x00\x00", 8));
   ASSERT_TRUE(run_until([&] { return !a->errors.empty(); }));

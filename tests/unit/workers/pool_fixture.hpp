@@ -2,16 +2,16 @@
 // timeouts, and run_until() to await an event with a deadline (no sleeps).
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 
 #include "tests/fakes/fake_downstream.hpp"
 #include "tests/fakes/fake_worker_launcher.hpp"
@@ -101,14 +101,14 @@ class PoolTest : public ::testing::Test {
   std::uint64_t await_scope(std::size_t i, std::size_t n = 1) {
     EXPECT_TRUE(run_until([&] {
       return launcher->workers().size() > i && http_scopes(launcher->worker(i)).size() >= n;
-    })) << "worker " << i << " never got scope #" << n;
+    })) << "worker "
+        << i << " never got scope #" << n;
     auto ids = launcher->workers().size() > i ? http_scopes(launcher->worker(i)) : std::vector<std::uint64_t>{};
     return ids.size() >= n ? ids[n - 1] : 0;
   }
 
   boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
-      boost::asio::make_work_guard(io);
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard = boost::asio::make_work_guard(io);
   std::shared_ptr<FakeWorkerLauncher> launcher = std::make_shared<FakeWorkerLauncher>(io);
   PoolSettings settings;
   std::unique_ptr<Pool> pool;

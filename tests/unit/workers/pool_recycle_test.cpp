@@ -81,7 +81,8 @@ TEST_F(RecycleTest, DrainingWorkerFinishesItsScopesFirst) {
   start_ok();
   auto a = open(get());
   const std::uint64_t id = await_scope(0, 1);
-  ASSERT_TRUE(run_until([&] { return launcher->workers().size() == 2 && launcher->worker(0).count_of(E::DRAIN) == 1; }));
+  ASSERT_TRUE(
+      run_until([&] { return launcher->workers().size() == 2 && launcher->worker(0).count_of(E::DRAIN) == 1; }));
   // New scopes go to the replacement while the old one still runs `a`.
   auto b = open(get());
   answer(1, await_scope(1, 1));
@@ -106,7 +107,8 @@ TEST_F(RecycleTest, DrainTimeoutClosesWhatIsLeft) {
   ASSERT_TRUE(run_until([&] { return launcher->worker(0).count_of(E::HTTP_DISCONNECT) == 1; }));
   bool told = false;
   for (auto m : launcher->worker(0).received_of(E::HTTP_DISCONNECT)) {
-    told = told || (m.getScope() == id && std::string_view(m.getHttpDisconnect().getReason().cStr()) == "server_shutdown");
+    told =
+        told || (m.getScope() == id && std::string_view(m.getHttpDisconnect().getReason().cStr()) == "server_shutdown");
   }
   EXPECT_TRUE(told);
   ASSERT_TRUE(run_until([&] { return exited(0); }));
@@ -178,7 +180,8 @@ TEST_F(RecycleTest, RequestTimeoutAnswers504AndReplacesAStuckWorker) {
   ASSERT_TRUE(run_until([&] { return launcher->worker(0).count_of(E::HTTP_DISCONNECT) == 1; }));
   EXPECT_EQ(launcher->worker(0).received_of(E::HTTP_DISCONNECT)[0].getScope(), id);
   // The worker ignores it: after cancel_grace it is replaced (then drained).
-  ASSERT_TRUE(run_until([&] { return launcher->workers().size() == 2 && launcher->worker(0).count_of(E::DRAIN) == 1; }));
+  ASSERT_TRUE(
+      run_until([&] { return launcher->workers().size() == 2 && launcher->worker(0).count_of(E::DRAIN) == 1; }));
   EXPECT_EQ(pool->stats().recycled, 1u);
 }
 
@@ -250,9 +253,8 @@ TEST_F(RecycleTest, FailedReloadKeepsTheOldWorkers) {
   // No respawn of the failed generation.
   EXPECT_FALSE(run_until([&] { return launcher->workers().size() > 3; }, std::chrono::milliseconds(200)));
   auto a = open(get());
-  ASSERT_TRUE(run_until([&] {
-    return !http_scopes(launcher->worker(0)).empty() || !http_scopes(launcher->worker(1)).empty();
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return !http_scopes(launcher->worker(0)).empty() || !http_scopes(launcher->worker(1)).empty(); }));
 }
 
 TEST_F(RecycleTest, ResizeAddsAndRemovesWithAFloorOfOne) {

@@ -312,9 +312,8 @@ TEST_F(PoolTest, BalancesToTheLeastLoadedWorker) {
   start_ok();
   auto a = open(get());
   auto b = open(get());
-  ASSERT_TRUE(run_until([&] {
-    return http_scopes(launcher->worker(0)).size() + http_scopes(launcher->worker(1)).size() == 2;
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return http_scopes(launcher->worker(0)).size() + http_scopes(launcher->worker(1)).size() == 2; }));
   EXPECT_EQ(http_scopes(launcher->worker(0)).size(), 1u);
   EXPECT_EQ(http_scopes(launcher->worker(1)).size(), 1u);
 }

@@ -74,8 +74,7 @@ TEST_F(PoolTest, StopEscalatesToSigtermThenSigkill) {
   bool stopped = false;
   pool->stop(Clock::now(), [&] { stopped = true; });
   ASSERT_TRUE(run_until([&] { return stopped; }));
-  const std::vector<std::pair<int, int>> expected = {{launcher->pid_of(0), SIGTERM},
-                                                     {launcher->pid_of(0), SIGKILL}};
+  const std::vector<std::pair<int, int>> expected = {{launcher->pid_of(0), SIGTERM}, {launcher->pid_of(0), SIGKILL}};
   EXPECT_EQ(launcher->signals(), expected);
   FakeWorker& w = launcher->worker(0);
   EXPECT_EQ(w.count_of(E::LIFESPAN_SHUTDOWN), 1u);

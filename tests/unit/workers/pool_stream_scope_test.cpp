@@ -133,7 +133,10 @@ TEST_F(PoolStreamTest, WebsocketSendAfterCloseIsIgnoredDenialAfterAcceptToo) {
   start_ok();
   auto ds = open(of_type(wire::ScopeType::WEBSOCKET));
   const auto id = await_open();
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initWebsocketAccept(); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initWebsocketAccept();
+  });
   worker().send([&](wire::Envelope::Builder e) {
     e.setScope(id);
     e.initWebsocketHttpResponseStart().setStatus(401);
@@ -192,7 +195,10 @@ TEST_F(PoolStreamTest, SseConversation) {
   EXPECT_EQ(data(worker().received_of(E::SSE_REQUEST)[0].getSseRequest().getBody()), "abc");
   EXPECT_EQ(worker().count_of(E::HTTP_REQUEST), 0u);
 
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initSseStart().setStatus(200); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initSseStart().setStatus(200);
+  });
   worker().send([&](wire::Envelope::Builder e) {
     e.setScope(id);
     auto s = e.initSseSend();
@@ -201,15 +207,24 @@ TEST_F(PoolStreamTest, SseConversation) {
     s.setHasEvent(true);
     s.setEvent("tick");
   });
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.setSseComment("note"); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.setSseComment("note");
+  });
   worker().send([&](wire::Envelope::Builder e) {
     e.setScope(id);
     auto k = e.initSseKeepalive();
     k.setIntervalMs(250);
     k.setComment("ka");
   });
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.setSseClose("done"); });
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.setSseClose("twice"); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.setSseClose("done");
+  });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.setSseClose("twice");
+  });
   ASSERT_TRUE(run_until([&] { return !ds->sse_closes.empty(); }));
   EXPECT_EQ(*ds->sse_status, 200);
   ASSERT_EQ(ds->sse_events.size(), 1u);
@@ -219,7 +234,10 @@ TEST_F(PoolStreamTest, SseConversation) {
   EXPECT_EQ(ds->sse_closes, std::vector<std::string>{"done"});
   ASSERT_TRUE(run_until([&] { return worker().credit_for(id) == 7; }));
   // A send after close breaks the rules.
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initSseSend().setData("x"); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initSseSend().setData("x");
+  });
   EXPECT_TRUE(worker_lost(*ds));
 }
 
@@ -227,8 +245,14 @@ TEST_F(PoolStreamTest, SseDisconnectAndDeclineRules) {
   start_ok();
   auto ds = open(of_type(wire::ScopeType::SSE));
   const auto id = await_open();
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initSseHttpResponseStart().setStatus(204); });
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initSseHttpResponseBody(); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initSseHttpResponseStart().setStatus(204);
+  });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initSseHttpResponseBody();
+  });
   ASSERT_TRUE(run_until([&] { return ds->body_done; }));
   EXPECT_EQ(*ds->status, 204);
   ds->upstream->disconnect(DisconnectReason::client_closed);
@@ -238,8 +262,14 @@ TEST_F(PoolStreamTest, SseDisconnectAndDeclineRules) {
 
   auto ds2 = open(of_type(wire::ScopeType::SSE));
   const auto id2 = await_open(2);
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id2); e.initSseHttpResponseStart().setStatus(204); });
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id2); e.initSseStart().setStatus(200); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id2);
+    e.initSseHttpResponseStart().setStatus(204);
+  });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id2);
+    e.initSseStart().setStatus(200);
+  });
   EXPECT_TRUE(worker_lost(*ds2));
 }
 
@@ -250,7 +280,10 @@ TEST_F(PoolStreamTest, DrainExpiryClosesLongLivedScopesThroughTheTransport) {
   start_ok();
   auto ds = open(of_type(wire::ScopeType::WEBSOCKET));
   const auto id = await_open();
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initWebsocketAccept(); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initWebsocketAccept();
+  });
   ASSERT_TRUE(run_until([&] { return !ds->server_closes.empty(); }));
   EXPECT_EQ(ds->server_closes, std::vector<bool>{false});  // recycle, not reload: 1001
   ASSERT_TRUE(run_until([&] { return worker().count_of(E::WEBSOCKET_DISCONNECT) == 1; }));
@@ -264,7 +297,10 @@ TEST_F(PoolStreamTest, WebsocketEventOnSseScopeIsAViolation) {
   start_ok();
   auto ds = open(of_type(wire::ScopeType::SSE));
   const auto id = await_open();
-  worker().send([&](wire::Envelope::Builder e) { e.setScope(id); e.initWebsocketAccept(); });
+  worker().send([&](wire::Envelope::Builder e) {
+    e.setScope(id);
+    e.initWebsocketAccept();
+  });
   EXPECT_TRUE(worker_lost(*ds));
 }
 

@@ -34,8 +34,7 @@ class PoolStreamSlotsTest : public PoolTest {
     if (launcher->workers().size() <= i) return ids;
     for (auto m : launcher->worker(i).received_of(E::OPEN)) {
       const auto type = m.getOpen().getType();
-      if (type == wire::ScopeType::WEBSOCKET || type == wire::ScopeType::SSE)
-        ids.push_back(m.getScope());
+      if (type == wire::ScopeType::WEBSOCKET || type == wire::ScopeType::SSE) ids.push_back(m.getScope());
     }
     return ids;
   }
@@ -102,8 +101,7 @@ TEST_F(PoolStreamSlotsTest, StreamLimitQueuesTheHandshakeUntilOneCloses) {
 
   launcher->worker(0).send_scope_end(stream_scopes()[0]);
   ASSERT_TRUE(await_streams(3));
-  EXPECT_EQ(launcher->worker(0).received_of(E::OPEN).back().getOpen().getType(),
-            wire::ScopeType::SSE);
+  EXPECT_EQ(launcher->worker(0).received_of(E::OPEN).back().getOpen().getType(), wire::ScopeType::SSE);
   EXPECT_EQ(pool->stats().queued, 0u);
   EXPECT_EQ(pool->stats().streams, 2u);
   EXPECT_TRUE(third->errors.empty());

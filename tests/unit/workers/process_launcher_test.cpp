@@ -3,19 +3,18 @@
 // fake-worker mode (env PAGI_FAKE_WORKER), speaking the real wire format.
 #include "workers/process_launcher.hpp"
 
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdlib>
 #include <optional>
 #include <string_view>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 
 #include "tests/fakes/fake_downstream.hpp"
 #include "tests/fakes/fake_worker.hpp"
@@ -69,8 +68,8 @@ TEST(WorkerArgv, PerlAppUsesThePerlSdk) {
   ::setenv("PAGI_PERL_SDK", "/opt/sdk", 1);
   const auto custom = worker_argv(s, error);
   ::unsetenv("PAGI_PERL_SDK");
-  EXPECT_EQ(custom, (std::vector<std::string>{"perl", "-I/opt/sdk/lib", "/opt/sdk/bin/pagi-worker-perl",
-                                              "/srv/app.pl"}));
+  EXPECT_EQ(custom,
+            (std::vector<std::string>{"perl", "-I/opt/sdk/lib", "/opt/sdk/bin/pagi-worker-perl", "/srv/app.pl"}));
 }
 
 TEST(WorkerArgv, PerlFileWithInterfacePsgiGoesToThePsgiAdapter) {
@@ -81,8 +80,8 @@ TEST(WorkerArgv, PerlFileWithInterfacePsgiGoesToThePsgiAdapter) {
   std::string error;
   const auto argv = worker_argv(s, error);
   ::unsetenv("PAGI_PERL_SDK");
-  EXPECT_EQ(argv, (std::vector<std::string>{"perl", "-I/opt/sdk/lib", "/opt/sdk/bin/pagi-worker-perl",
-                                            "--interface", "psgi", "--", "/srv/app.pl"}));
+  EXPECT_EQ(argv, (std::vector<std::string>{"perl", "-I/opt/sdk/lib", "/opt/sdk/bin/pagi-worker-perl", "--interface",
+                                            "psgi", "--", "/srv/app.pl"}));
 }
 
 TEST(WorkerArgv, PythonAppUsesThePythonSdk) {
@@ -96,8 +95,9 @@ TEST(WorkerArgv, PythonAppUsesThePythonSdk) {
   ASSERT_EQ(argv.size(), 8u) << error;
   EXPECT_EQ(argv[0], "python3");
   EXPECT_NE(argv[1].find("/sdk/python/bin/pagi-worker-python"), std::string::npos);
-  EXPECT_EQ(std::vector<std::string>(argv.begin() + 2, argv.end()),
-            (std::vector<std::string>{"--interface", "wsgi", "--app-dir", "/srv/site", "--", "myproject.asgi:application"}));
+  EXPECT_EQ(
+      std::vector<std::string>(argv.begin() + 2, argv.end()),
+      (std::vector<std::string>{"--interface", "wsgi", "--app-dir", "/srv/site", "--", "myproject.asgi:application"}));
 
   s.app = "/srv/app.py:app";
   s.app_dir.clear();
@@ -139,8 +139,7 @@ class RealProcessTest : public ::testing::Test {
   }
 
   boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
-      boost::asio::make_work_guard(io);
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard = boost::asio::make_work_guard(io);
   ChildReaper reaper{io};
   PoolSettings settings;
 };
@@ -230,7 +229,8 @@ TEST(ProcessLauncher, WorkerDiesWithItsParent) {
     s.command = {std::string(self, static_cast<std::size_t>(len))};
     s.env = {{"PAGI_FAKE_WORKER", "hold"}};
     std::string error;
-    const LaunchedWorker w = launcher->launch(s, [](int) {}, error);
+    const LaunchedWorker w = launcher->launch(
+        s, [](int) {}, error);
     ssize_t ignored = ::write(pipe_fds[1], &w.pid, sizeof w.pid);
     (void)ignored;
     _exit(0);  // without stopping the worker

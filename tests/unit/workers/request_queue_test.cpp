@@ -46,7 +46,6 @@ TEST(RequestQueue, RemoveAndTakeAll) {
   EXPECT_EQ(q.next_deadline(), std::nullopt);
 }
 
-
 TEST(RequestQueue, LanesPerSlotKindShareCapacityAndTimeout) {
   RequestQueue q(3, 1s);
   const auto t0 = Clock::time_point{} + 100s;

@@ -33,8 +33,8 @@ class CollectSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const auto* c = current_log_context;
-    seen.push_back({std::string(msg.payload.data(), msg.payload.size()),
-                    c ? std::string(c->pool) : "", c ? c->pid : 0, msg.level});
+    seen.push_back({std::string(msg.payload.data(), msg.payload.size()), c ? std::string(c->pool) : "", c ? c->pid : 0,
+                    msg.level});
   }
   void flush_() override {}
 };

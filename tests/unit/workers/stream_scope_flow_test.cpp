@@ -62,7 +62,7 @@ TEST(SseScopeFlow, StreamRules) {
   EXPECT_EQ(f.on_event(), V::deliver);
   EXPECT_EQ(f.on_decline(), V::violation);  // first family wins
   EXPECT_EQ(f.on_close(), V::deliver);
-  EXPECT_EQ(f.on_close(), V::ignore);  // idempotent
+  EXPECT_EQ(f.on_close(), V::ignore);     // idempotent
   EXPECT_EQ(f.on_event(), V::violation);  // sends after close raise
 }
 

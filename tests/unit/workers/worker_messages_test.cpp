@@ -1,17 +1,17 @@
 // The frame writers' fast paths (frames built in place, body frames with
 // their bytes appended raw) must produce exactly the bytes of a plain
 // Cap'n Proto encoding, which every SDK decodes.
+#include "workers/worker_messages.hpp"
+
+#include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <cstddef>
 #include <string>
 
-#include <capnp/message.h>
-
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"
 #include "workers/stream_messages.hpp"
-#include "workers/worker_messages.hpp"
 
 namespace pagi::workers {
 namespace {

@@ -61,9 +61,9 @@ TEST_F(CommandLineTest, RelativeAppStartsAtTheWorkingDirectory) {
 
 TEST_F(CommandLineTest, UnsupportedAppNamesTheSupportedKinds) {
   dir.write("app.py", "");
-  EXPECT_EQ(error_of({(dir.path() / "app.py").string()}),
-            "APP: unsupported app \"" + (dir.path() / "app.py").string() +
-                "\": supported kinds are " + std::string(supported_app_kinds()));
+  EXPECT_EQ(error_of({(dir.path() / "app.py").string()}), "APP: unsupported app \"" + (dir.path() / "app.py").string() +
+                                                              "\": supported kinds are " +
+                                                              std::string(supported_app_kinds()));
   EXPECT_NE(error_of({(dir.path() / "nope.pl").string()}).find("APP: app"), std::string::npos);
 }
 

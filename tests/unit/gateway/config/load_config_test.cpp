@@ -168,16 +168,19 @@ TEST_F(LoadConfig, OutOfRangeValues) {
   EXPECT_EQ(error_of("http:\n  keepalive_timeout: -1\n"),
             "gateway.yaml:2:22: http.keepalive_timeout: expected a number of seconds > 0 (e.g. 30, 0.5, 500ms, 5m), "
             "got \"-1\"");
-  EXPECT_EQ(error_of("http:\n  max_header_bytes: 0\n"),
-            "gateway.yaml:2:21: http.max_header_bytes: expected a size in bytes >= 1 (e.g. 512, 64k, 16m, 1g), got \"0\"");
-  EXPECT_NE(error_of(pool_yaml("    send_window: 5g\n")).find("pools.app.send_window: expected a size in bytes between 1k and 4294967295"),
+  EXPECT_EQ(
+      error_of("http:\n  max_header_bytes: 0\n"),
+      "gateway.yaml:2:21: http.max_header_bytes: expected a size in bytes >= 1 (e.g. 512, 64k, 16m, 1g), got \"0\"");
+  EXPECT_NE(error_of(pool_yaml("    send_window: 5g\n"))
+                .find("pools.app.send_window: expected a size in bytes between 1k and 4294967295"),
             std::string::npos);
   EXPECT_NE(error_of(pool_yaml("    lifespan: sometimes\n")).find("expected one of auto, on, off, got \"sometimes\""),
             std::string::npos);
   EXPECT_NE(error_of("log_level: loud\n").find("gateway.yaml:1:12: log_level: expected one of trace, debug"),
             std::string::npos);
-  EXPECT_NE(error_of(pool_yaml("    queue_timeout: 0\n")).find("pools.app.queue_timeout: expected a number of seconds > 0"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(pool_yaml("    queue_timeout: 0\n")).find("pools.app.queue_timeout: expected a number of seconds > 0"),
+      std::string::npos);
 }
 
 TEST_F(LoadConfig, WrongShapes) {
@@ -193,7 +196,8 @@ TEST_F(LoadConfig, WrongShapes) {
   EXPECT_EQ(error_of("pools: [a]\n"),
             "gateway.yaml:1:8: pools: expected a map of pool names to pool settings, got a list");
   EXPECT_EQ(error_of("- a\n- b\n"), "gateway.yaml:1:1: expected a map of settings at the top level, got a list");
-  EXPECT_NE(error_of("listen: []\n").find("gateway.yaml:1:9: listen: expected at least one address"), std::string::npos);
+  EXPECT_NE(error_of("listen: []\n").find("gateway.yaml:1:9: listen: expected at least one address"),
+            std::string::npos);
 }
 
 TEST_F(LoadConfig, ImpossibleStrings) {
@@ -232,7 +236,8 @@ TEST_F(LoadConfig, AppMustExistAndBeSupported) {
 }
 
 TEST_F(LoadConfig, PythonModuleAppImportsFromTheConfigDirectory) {
-  GatewayConfig c = parse("pools:\n  app:\n    app: mysite.asgi:application\n    interface: asgi\n    python: /usr/bin/python3\n");
+  GatewayConfig c =
+      parse("pools:\n  app:\n    app: mysite.asgi:application\n    interface: asgi\n    python: /usr/bin/python3\n");
   const auto& p = c.pools[0];
   EXPECT_EQ(p.app, "mysite.asgi:application");
   EXPECT_EQ(p.app_dir, dir.path().lexically_normal().string());
@@ -241,15 +246,18 @@ TEST_F(LoadConfig, PythonModuleAppImportsFromTheConfigDirectory) {
 
   std::filesystem::create_directories(dir.path() / "src");
   // app_dir wins whether it comes before or after app.
-  for (const char* yaml : {"pools:\n  app:\n    app_dir: src\n    app: m:app\n",
-                           "pools:\n  app:\n    app: m:app\n    app_dir: src\n"}) {
+  for (const char* yaml :
+       {"pools:\n  app:\n    app_dir: src\n    app: m:app\n", "pools:\n  app:\n    app: m:app\n    app_dir: src\n"}) {
     EXPECT_EQ(parse(yaml).pools[0].app_dir, (dir.path() / "src").string()) << yaml;
   }
-  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    app_dir: nowhere\n").find("pools.app.app_dir: app_dir \"nowhere\" is not a directory"),
+  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    app_dir: nowhere\n")
+                .find("pools.app.app_dir: app_dir \"nowhere\" is not a directory"),
             std::string::npos);
-  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    interface: rack\n").find("expected one of auto, asgi, wsgi, pagi"),
+  EXPECT_NE(
+      error_of("pools:\n  app:\n    app: m:app\n    interface: rack\n").find("expected one of auto, asgi, wsgi, pagi"),
+      std::string::npos);
+  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    python: \"\"\n").find("pools.app.python:"),
             std::string::npos);
-  EXPECT_NE(error_of("pools:\n  app:\n    app: m:app\n    python: \"\"\n").find("pools.app.python:"), std::string::npos);
 }
 
 TEST_F(LoadConfig, InterfaceMustFitTheAppsLanguage) {
@@ -262,8 +270,9 @@ TEST_F(LoadConfig, InterfaceMustFitTheAppsLanguage) {
     }
     return "";
   };
-  EXPECT_EQ(validation_error("pools:\n  app:\n    interface: psgi\n    app: m:app\n"),
-            "gateway.yaml: pools.app.interface: interface \"psgi\" is for Perl apps, but app \"m:app\" is a Python app");
+  EXPECT_EQ(
+      validation_error("pools:\n  app:\n    interface: psgi\n    app: m:app\n"),
+      "gateway.yaml: pools.app.interface: interface \"psgi\" is for Perl apps, but app \"m:app\" is a Python app");
   EXPECT_EQ(validation_error("pools:\n  app:\n    app: app.pl\n    interface: wsgi\n"),
             "gateway.yaml: pools.app.interface: interface \"wsgi\" is for Python apps, but app \"" +
                 (dir.path() / "app.pl").string() + "\" is a Perl app");
@@ -302,13 +311,14 @@ TEST_F(LoadConfig, SeveralPoolsNeedRoutes) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("several pools need routes"), std::string::npos) << e.what();
   }
-  const GatewayConfig routed = parse(
-      "pools:\n  a:\n    app: app.pl\n  b:\n    app: app.pl\nroutes:\n  /: a\n  /api/:version: b\n");
+  const GatewayConfig routed =
+      parse("pools:\n  a:\n    app: app.pl\n  b:\n    app: app.pl\nroutes:\n  /: a\n  /api/:version: b\n");
   ASSERT_EQ(routed.routes.size(), 2u);
   EXPECT_EQ(routed.routes[1].prefix, "/api/:version");
   EXPECT_EQ(routed.routes[1].pool, "b");
   EXPECT_NO_THROW(validate_config(routed));
-  EXPECT_EQ(error_of("routes: [a]\n"), "gateway.yaml:1:9: routes: expected a map of path prefixes to pool names, got a list");
+  EXPECT_EQ(error_of("routes: [a]\n"),
+            "gateway.yaml:1:9: routes: expected a map of path prefixes to pool names, got a list");
 }
 
 TEST_F(LoadConfig, BadPoolName) {
@@ -400,13 +410,15 @@ TEST_F(LoadConfig, SummaryNamesListenPoolAndSource) {
   GatewayConfig c = parse("listen: \":9000\"\n" + pool_yaml("    workers: 1\n"));
   std::string summary = config_summary(c);
   EXPECT_NE(summary.find("listen 0.0.0.0:9000"), std::string::npos) << summary;
-  EXPECT_NE(summary.find("pool app: " + (dir.path() / "app.pl").string() + ", 1 worker,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("pool app: " + (dir.path() / "app.pl").string() + ", 1 worker,"), std::string::npos)
+      << summary;
   EXPECT_NE(summary.find("from gateway.yaml"), std::string::npos) << summary;
 }
 
 TEST_F(LoadConfig, AttachPoolNeedsNoAppAndExcludesOne) {
-  GatewayConfig c = parse("pools:\n  web:\n    attach: run/web.sock\n    attach_mode: \"0600\"\n"
-                          "    attach_owner: nobody\n    attach_max_workers: 8\n");
+  GatewayConfig c = parse(
+      "pools:\n  web:\n    attach: run/web.sock\n    attach_mode: \"0600\"\n"
+      "    attach_owner: nobody\n    attach_max_workers: 8\n");
   ASSERT_EQ(c.pools.size(), 1u);
   EXPECT_EQ(c.pools[0].attach, (dir.path() / "run/web.sock").string());
   EXPECT_EQ(c.pools[0].attach_mode, 0600u);
@@ -416,8 +428,9 @@ TEST_F(LoadConfig, AttachPoolNeedsNoAppAndExcludesOne) {
   EXPECT_NE(error_of("pools:\n  web:\n    attach: a.sock\n    attach_mode: \"rw\"\n").find("octal"), std::string::npos);
   GatewayConfig both = parse("pools:\n  web:\n    attach: a.sock\n    app: app.pl\n");
   EXPECT_THROW(validate_config(both), ConfigError);
-  GatewayConfig shared = parse("pools:\n  a:\n    attach: x.sock\n  b:\n    attach: x.sock\n"
-                               "routes:\n  \"/\": a\n  \"/b\": b\n");
+  GatewayConfig shared = parse(
+      "pools:\n  a:\n    attach: x.sock\n  b:\n    attach: x.sock\n"
+      "routes:\n  \"/\": a\n  \"/b\": b\n");
   EXPECT_THROW(validate_config(shared), ConfigError);
 }
 

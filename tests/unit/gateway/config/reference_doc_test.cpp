@@ -38,10 +38,9 @@ TEST(ReferenceDoc, CommittedDocsMatchTheKeyTable) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream committed;
   committed << in.rdbuf();
-  EXPECT_TRUE(committed.str() == generated)
-      << path << " differs from config_reference_markdown(); regenerate it with\n"
-      << "  PAGI_UPDATE_DOCS=1 ./unit_config --gtest_filter=ReferenceDoc.*\n"
-      << "or pagi-gateway --print-config-reference > docs/configuration.md";
+  EXPECT_TRUE(committed.str() == generated) << path << " differs from config_reference_markdown(); regenerate it with\n"
+                                            << "  PAGI_UPDATE_DOCS=1 ./unit_config --gtest_filter=ReferenceDoc.*\n"
+                                            << "or pagi-gateway --print-config-reference > docs/configuration.md";
 }
 #endif
 

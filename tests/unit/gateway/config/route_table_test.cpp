@@ -1,8 +1,8 @@
 // Routes: compiled prefixes with :param segments, most specific first,
 // conflicts and unreachable pools rejected.
-#include <gtest/gtest.h>
-
 #include "gateway/config/route_table.hpp"
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway {
 namespace {

@@ -29,8 +29,8 @@ TEST(Cidr, ParsesV4AndV6Addresses) {
 }
 
 TEST(Cidr, RejectsMalformedAddresses) {
-  for (auto bad : {"", "10.0.0", "10.0.0.256", "10.0.0.1 ", " 10.0.0.1", "fe80::1%eth0", "2001:db8:::1",
-                   "localhost", "10.0.0.1:80", "1.2.3.4.5", "::1/128"}) {
+  for (auto bad : {"", "10.0.0", "10.0.0.256", "10.0.0.1 ", " 10.0.0.1", "fe80::1%eth0", "2001:db8:::1", "localhost",
+                   "10.0.0.1:80", "1.2.3.4.5", "::1/128"}) {
     EXPECT_FALSE(parse_ip(bad)) << bad;
   }
 }
@@ -68,10 +68,10 @@ TEST(Cidr, ContainsRespectsFamilyAndLength) {
 
 TEST(PrefixTrie, FirstAddedMatchWinsNotLongest) {
   PrefixTrie trie;
-  trie.add(cidr("10.0.0.0/8"));      // 0
-  trie.add(cidr("10.1.0.0/16"));     // 1: shadowed by 0
-  trie.add(cidr("2001:db8::/32"));   // 2
-  trie.add(cidr("::/0"));            // 3: everything (v4 included, as mapped)
+  trie.add(cidr("10.0.0.0/8"));     // 0
+  trie.add(cidr("10.1.0.0/16"));    // 1: shadowed by 0
+  trie.add(cidr("2001:db8::/32"));  // 2
+  trie.add(cidr("::/0"));           // 3: everything (v4 included, as mapped)
   EXPECT_EQ(trie.first_match(ip("10.1.2.3")), 0u);
   EXPECT_EQ(trie.first_match(ip("2001:db8::5")), 2u);
   EXPECT_EQ(trie.first_match(ip("192.0.2.1")), 3u);

@@ -47,11 +47,10 @@ route_access:
 }
 
 TEST(EdgeConfig, MalformedCidrAnywhereIsAnErrorWithItsLine) {
-  for (const char* yaml : {"trusted_proxies: [10.0.0.0/8, 10.0.0.0/33]\n",
-                           "access:\n  rules:\n    - allow: 300.1.1.1\n",
-                           "listeners:\n  \"127.0.0.1:0\":\n    access:\n      rules: [{deny: \"2001:db8::/200\"}]\n",
-                           "maintenance:\n  bypass: [garbage]\n",
-                           "route_access:\n  /a: {rules: [{allow: 10.0.0.1/8}]}\n"}) {
+  for (const char* yaml :
+       {"trusted_proxies: [10.0.0.0/8, 10.0.0.0/33]\n", "access:\n  rules:\n    - allow: 300.1.1.1\n",
+        "listeners:\n  \"127.0.0.1:0\":\n    access:\n      rules: [{deny: \"2001:db8::/200\"}]\n",
+        "maintenance:\n  bypass: [garbage]\n", "route_access:\n  /a: {rules: [{allow: 10.0.0.1/8}]}\n"}) {
     const auto l = load(yaml);
     ASSERT_EQ(l.errors.size(), 1u) << yaml;
     EXPECT_NE(l.errors[0].find("\""), std::string::npos) << l.errors[0];

@@ -1,15 +1,13 @@
 // EdgeOpener in front of a fake pool: what reaches the pool, what is
 // answered locally, and that a WebSocket handshake counts once.
-#include "gateway/edge/edge_runtime.hpp"
-#include "gateway/edge/maintenance_control.hpp"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 
-#include <boost/asio/io_context.hpp>
-
+#include "gateway/edge/edge_runtime.hpp"
+#include "gateway/edge/maintenance_control.hpp"
 #include "tests/fakes/fake_downstream.hpp"
 #include "tests/fakes/fake_scope_opener.hpp"
 
@@ -77,7 +75,10 @@ TEST_F(EdgeOpenerTest, PassesThroughWithoutPolicy) {
 TEST_F(EdgeOpenerTest, TrustedProxySetsClientAndScheme) {
   config.edge.trusted_proxies = {cidr("10.0.0.0/8")};
   open("10.0.0.1", "/", wire::ScopeType::WEBSOCKET,
-       {{"x-forwarded-for", "192.0.2.9"}, {"x-forwarded-proto", "https"}, {"host", "inner"}, {"x-forwarded-host", "outer"}});
+       {{"x-forwarded-for", "192.0.2.9"},
+        {"x-forwarded-proto", "https"},
+        {"host", "inner"},
+        {"x-forwarded-host", "outer"}});
   ASSERT_EQ(pool.scopes.size(), 1u);
   EXPECT_EQ(pool.scopes[0]->request.client_host, "192.0.2.9");
   EXPECT_EQ(pool.scopes[0]->request.client_port, 0);
@@ -132,7 +133,7 @@ TEST_F(EdgeOpenerTest, MaintenanceHookApiPerPoolAndGlobal) {
   const auto down = open("10.0.0.1", "/", wire::ScopeType::HTTP, {{"accept", "application/json"}});
   EXPECT_EQ(down->status, 503);
   EXPECT_EQ(header(*down, "content-type"), "application/json");
-  EXPECT_EQ(open("10.9.1.1")->status, std::nullopt);     // bypass
+  EXPECT_EQ(open("10.9.1.1")->status, std::nullopt);              // bypass
   EXPECT_EQ(open("10.0.0.1", "/healthz")->status, std::nullopt);  // exempt
   runtime->maintenance().set_pool("app", false);
   EXPECT_EQ(open("10.0.0.1")->status, std::nullopt);
@@ -193,7 +194,7 @@ TEST_F(EdgeOpenerTest, ReloadSwapsRulesAndKeepsUnchangedBuckets) {
   runtime->reload(next);
   EXPECT_EQ(open("10.0.0.2")->status, 403);  // the new rule
   EXPECT_EQ(open("10.0.0.1")->status, 429);  // same limit: same buckets
-  next.edge.rate_limits[0].burst = 2;         // a changed limit starts full
+  next.edge.rate_limits[0].burst = 2;        // a changed limit starts full
   runtime->reload(next);
   EXPECT_EQ(open("10.0.0.1")->status, std::nullopt);
 }
@@ -238,7 +239,7 @@ TEST_F(EdgeOpenerTest, CloseStreamsSettingAndReloadKeepsSwitches) {
   const auto down = open("10.0.0.1");
   EXPECT_EQ(down->status, 503);
   EXPECT_EQ(header(*down, "retry-after"), "5");  // the new settings apply
-  next.edge.maintenance.enabled = true;             // changed in the file: applies
+  next.edge.maintenance.enabled = true;          // changed in the file: applies
   next.edge.maintenance.pools = {"app"};
   runtime->reload(next);
   EXPECT_FALSE(runtime->maintenance().global());

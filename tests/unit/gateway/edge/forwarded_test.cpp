@@ -82,9 +82,8 @@ TEST(Forwarded, Rfc7239QuotedCommaAndCase) {
 }
 
 TEST(Forwarded, BadProtoAndHostIgnored) {
-  const std::vector<H> headers = {{"x-forwarded-for", "192.0.2.1"},
-                                  {"x-forwarded-proto", "gopher"},
-                                  {"x-forwarded-host", "evil.com\r\nX: y"}};
+  const std::vector<H> headers = {
+      {"x-forwarded-for", "192.0.2.1"}, {"x-forwarded-proto", "gopher"}, {"x-forwarded-host", "evil.com\r\nX: y"}};
   const auto id = resolve_client("127.0.0.1", 1, headers, trusted({"127.0.0.1"}), 32);
   EXPECT_EQ(id.host, "192.0.2.1");
   EXPECT_EQ(id.scheme, "");

@@ -35,11 +35,11 @@ TEST(ProxyProtocol, V1NeedsMoreUntilLf) {
 }
 
 TEST(ProxyProtocol, V1Malformed) {
-  for (std::string_view bad : {"GET / HTTP/1.1\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", "PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n",
-                               "PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "PROXY TCP6 1.2.3.4 ::1 1 2\r\n",
-                               "PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",
-                               "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", "PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n",
-                               "PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n"}) {
+  for (std::string_view bad :
+       {"GET / HTTP/1.1\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", "PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n",
+        "PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n",
+        "PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n", "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",
+        "PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n", "PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n"}) {
     EXPECT_EQ(parse_proxy_header(bad).status, ProxyParseStatus::malformed) << bad;
   }
   const std::string long_line = "PROXY " + std::string(200, 'A');
@@ -86,9 +86,11 @@ TEST(ProxyProtocol, V2Tcp6LocalAndUnspec) {
 }
 
 TEST(ProxyProtocol, V2Malformed) {
-  EXPECT_EQ(parse_proxy_header(v2(0x11, 0x11, std::string(12, '\0'))).status, ProxyParseStatus::malformed);  // version 1
-  EXPECT_EQ(parse_proxy_header(v2(0x22, 0x11, std::string(12, '\0'))).status, ProxyParseStatus::malformed);  // command 2
-  EXPECT_EQ(parse_proxy_header(v2(0x21, 0x11, std::string(4, '\0'))).status, ProxyParseStatus::malformed);   // short
+  EXPECT_EQ(parse_proxy_header(v2(0x11, 0x11, std::string(12, '\0'))).status,
+            ProxyParseStatus::malformed);  // version 1
+  EXPECT_EQ(parse_proxy_header(v2(0x22, 0x11, std::string(12, '\0'))).status,
+            ProxyParseStatus::malformed);                                                                   // command 2
+  EXPECT_EQ(parse_proxy_header(v2(0x21, 0x11, std::string(4, '\0'))).status, ProxyParseStatus::malformed);  // short
   EXPECT_EQ(parse_proxy_header(v2(0x21, 0x21, std::string(12, '\0'))).status, ProxyParseStatus::malformed);
   EXPECT_EQ(parse_proxy_header(std::string("\r\n\r\n\0\r\nQUIX\n", 12)).status, ProxyParseStatus::malformed);
 }

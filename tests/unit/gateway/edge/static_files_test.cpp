@@ -35,7 +35,8 @@ class StaticFiles : public ::testing::Test {
 
   static void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-  FileAnswer get(std::string_view path, std::vector<workers::HeaderView> headers = {}, std::string_view method = "GET") {
+  FileAnswer get(std::string_view path, std::vector<workers::HeaderView> headers = {},
+                 std::string_view method = "GET") {
     headers_ = std::move(headers);
     StaticRequest r{method, path, path, "", headers_};
     return serve_static(mount_, r);

@@ -64,7 +64,10 @@ TEST_F(Http1Body, ContentLengthBodyRespectsWindowAndCredit) {
   EXPECT_EQ(s.body, body);
   EXPECT_GE(s.body_chunks.size(), body.size() / (64 * 1024));
   s.respond(204, "");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
 }
 
 TEST_F(Http1Body, ChunkedBodyArrivesInPiecesWithinWindow) {
@@ -97,14 +100,20 @@ TEST_F(Http1Body, ContinueSentOnlyAtFirstCredit) {
   c->pump();
   EXPECT_EQ(c->received, "");
   s.grant(2);
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return !c->received.empty(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return !c->received.empty();
+  }));
   EXPECT_EQ(c->received, "HTTP/1.1 100 Continue\r\n\r\n");
   c->send("data");
   ASSERT_TRUE(h.run_until([&] { return s.body == "da"; }));
   s.grant(2);
   ASSERT_TRUE(h.run_until([&] { return s.body_complete; }));
   s.respond(200, "ok", {{"content-length", "2"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->count("HTTP/1.1 200") == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->count("HTTP/1.1 200") == 1;
+  }));
   EXPECT_EQ(c->count("100 Continue"), 1u);
 }
 
@@ -113,7 +122,10 @@ TEST_F(Http1Body, NoContinueWhenAppAnswersFirstAndConnectionCloses) {
   c->send("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().respond(417, "no", {{"content-length", "2"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->count("100 Continue"), 0u);
   EXPECT_NE(c->received.find("connection: close\r\n"), std::string::npos);
 }
@@ -123,7 +135,10 @@ TEST_F(Http1Body, StreamedBodyOverLimitIs413) {
   h.opener.initial_window = 1000;
   auto c = h.connect_tcp();
   c->send("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->received.rfind("HTTP/1.1 413", 0), 0u);
   ASSERT_EQ(h.opener.scopes.size(), 1u);
   ASSERT_EQ(h.scope().disconnects.size(), 1u);

@@ -27,7 +27,10 @@ TEST_P(Http1Rejects, AnswersAndCloses) {
   h.settings.max_body_bytes = 100;
   auto c = h.connect_tcp();
   c->send(GetParam().request);
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   const auto r = parse_responses(c->received);
   ASSERT_EQ(r.size(), 1u) << c->received;
   EXPECT_EQ(r[0].status, GetParam().status);
@@ -58,7 +61,10 @@ TEST(Http1Connection, BadChunkFramingMidBodyIs400AndAppTold) {
   h.opener.initial_window = 1000;
   auto c = h.connect_tcp();
   c->send("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXX1\r\nz\r\n");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->received.rfind("HTTP/1.1 400", 0), 0u);
   ASSERT_EQ(h.scope().disconnects.size(), 1u);
   EXPECT_EQ(h.scope().disconnects[0], DisconnectReason::protocol_error);
@@ -78,7 +84,10 @@ TEST_P(Http1AppFailures, GatewayAnswers) {
   c->send("GET / HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   GetParam().act(h.scope());
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   const auto r = parse_responses(c->received);
   EXPECT_EQ(r[0].status, GetParam().status);
   if (r[0].status == 503) {
@@ -90,13 +99,17 @@ TEST_P(Http1AppFailures, GatewayAnswers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, Http1AppFailures,
-    ::testing::Values(
-        AppFailureCase{"app_done_500", [](FakeScope& s) { s.app_done(false); }, 500},
-        AppFailureCase{"app_raised_500", [](FakeScope& s) { s.app_done(true); }, 500},
-        AppFailureCase{"worker_lost_502", [](FakeScope& s) { s.upstream_error(workers::UpstreamError::worker_lost); }, 502},
-        AppFailureCase{"queue_full_503", [](FakeScope& s) { s.upstream_error(workers::UpstreamError::queue_full); }, 503},
-        AppFailureCase{"pool_failed_503", [](FakeScope& s) { s.upstream_error(workers::UpstreamError::pool_failed); }, 503},
-        AppFailureCase{"timeout_504", [](FakeScope& s) { s.upstream_error(workers::UpstreamError::request_timeout); }, 504}),
+    ::testing::Values(AppFailureCase{"app_done_500", [](FakeScope& s) { s.app_done(false); }, 500},
+                      AppFailureCase{"app_raised_500", [](FakeScope& s) { s.app_done(true); }, 500},
+                      AppFailureCase{"worker_lost_502",
+                                     [](FakeScope& s) { s.upstream_error(workers::UpstreamError::worker_lost); }, 502},
+                      AppFailureCase{"queue_full_503",
+                                     [](FakeScope& s) { s.upstream_error(workers::UpstreamError::queue_full); }, 503},
+                      AppFailureCase{"pool_failed_503",
+                                     [](FakeScope& s) { s.upstream_error(workers::UpstreamError::pool_failed); }, 503},
+                      AppFailureCase{"timeout_504",
+                                     [](FakeScope& s) { s.upstream_error(workers::UpstreamError::request_timeout); },
+                                     504}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Http1Connection, RequestTimeoutAnswers504AndTellsTheApp) {
@@ -104,7 +117,10 @@ TEST(Http1Connection, RequestTimeoutAnswers504AndTellsTheApp) {
   h.settings.request_timeout = gateway::Seconds(0.05);
   auto c = h.connect_tcp();
   c->send("GET / HTTP/1.1\r\n\r\n");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   EXPECT_EQ(parse_responses(c->received)[0].status, 504u);
   ASSERT_EQ(h.scope().disconnects.size(), 1u);
   EXPECT_EQ(h.scope().disconnects[0], DisconnectReason::server_error);
@@ -118,7 +134,10 @@ TEST(Http1Connection, ClientDisconnectMidResponseReportedOnce) {
   auto& s = h.scope();
   s.start(200);
   s.send("part", true);
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->received.find("part") != std::string::npos; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->received.find("part") != std::string::npos;
+  }));
   c->close();
   ASSERT_TRUE(h.run_until([&] { return !s.disconnects.empty(); }));
   s.send("more", true);  // a no-op now
@@ -134,7 +153,10 @@ TEST(Http1Connection, IdleConnectionClosesSilentlyAfterHeaderTimeout) {
   Http1Harness h;
   h.settings.header_timeout = gateway::Seconds(0.03);
   auto c = h.connect_tcp();
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->received, "");
 }
 
@@ -143,7 +165,10 @@ TEST(Http1Connection, PartialHeadTimesOutWith408) {
   h.settings.header_timeout = gateway::Seconds(0.03);
   auto c = h.connect_tcp();
   c->send("GET / HTTP/1.1\r\nHost: x\r\n");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->received.rfind("HTTP/1.1 408", 0), 0u);
 }
 
@@ -153,7 +178,10 @@ TEST(Http1Connection, KeepAliveTimeoutClosesIdleConnection) {
   h.opener.on_open = [](FakeScope& s) { s.respond(200, "x", {{"content-length", "1"}}); };
   auto c = h.connect_tcp();
   c->send("GET / HTTP/1.1\r\n\r\n");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(parse_responses(c->received).size(), 1u);
 }
 
@@ -163,7 +191,10 @@ TEST(Http1Connection, StalledBodyTimesOutWith408AndClientTimeout) {
   h.opener.initial_window = 100;
   auto c = h.connect_tcp();
   c->send("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->received.rfind("HTTP/1.1 408", 0), 0u);
   EXPECT_EQ(h.scope().body, "abc");
   ASSERT_EQ(h.scope().disconnects.size(), 1u);
@@ -179,7 +210,10 @@ TEST(Http1Connection, AppNotReadingBodyIsNotABodyTimeout) {
   h.run_until([] { return false; }, milliseconds(50));
   EXPECT_TRUE(h.scope().disconnects.empty());  // window 0: waiting on the app
   h.scope().respond(200, "k", {{"content-length", "1"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
 }
 
 TEST(Http1Connection, LongStreamingResponseNotCutByIdleTimers) {
@@ -226,7 +260,10 @@ TEST(Http1Connection, SendfileRangeWithContentLength) {
   s.start(200, {{"content-length", "6"}});
   s.send_file(f.path, 4, 6);
   ASSERT_TRUE(h.run_until([&] { return s.done_calls == 1; }));
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   EXPECT_EQ(parse_responses(c->received)[0].body, "456789");
 }
 
@@ -240,7 +277,10 @@ TEST(Http1Connection, SendfileToEndChunkedOverUnix) {
   s.start(200);
   s.send("head-", true);
   s.send_file(f.path, 10, -1);
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   EXPECT_EQ(parse_responses(c->received)[0].body, "head-abcdef");
 }
 
@@ -251,7 +291,10 @@ TEST(Http1Connection, MissingFileBeforeAnyByteIs500) {
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().start(200, {{"content-length", "5"}});
   h.scope().send_file("/nonexistent/pagi-test-file", 0, -1);
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   const auto r = parse_responses(c->received);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 500u);
@@ -273,12 +316,14 @@ TEST(Http1Connection, SlowReaderGetsCreditOnlyAsBytesDrain) {
   EXPECT_LT(s.written, total);
   EXPECT_EQ(s.done_calls, 0);
   std::size_t got = 0;
-  ASSERT_TRUE(h.run_until([&] {
-    c->pump();
-    got += c->received.size();
-    c->received.clear();
-    return s.done_calls == 1;
-  }, milliseconds(20000)));
+  ASSERT_TRUE(h.run_until(
+      [&] {
+        c->pump();
+        got += c->received.size();
+        c->received.clear();
+        return s.done_calls == 1;
+      },
+      milliseconds(20000)));
   EXPECT_EQ(s.written, total);
 }
 

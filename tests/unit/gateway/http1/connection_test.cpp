@@ -21,7 +21,10 @@ TEST(Http1Connection, GetKeepAliveServesTwoRequests) {
   EXPECT_NE(h.scope().request.client_port, 0);
   EXPECT_EQ(h.scope().request.server_host, "127.0.0.1");
   h.scope().respond(200, "hello", {{"content-length", "5"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   ASSERT_TRUE(h.run_until([&] { return h.scope().done_calls == 1; }));
   EXPECT_EQ(h.scope().written, 5u);
   auto r = parse_responses(c->received);
@@ -33,7 +36,10 @@ TEST(Http1Connection, GetKeepAliveServesTwoRequests) {
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 2; }));
   EXPECT_EQ(h.scope(1).request.path, "/two");
   h.scope(1).respond(201, "", {{"content-length", "0"}, {"date", "Mon, 01 Jan 2024 00:00:00 GMT"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 2; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 2;
+  }));
   r = parse_responses(c->received);
   EXPECT_EQ(r[1].status, 201u);
   EXPECT_EQ(c->count("Mon, 01 Jan 2024"), 1u);  // the app's Date, not a second one
@@ -49,7 +55,10 @@ TEST(Http1Connection, PipelinedRequestsAnsweredInOrder) {
   };
   auto c = h.connect_tcp();
   c->send("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 3; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 3;
+  }));
   const auto r = parse_responses(c->received);
   EXPECT_EQ(r[0].body, "r/1");
   EXPECT_EQ(r[1].body, "r/2");
@@ -69,7 +78,10 @@ TEST(Http1Connection, ChunkedResponseWithTrailers) {
   h.settle();
   EXPECT_EQ(s.done_calls, 0);  // waiting for trailers
   s.send_trailers({{"x-checksum", "42"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->received.find("\r\n\r\n", c->received.find("0\r\n")) != std::string::npos && s.done_calls == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->received.find("\r\n\r\n", c->received.find("0\r\n")) != std::string::npos && s.done_calls == 1;
+  }));
   EXPECT_NE(c->received.find("transfer-encoding: chunked\r\n"), std::string::npos);
   EXPECT_NE(c->received.find("3\r\nabc\r\n2\r\nde\r\n0\r\nx-checksum: 42\r\n\r\n"), std::string::npos);
   EXPECT_EQ(s.written, 5u);
@@ -81,7 +93,10 @@ TEST(Http1Connection, AppTransferEncodingIgnoredContentLengthUsed) {
   c->send("GET / HTTP/1.1\r\n\r\n");
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().respond(200, "12345", {{"content-length", "5"}, {"transfer-encoding", "chunked"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   EXPECT_EQ(c->received.find("transfer-encoding"), std::string::npos);
   EXPECT_EQ(parse_responses(c->received)[0].body, "12345");
 }
@@ -109,7 +124,10 @@ TEST(Http1Connection, Http10WithoutKeepAliveCloses) {
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   EXPECT_EQ(h.scope().request.http_version, "1.0");
   h.scope().respond(200, "body-until-close");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->received.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
   EXPECT_NE(c->received.find("connection: close\r\n"), std::string::npos);
   EXPECT_EQ(c->received.find("transfer-encoding"), std::string::npos);
@@ -125,12 +143,18 @@ TEST(Http1Connection, Http10KeepAliveNeedsContentLength) {
   c->send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().respond(200, "ok", {{"content-length", "2"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   EXPECT_NE(c->received.find("connection: keep-alive\r\n"), std::string::npos);
   c->send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 2; }));
   h.scope(1).respond(200, "no length");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_EQ(c->count("connection: close\r\n"), 1u);
 }
 
@@ -140,7 +164,10 @@ TEST(Http1Connection, ConnectionCloseRequestClosesAfterResponse) {
   c->send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().respond(200, "x");
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return c->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return c->eof();
+  }));
   EXPECT_NE(c->received.find("connection: close\r\n"), std::string::npos);
   EXPECT_NE(c->received.find("1\r\nx\r\n0\r\n\r\n"), std::string::npos);
 }
@@ -172,7 +199,10 @@ TEST(Http1Connection, UnixSocketScope) {
   EXPECT_NE(h.scope().request.server_host.find("/tmp/ph1-"), std::string::npos);
   EXPECT_EQ(h.scope().request.client_host, "");
   h.scope().respond(200, "u", {{"content-length", "1"}});
-  ASSERT_TRUE(h.run_until([&] { c->pump(); return parse_responses(c->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    c->pump();
+    return parse_responses(c->received).size() == 1;
+  }));
   EXPECT_NE(c->received.find("server: pagi-test\r\n"), std::string::npos);
 }
 

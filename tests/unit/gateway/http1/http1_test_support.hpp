@@ -8,17 +8,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "gateway/http1/connection.hpp"
 #include "tests/fakes/fake_scope_opener.hpp"
@@ -111,9 +110,7 @@ inline std::vector<ParsedResponse> parse_responses(std::string_view data, bool h
 
 class Http1Harness {
  public:
-  Http1Harness() : opener(ioc.get_executor()) {
-    settings.request_timeout = gateway::Seconds(0);
-  }
+  Http1Harness() : opener(ioc.get_executor()) { settings.request_timeout = gateway::Seconds(0); }
 
   // A TCP connection: returns the client; the server side is started.
   std::unique_ptr<RawClient> connect_tcp() {

@@ -18,16 +18,16 @@ std::string decoded(std::string_view raw) {
 
 TEST(PathDecoding, PercentDecodingRules) {
   EXPECT_EQ(decoded("/a%20b"), "/a b");
-  EXPECT_EQ(decoded("/a%2Fb"), "/a/b");      // %2F decodes; raw_path keeps it
-  EXPECT_EQ(decoded("/a+b"), "/a+b");        // + is not a space in paths
-  EXPECT_EQ(decoded("/100%"), "/100%");      // stray % kept
+  EXPECT_EQ(decoded("/a%2Fb"), "/a/b");  // %2F decodes; raw_path keeps it
+  EXPECT_EQ(decoded("/a+b"), "/a+b");    // + is not a space in paths
+  EXPECT_EQ(decoded("/100%"), "/100%");  // stray % kept
   EXPECT_EQ(decoded("/%zz%4"), "/%zz%4");
   EXPECT_EQ(decoded("/caf%C3%A9"), "/caf\xC3\xA9");  // valid UTF-8 stays
 }
 
 TEST(PathDecoding, InvalidUtf8FallsBackToLatin1) {
-  EXPECT_EQ(decoded("/caf%E9"), "/caf\xC3\xA9");      // é as Latin-1 -> UTF-8
-  EXPECT_EQ(decoded("/%C0%AF"), "/\xC3\x80\xC2\xAF"); // overlong rejected
+  EXPECT_EQ(decoded("/caf%E9"), "/caf\xC3\xA9");                  // é as Latin-1 -> UTF-8
+  EXPECT_EQ(decoded("/%C0%AF"), "/\xC3\x80\xC2\xAF");             // overlong rejected
   EXPECT_EQ(decoded("/%ED%A0%80"), "/\xC3\xAD\xC2\xA0\xC2\x80");  // surrogate
 }
 
@@ -48,8 +48,7 @@ TEST(PathDecoding, SplitTarget) {
 TEST(ScopeBuilder, BuildsHttpScopeWithFoldedCookies) {
   CodecLimits l{1024, 4096, 50, 0};
   RequestCodec codec(l);
-  const std::string req =
-      "GET /p%C3%A9/%2F?q=1 HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX: y\r\nCookie: b=2\r\n\r\n";
+  const std::string req = "GET /p%C3%A9/%2F?q=1 HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX: y\r\nCookie: b=2\r\n\r\n";
   ASSERT_EQ(codec.feed(req, 0).kind, RequestCodec::EventKind::head);
   PeerInfo peer{"127.0.0.1", 5555, "127.0.0.1", 80, false};
   ScopeBuilder b;

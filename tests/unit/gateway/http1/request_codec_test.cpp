@@ -1,10 +1,10 @@
 // The request codec and its strict head scan, including every request
 // smuggling defense (each must answer 400 and end the connection).
+#include "gateway/http1/request_codec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "gateway/http1/request_codec.hpp"
 
 namespace pagi::gateway::http1 {
 namespace {
@@ -89,7 +89,8 @@ TEST(RequestCodec, ContentLengthBody) {
 }
 
 TEST(RequestCodec, ChunkedBodyIsDechunked) {
-  const auto o = run("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n");
+  const auto o =
+      run("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n");
   EXPECT_EQ(o.error, RequestError::none);
   EXPECT_TRUE(o.end);
   EXPECT_EQ(o.body, "abcde");
@@ -134,8 +135,7 @@ TEST(RequestCodec, RequestLineTooLongIs414EvenBeforeItsEnd) {
 }
 
 TEST(RequestCodec, HeaderSectionTooLargeIs431) {
-  EXPECT_EQ(run("GET / HTTP/1.1\r\nX: " + std::string(300, 'v') + "\r\n\r\n").error,
-            RequestError::headers_too_large);
+  EXPECT_EQ(run("GET / HTTP/1.1\r\nX: " + std::string(300, 'v') + "\r\n\r\n").error, RequestError::headers_too_large);
   EXPECT_EQ(run("GET / HTTP/1.1\r\nX: " + std::string(300, 'v')).error, RequestError::headers_too_large);
 }
 
@@ -156,8 +156,7 @@ TEST(RequestCodec, StreamedChunkedBodyTooLargeIs413) {
 }
 
 TEST(RequestCodec, UnknownTransferCodingIs501) {
-  EXPECT_EQ(run("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").error,
-            RequestError::unsupported_coding);
+  EXPECT_EQ(run("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").error, RequestError::unsupported_coding);
 }
 
 TEST(RequestCodec, Malformed) {
@@ -178,10 +177,8 @@ TEST(RequestSmuggling, TransferEncodingWithContentLength) {
 }
 
 TEST(RequestSmuggling, DuplicateContentLengthEvenEqual) {
-  EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc").error,
-            RequestError::smuggling);
-  EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc").error,
-            RequestError::smuggling);
+  EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc").error, RequestError::smuggling);
+  EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc").error, RequestError::smuggling);
   EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabc").error, RequestError::smuggling);
 }
 
@@ -189,8 +186,7 @@ TEST(RequestSmuggling, NonNumericContentLength) {
   EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc").error, RequestError::smuggling);
   EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 0x3\r\n\r\nabc").error, RequestError::smuggling);
   EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: \r\n\r\n").error, RequestError::smuggling);
-  EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").error,
-            RequestError::smuggling);
+  EXPECT_EQ(run("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").error, RequestError::smuggling);
 }
 
 TEST(RequestSmuggling, ObsFold) {
@@ -216,14 +212,14 @@ TEST(RequestSmuggling, ChunkedNotLast) {
 
 TEST(RequestSmuggling, BadChunkFraming) {
   const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-  EXPECT_EQ(run(head + "zz\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);           // bad size
+  EXPECT_EQ(run(head + "zz\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);  // bad size
   EXPECT_EQ(run(head + "-1\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);
-  EXPECT_EQ(run(head + "2\r\nabXX0\r\n\r\n").error, RequestError::malformed);               // missing CRLF
-  EXPECT_EQ(run(head + "2;x y\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);         // bad ext
-  EXPECT_EQ(run(head + "2;x=\"a\r\nb\"\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);  // CRLF in quotes
-  EXPECT_EQ(run(head + "2\nab\r\n0\r\n\r\n").error, RequestError::malformed);              // bare LF
+  EXPECT_EQ(run(head + "2\r\nabXX0\r\n\r\n").error, RequestError::malformed);                  // missing CRLF
+  EXPECT_EQ(run(head + "2;x y\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);            // bad ext
+  EXPECT_EQ(run(head + "2;x=\"a\r\nb\"\r\nab\r\n0\r\n\r\n").error, RequestError::malformed);   // CRLF in quotes
+  EXPECT_EQ(run(head + "2\nab\r\n0\r\n\r\n").error, RequestError::malformed);                  // bare LF
   EXPECT_EQ(run(head + "2\r\nab\r\n0\r\nX: a\r\n b\r\n\r\n").error, RequestError::smuggling);  // folded trailer
-  EXPECT_EQ(run(head + "ffffffffffffffffff\r\n").error, RequestError::malformed);          // overflow
+  EXPECT_EQ(run(head + "ffffffffffffffffff\r\n").error, RequestError::malformed);              // overflow
   // Extension abuse: many extension bytes in total.
   std::string abuse = head;
   for (int i = 0; i < 40; ++i) abuse += "1;name=" + std::string(10, 'v') + "\r\na\r\n";

@@ -15,9 +15,24 @@ namespace pagi::gateway::http2 {
 namespace {
 
 constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-enum : std::uint8_t { DATA = 0, HEADERS = 1, RST_STREAM = 3, SETTINGS = 4, PING = 6, GOAWAY = 7, WINDOW_UPDATE = 8, CONTINUATION = 9 };
+enum : std::uint8_t {
+  DATA = 0,
+  HEADERS = 1,
+  RST_STREAM = 3,
+  SETTINGS = 4,
+  PING = 6,
+  GOAWAY = 7,
+  WINDOW_UPDATE = 8,
+  CONTINUATION = 9
+};
 enum : std::uint8_t { END_STREAM = 1, ACK = 1, END_HEADERS = 4 };
-enum : std::uint32_t { PROTOCOL_ERROR = 1, FLOW_CONTROL_ERROR = 3, FRAME_SIZE_ERROR = 6, COMPRESSION_ERROR = 9, ENHANCE_YOUR_CALM = 11 };
+enum : std::uint32_t {
+  PROTOCOL_ERROR = 1,
+  FLOW_CONTROL_ERROR = 3,
+  FRAME_SIZE_ERROR = 6,
+  COMPRESSION_ERROR = 9,
+  ENHANCE_YOUR_CALM = 11
+};
 
 std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
   std::string f;
@@ -252,7 +267,8 @@ TEST_F(SessionTest, WindowReopensOnlyForConsumedBytes) {
   settings_.h2_stream_window = 16384;
   settings_.h2_connection_window = 65535;
   make();
-  session_->receive(client_start() + frame(SETTINGS, ACK, 0, {}) + frame(HEADERS, END_HEADERS, 1, request_block("POST")));
+  session_->receive(client_start() + frame(SETTINGS, ACK, 0, {}) +
+                    frame(HEADERS, END_HEADERS, 1, request_block("POST")));
   drain();
   session_->receive(frame(DATA, 0, 1, std::string(12000, 'x')));
   EXPECT_EQ(rec_.data[1].size(), 12000u);

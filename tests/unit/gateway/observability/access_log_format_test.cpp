@@ -72,8 +72,9 @@ TEST(AccessLogFormat, CustomAtomsEachRenderTheirField) {
   const auto r = sample_record();
   EXPECT_EQ(render("%h|%m|%U|%q|%H|%s|%B|%O|%I|%D|%T|%{ms}T", r),
             "192.0.2.7|GET|/items/42|?page=2|HTTP/1.1|200|13|100|120|2345|0.002|2.345\n");
-  EXPECT_EQ(render("%R %P %{pool}x %{worker_pid}x %{scope}x %{disconnect}x %{upstream_ms}x %{upstream_us}x %{gateway}x", r),
-            "req-1 4242 app 4242 http - 1.500 1500 0\n");
+  EXPECT_EQ(
+      render("%R %P %{pool}x %{worker_pid}x %{scope}x %{disconnect}x %{upstream_ms}x %{upstream_us}x %{gateway}x", r),
+      "req-1 4242 app 4242 http - 1.500 1500 0\n");
   EXPECT_EQ(render("%{content-type}o %{User-Agent}i %{iso}t 100%%", r),
             "text/plain curl/8.0 2026-12-01T03:57:58.123Z 100%\n");
 }

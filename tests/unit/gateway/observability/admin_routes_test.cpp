@@ -1,6 +1,6 @@
-#include "gateway/admin/admin_server.hpp"
-
 #include <gtest/gtest.h>
+
+#include "gateway/admin/admin_server.hpp"
 
 namespace pagi::gateway::admin {
 namespace {

@@ -51,9 +51,7 @@ TEST(ErrorLog, TextWithoutContextIsThePlainLine) {
   EXPECT_EQ(line.find("[pool"), std::string::npos);
 }
 
-TEST(ErrorLog, UnknownFormatIsRejected) {
-  EXPECT_THROW(setup_error_log("info", "xml"), std::invalid_argument);
-}
+TEST(ErrorLog, UnknownFormatIsRejected) { EXPECT_THROW(setup_error_log("info", "xml"), std::invalid_argument); }
 
 }  // namespace
 }  // namespace pagi::gateway::observability

@@ -30,7 +30,10 @@ class SseStreamTest : public ::testing::Test {
     ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   }
   bool wait_for(std::string_view text) {
-    return h.run_until([&] { client->pump(); return client->received.find(text) != std::string::npos; });
+    return h.run_until([&] {
+      client->pump();
+      return client->received.find(text) != std::string::npos;
+    });
   }
   Http1Harness h;
   std::unique_ptr<RawClient> client;
@@ -67,8 +70,9 @@ TEST_F(SseStreamTest, StartSendCloseOnKeepAliveConnection) {
 
 TEST_F(SseStreamTest, AppHeadersWinAndNoContentLength) {
   open();
-  h.scope().sse_start(200, {{"content-type", "text/event-stream; charset=utf-8"}, {"content-length", "5"},
-                            {"cache-control", "no-store"}});
+  h.scope().sse_start(
+      200,
+      {{"content-type", "text/event-stream; charset=utf-8"}, {"content-length", "5"}, {"cache-control", "no-store"}});
   ASSERT_TRUE(wait_for("\r\n\r\n"));
   EXPECT_EQ(client->count("content-type"), 1u);
   EXPECT_NE(client->received.find("charset=utf-8"), std::string::npos);
@@ -84,7 +88,10 @@ TEST_F(SseStreamTest, CommentsAndKeepalive) {
   s.sse_comment("hello");
   ASSERT_TRUE(wait_for(":hello\n\n"));
   s.sse_keepalive(10, "ping");
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->count(":ping\n\n") >= 2; }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->count(":ping\n\n") >= 2;
+  }));
   s.sse_keepalive(0);
   h.settle();
   client->pump();
@@ -98,7 +105,10 @@ TEST_F(SseStreamTest, CommentsAndKeepalive) {
 TEST_F(SseStreamTest, DeclineWithOrdinaryResponse) {
   open();
   h.scope().respond(204, "");
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return parse_responses(client->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return parse_responses(client->received).size() == 1;
+  }));
   EXPECT_EQ(parse_responses(client->received)[0].status, 204u);
   h.scope().sse_send(event("late"));  // the pool rejects this; the exchange ignores it too
   h.settle();
@@ -143,7 +153,10 @@ TEST_F(SseStreamTest, LongStreamNotCutByKeepAliveOrHeaderTimers) {
     h.run_until([] { return false; }, std::chrono::milliseconds(15));
     h.scope().sse_send(event("tick"));
   }
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->count("data: tick\n\n") == 5; }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->count("data: tick\n\n") == 5;
+  }));
   EXPECT_TRUE(h.scope().disconnects.empty());
   EXPECT_FALSE(client->eof());
 }

@@ -23,8 +23,10 @@ class NotifySocket {
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, name_.data(), name_.size());
     socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name_.size());
-    if (name_[0] == '@') addr.sun_path[0] = '\0';
-    else ::unlink(name_.c_str());
+    if (name_[0] == '@')
+      addr.sun_path[0] = '\0';
+    else
+      ::unlink(name_.c_str());
     EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0) << std::strerror(errno);
   }
   ~NotifySocket() {

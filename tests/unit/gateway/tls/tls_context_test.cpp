@@ -2,19 +2,19 @@
 // the openssl CLI (no committed keys), handshakes over a socketpair with an
 // Asio client: ALPN, client certificates (optional/required) in the tls
 // scope data, session resumption, certificate reload.
+#include "gateway/tls/tls_context.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl.hpp>
-
-#include "gateway/tls/tls_context.hpp"
 #include "gateway/tls/tls_info.hpp"
 #include "gateway/tls/tls_stream.hpp"
 
@@ -33,7 +33,9 @@ class TestPki {
     char tmpl[] = "/tmp/pagi-tls-XXXXXX";
     dir = ::mkdtemp(tmpl);
     const std::string d = dir.string();
-    ok = sh("cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj '/CN=Test CA'") == 0 &&
+    ok = sh("cd " + d +
+            " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj '/CN=Test CA'") ==
+             0 &&
          issue("server", "/CN=localhost") && issue("client", "/O=Example/CN=alice") && issue("server2", "/CN=second");
   }
   ~TestPki() { fs::remove_all(dir); }
@@ -178,9 +180,10 @@ TEST_F(TlsContextTest, OptionalClientCertificateIsReported) {
 
 TEST_F(TlsContextTest, OptionalUntrustedClientCertificateKeepsTheConnectionWithAnError) {
   // A self-signed client certificate the CA did not issue.
-  ASSERT_EQ(sh("cd " + pki_.dir.string() +
-               " && openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 1 -subj '/CN=rogue'"),
-            0);
+  ASSERT_EQ(
+      sh("cd " + pki_.dir.string() +
+         " && openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 1 -subj '/CN=rogue'"),
+      0);
   TlsContext ctx(pki_.settings(VerifyClient::optional));
   asio::ssl::context c(asio::ssl::context::tls_client);
   c.load_verify_file(pki_.path("ca.pem"));

@@ -11,10 +11,10 @@ namespace pagi::testing {
 struct ClientFrame {
   std::uint8_t opcode = 0x1;
   bool fin = true;
-  std::uint8_t rsv = 0;       // bits 0x70
+  std::uint8_t rsv = 0;  // bits 0x70
   bool masked = true;
   std::string payload;
-  int length_form = 0;        // 0: shortest; 126 / 127 force that form
+  int length_form = 0;  // 0: shortest; 126 / 127 force that form
   std::uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
 };
 

@@ -79,8 +79,8 @@ TEST(FrameDecoder, BinaryMessageAllLengthForms) {
 }
 
 TEST(FrameDecoder, ByteAtATime) {
-  const std::string bytes = frame(0x1, "fragmented ", false) + frame(0x9, "p") + frame(0x0, "message") +
-                            frame(0x2, std::string(200, 'x'));
+  const std::string bytes =
+      frame(0x1, "fragmented ", false) + frame(0x9, "p") + frame(0x0, "message") + frame(0x2, std::string(200, 'x'));
   const auto ev = decode(bytes, 1);
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[0].kind, K::ping);
@@ -154,10 +154,10 @@ TEST(FrameDecoder, ContinuationRules) {
 
 TEST(FrameDecoder, InvalidUtf8) {
   EXPECT_EQ(error_of(frame(0x1, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80")),
-            FrameError::invalid_utf8);                               // surrogate
-  EXPECT_EQ(error_of(frame(0x1, "\xc0\xaf")), FrameError::invalid_utf8);  // overlong
+            FrameError::invalid_utf8);                                            // surrogate
+  EXPECT_EQ(error_of(frame(0x1, "\xc0\xaf")), FrameError::invalid_utf8);          // overlong
   EXPECT_EQ(error_of(frame(0x1, "\xf4\x90\x80\x80")), FrameError::invalid_utf8);  // > U+10FFFF
-  EXPECT_EQ(error_of(frame(0x1, "ab\xe2\x82")), FrameError::invalid_utf8);  // truncated at message end
+  EXPECT_EQ(error_of(frame(0x1, "ab\xe2\x82")), FrameError::invalid_utf8);        // truncated at message end
   // A sequence split across fragments is fine.
   const auto ev = decode(frame(0x1, "\xe2\x82", false) + frame(0x0, "\xac"));
   ASSERT_EQ(ev.size(), 1u);

@@ -62,10 +62,16 @@ class WsSession : public ::testing::Test {
     client->send(kUpgrade);
     ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
     h.scope().ws_accept(subprotocol, {{"x-extra", "1"}});
-    ASSERT_TRUE(h.run_until([&] { client->pump(); return client->received.find("\r\n\r\n") != std::string::npos; }));
+    ASSERT_TRUE(h.run_until([&] {
+      client->pump();
+      return client->received.find("\r\n\r\n") != std::string::npos;
+    }));
   }
   bool wait_frames(std::size_t n) {
-    return h.run_until([&] { client->pump(); return server_frames(client->received).size() >= n; });
+    return h.run_until([&] {
+      client->pump();
+      return server_frames(client->received).size() >= n;
+    });
   }
   bool wait_disconnect() {
     return h.run_until([&] { return !h.scope().ws_disconnects.empty(); });
@@ -152,7 +158,10 @@ TEST_F(WsSession, PeerCloseEchoedAndReported) {
   EXPECT_EQ(h.scope().ws_disconnects[0], (std::pair<std::uint16_t, std::string>{1001, "bye"}));
   ASSERT_TRUE(wait_frames(1));
   EXPECT_EQ(server_frames(client->received)[0].code(), 1001);
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->eof();
+  }));
   client->close();
   ASSERT_TRUE(h.run_until([&] { return h.closed == 1; }));
   EXPECT_EQ(h.scope().ws_disconnects.size(), 1u);
@@ -192,9 +201,15 @@ TEST_F(WsSession, ProtocolErrorsClose) {
     cl->send(c.bytes);
     ASSERT_TRUE(hh.run_until([&] { return !hh.scope().ws_disconnects.empty(); }));
     EXPECT_EQ(hh.scope().ws_disconnects[0], (std::pair<std::uint16_t, std::string>{c.code, "protocol_error"}));
-    ASSERT_TRUE(hh.run_until([&] { cl->pump(); return !server_frames(cl->received).empty(); }));
+    ASSERT_TRUE(hh.run_until([&] {
+      cl->pump();
+      return !server_frames(cl->received).empty();
+    }));
     EXPECT_EQ(server_frames(cl->received)[0].code(), c.code);
-    ASSERT_TRUE(hh.run_until([&] { cl->pump(); return cl->eof(); }));  // the gateway closes
+    ASSERT_TRUE(hh.run_until([&] {
+      cl->pump();
+      return cl->eof();
+    }));  // the gateway closes
   }
 }
 
@@ -227,7 +242,10 @@ TEST_F(WsSession, AppCloseRunsTheCloseHandshake) {
   client->send(frame(0x8, close_payload(4000)));
   ASSERT_TRUE(wait_disconnect());
   EXPECT_EQ(h.scope().ws_disconnects[0].first, 4000);
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->eof();
+  }));
   EXPECT_EQ(server_frames(client->received).size(), 1u);
 }
 
@@ -281,7 +299,10 @@ TEST_F(WsSession, GracefulShutdownSends1001AndReload1012) {
   ASSERT_TRUE(h2.run_until([&] { return h2.opener.scopes.size() == 1; }));
   h2.scope().ws_accept();
   h2.scope().server_close(true);
-  ASSERT_TRUE(h2.run_until([&] { c2->pump(); return !server_frames(c2->received).empty(); }));
+  ASSERT_TRUE(h2.run_until([&] {
+    c2->pump();
+    return !server_frames(c2->received).empty();
+  }));
   EXPECT_EQ(server_frames(c2->received)[0].code(), 1012);
 }
 
@@ -290,7 +311,10 @@ TEST_F(WsSession, CloseBeforeAcceptIs403) {
   client->send(kUpgrade);
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().ws_close(1000);
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->eof();
+  }));
   const auto r = parse_responses(client->received);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 403u);
@@ -306,7 +330,10 @@ TEST_F(WsSession, DenialResponse) {
   h.scope().send("{\"error\":", true);
   h.scope().send("\"unauthorized\"}", false);
   h.scope().ws_accept();  // too late: ignored
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->eof();
+  }));
   const auto r = parse_responses(client->received);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 401u);
@@ -320,7 +347,10 @@ TEST_F(WsSession, AppGoneBeforeAnswerIs403AndClientDropIsReported) {
   client->send(kUpgrade);
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   h.scope().app_done(false);
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->eof();
+  }));
   EXPECT_EQ(parse_responses(client->received)[0].status, 403u);
 
   Http1Harness h2;
@@ -339,7 +369,10 @@ TEST_F(WsSession, PoolWithoutWebsocketGetsPlainHttp) {
   ASSERT_TRUE(h.run_until([&] { return h.opener.scopes.size() == 1; }));
   EXPECT_EQ(h.scope().request.type, wire::ScopeType::HTTP);
   h.scope().respond(200, "no ws here", {{"content-length", "10"}});
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return parse_responses(client->received).size() == 1; }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return parse_responses(client->received).size() == 1;
+  }));
 }
 
 TEST_F(WsSession, BrokenUpgrades) {
@@ -347,14 +380,20 @@ TEST_F(WsSession, BrokenUpgrades) {
   client->send(
       "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
       "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
-  ASSERT_TRUE(h.run_until([&] { client->pump(); return client->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    client->pump();
+    return client->eof();
+  }));
   auto r = parse_responses(client->received);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 426u);
   EXPECT_EQ(r[0].headers["sec-websocket-version"], "13");
   auto c2 = h.connect_tcp();
   c2->send("GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n");
-  ASSERT_TRUE(h.run_until([&] { c2->pump(); return c2->eof(); }));
+  ASSERT_TRUE(h.run_until([&] {
+    c2->pump();
+    return c2->eof();
+  }));
   EXPECT_EQ(parse_responses(c2->received)[0].status, 400u);
   EXPECT_TRUE(h.opener.scopes.empty());
 }
