@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/config/value_text.hpp"
+
 namespace pagi::gateway::edge {
 namespace {
 
@@ -22,34 +24,12 @@ YAML::Mark mark_of(const YAML::Node& key, const YAML::Node& value) {
   return value.IsNull() || value.Mark().is_null() ? key.Mark() : value.Mark();
 }
 
-std::optional<bool> to_bool(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (text == "true" || text == "yes" || text == "on") return true;
-  if (text == "false" || text == "no" || text == "off") return false;
-  return std::nullopt;
-}
-
 std::optional<double> to_number(std::string_view text) {
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
     return std::nullopt;
   return value;
-}
-
-std::optional<double> to_seconds(std::string_view text) {
-  double scale = 1;
-  if (text.ends_with("ms"))
-    scale = 0.001, text.remove_suffix(2);
-  else if (text.ends_with("s"))
-    text.remove_suffix(1);
-  else if (text.ends_with("m"))
-    scale = 60, text.remove_suffix(1);
-  else if (text.ends_with("h"))
-    scale = 3600, text.remove_suffix(1);
-  const auto value = to_number(text);
-  if (!value || *value < 0) return std::nullopt;
-  return *value * scale;
 }
 
 // "10/s", "600/m", "1000/h", or a plain number of requests per second.
@@ -123,7 +103,7 @@ class Reader {
   void boolean(const YAML::Node& key, const YAML::Node& v, const std::string& path, bool& out) {
     const auto text = scalar(key, v, path, "true or false");
     if (!text) return;
-    if (const auto b = to_bool(*text))
+    if (const auto b = parse_bool(*text))
       out = *b;
     else
       fail(v, path, "expected true or false, got \"" + *text + "\"");
@@ -348,7 +328,7 @@ class Reader {
                   m.file = text->empty() ? "" : absolute_path(*text);
               } else if (name == "poll_interval") {
                 const auto text = scalar(k, value, p, "seconds > 0");
-                const auto s = text ? to_seconds(*text) : std::nullopt;
+                const auto s = text ? parse_seconds(*text) : std::nullopt;
                 if (s && *s > 0)
                   m.poll_interval = *s;
                 else if (text)
