@@ -4,13 +4,14 @@
 // session, whose deadlines are plain optional time points they own.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace pagi::gateway {
 

@@ -1,15 +1,15 @@
 #include "gateway/gateway.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <exception>
 #include <map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gateway/config/route_table.hpp"
 #include "gateway/edge/edge_runtime.hpp"

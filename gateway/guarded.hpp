@@ -6,10 +6,10 @@
 // is logged as "<who>: <what>" and `on_error` closes that one connection.
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <exception>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 namespace pagi::gateway {
 

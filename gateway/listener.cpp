@@ -1,21 +1,21 @@
 #include "gateway/listener.hpp"
 
+#include <cstddef>
+#include <cstring>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <unistd.h>
-
-#include <boost/asio/basic_socket_acceptor.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <cstddef>
-#include <cstring>
-#include <unordered_map>
-#include <vector>
 
 #include "gateway/edge/proxied_opener.hpp"
 #include "gateway/edge/proxy_header_reader.hpp"

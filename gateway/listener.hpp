@@ -5,8 +5,6 @@
 // close_all() is the hard stop for the deadline.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/http_settings.hpp"
 #include "gateway/tls/tls_settings.hpp"

@@ -1,13 +1,13 @@
 // pagi-gateway: parse the command line, then run the Gateway library on one
 // io_context until a signal stops it. Exit codes: 0 clean stop, 1 startup
 // failure (the reason is printed), 2 bad command line or configuration.
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gateway/config/command_line.hpp"
 #include "gateway/gateway.hpp"

@@ -1,13 +1,13 @@
 #include "gateway/ops_runtime.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/socket.h>
+#include <csignal>
+#include <optional>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <csignal>
-#include <optional>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include "gateway/edge/maintenance_control.hpp"
 #include "gateway/gateway.hpp"

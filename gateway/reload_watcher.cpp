@@ -1,19 +1,19 @@
 #include "gateway/reload_watcher.hpp"
 
-#include <signal.h>
-#include <spdlog/spdlog.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
 #include <array>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <signal.h>
 #include <stdexcept>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
 
 #include "gateway/config/config.hpp"
 

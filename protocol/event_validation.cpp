@@ -1,10 +1,10 @@
 #include "protocol/event_validation.hpp"
 
-#include <kj/exception.h>
-
 #include <array>
 #include <cstdint>
 #include <limits>
+
+#include <kj/exception.h>
 
 #include "protocol/utf8.hpp"
 

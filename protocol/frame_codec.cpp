@@ -1,14 +1,14 @@
 #include "protocol/frame_codec.hpp"
 
-#include <capnp/serialize.h>
-#include <kj/exception.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <new>
 #include <optional>
 #include <utility>
+
+#include <capnp/serialize.h>
+#include <kj/exception.h>
 
 namespace pagi::protocol {
 

@@ -10,14 +10,14 @@
 // long time pins its whole chunk; call Frame::detach() if that matters.
 #pragma once
 
-#include <capnp/message.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <system_error>
+
+#include <capnp/message.h>
 
 #include "protocol/pagi.capnp.h"
 

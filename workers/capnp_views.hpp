@@ -2,10 +2,10 @@
 // list: valid only while the frame they came from is.
 #pragma once
 
-#include <capnp/list.h>
-
 #include <string_view>
 #include <vector>
+
+#include <capnp/list.h>
 
 #include "workers/scope_request.hpp"
 

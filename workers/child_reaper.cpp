@@ -1,12 +1,12 @@
 #include "workers/child_reaper.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/wait.h>
+#include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <csignal>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
 
 namespace pagi::workers {
 

@@ -2,9 +2,6 @@
 // sizing and building single-segment messages. Internal to workers/.
 #pragma once
 
-#include <capnp/message.h>
-#include <kj/array.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +9,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <capnp/message.h>
+#include <kj/array.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"

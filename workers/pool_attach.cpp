@@ -6,10 +6,10 @@
 // exit (`shutdown`) after draining; a gateway stop releases it (lifespan
 // shutdown, then the connection closes without `shutdown`) so that it
 // reconnects to the next gateway.
-#include <spdlog/spdlog.h>
+#include <algorithm>
 #include <unistd.h>
 
-#include <algorithm>
+#include <spdlog/spdlog.h>
 
 #include "workers/pool_core.hpp"
 

@@ -2,12 +2,12 @@
 // loop reporting, graceful stop; and where scopes go (balancer, queue).
 #include "workers/pool_core.hpp"
 
-#include <spdlog/spdlog.h>
+#include <list>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <list>
+#include <spdlog/spdlog.h>
 
 #include "workers/event_stream_accept.hpp"
 #include "workers/pool_timers.hpp"

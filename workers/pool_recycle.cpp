@@ -7,12 +7,12 @@
 // once, while the retiree keeps serving; only when a new worker is ready is
 // one retiree drained (no new scopes; in-flight ones get drain_timeout),
 // then stopped (lifespan shutdown, shutdown, SIGTERM, SIGKILL).
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
 
 #include "workers/pool_core.hpp"
 #include "workers/pool_timers.hpp"

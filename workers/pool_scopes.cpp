@@ -7,11 +7,11 @@
 // destroy its Upstream, open the next pipelined scope). So every handler
 // updates the record first and makes the Downstream call last, and never
 // touches the record afterwards.
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include "workers/capnp_views.hpp"
 #include "workers/pool_core.hpp"

@@ -2,9 +2,10 @@
 // pool_core.hpp so its users need no Asio timer headers).
 #pragma once
 
+#include <list>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <list>
 
 #include "workers/pool_core.hpp"
 

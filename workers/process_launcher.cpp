@@ -1,18 +1,18 @@
 #include "workers/process_launcher.hpp"
 
-#include <fcntl.h>
-#include <linux/close_range.h>
-#include <signal.h>
-#include <spdlog/spdlog.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <map>
+#include <signal.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include "workers/stderr_reader.hpp"
 

@@ -1,13 +1,13 @@
 #include "workers/stderr_reader.hpp"
 
+#include <array>
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
+#include <memory>
 #include <unistd.h>
 
-#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <memory>
+#include <spdlog/spdlog.h>
 
 #include "workers/log_context.hpp"
 

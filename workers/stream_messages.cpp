@@ -1,8 +1,8 @@
 #include "workers/stream_messages.hpp"
 
-#include <capnp/message.h>
-
 #include <cstring>
+
+#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"

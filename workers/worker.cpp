@@ -1,11 +1,11 @@
 #include "workers/worker.hpp"
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <csignal>
+#include <spdlog/spdlog.h>
 
 #include "protocol/event_validation.hpp"
 #include "workers/log_context.hpp"

@@ -1,12 +1,12 @@
 #include "workers/worker_connection.hpp"
 
-#include <kj/exception.h>
+#include <limits>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <limits>
+#include <kj/exception.h>
 
 #include "protocol/event_validation.hpp"
 

@@ -1,10 +1,10 @@
 #include "workers/worker_messages.hpp"
 
-#include <capnp/message.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
+
+#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "workers/message_builder.hpp"

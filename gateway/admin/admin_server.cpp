@@ -1,7 +1,6 @@
 #include "gateway/admin/admin_server.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
+#include <cstring>
 #include <unistd.h>
 
 #include <boost/asio/basic_socket_acceptor.hpp>
@@ -12,7 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <cstring>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "gateway/config/config.hpp"
 

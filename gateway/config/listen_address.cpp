@@ -1,8 +1,8 @@
 // parse_listen_address and ListenAddress::text (declared in config.hpp).
+#include <charconv>
+
 #include <arpa/inet.h>
 #include <sys/un.h>
-
-#include <charconv>
 
 #include "gateway/config/config.hpp"
 

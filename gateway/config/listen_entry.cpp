@@ -1,10 +1,10 @@
 // parse_listen_entry (declared in config.hpp): the map form of a `listen`
 // entry, `{address: HOST:PORT, tls: {...}, h2c: true|false|only}`. The loader hands it
 // over as flow YAML text so the listen key keeps one value type.
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <set>
+
+#include <yaml-cpp/yaml.h>
 
 #include "gateway/config/config.hpp"
 

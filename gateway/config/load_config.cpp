@@ -1,13 +1,13 @@
 #include "gateway/config/load_config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "gateway/config/app_kind.hpp"
 #include "gateway/config/key_schema.hpp"

@@ -1,10 +1,10 @@
 // EdgeRuntime and its per-listener EdgeOpener (see edge_runtime.hpp).
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <list>
 #include <map>
+
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gateway/edge/edge_rules.hpp"
 #include "gateway/edge/edge_runtime.hpp"

@@ -1,8 +1,8 @@
 #include "gateway/edge/edge_rules.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+
+#include <spdlog/spdlog.h>
 
 namespace pagi::gateway::edge {
 namespace {

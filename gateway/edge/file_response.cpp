@@ -1,12 +1,11 @@
 #include "gateway/edge/file_response.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <unistd.h>
 
 namespace pagi::gateway::edge {
 namespace {

@@ -5,14 +5,14 @@
 // No sockets: the caller sends the file (sendfile) or the small body.
 #pragma once
 
-#include <sys/stat.h>
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "workers/scope_request.hpp"
 

@@ -1,8 +1,9 @@
 #include "gateway/edge/local_answer.hpp"
 
+#include <vector>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <vector>
 
 namespace pagi::gateway::edge {
 namespace {

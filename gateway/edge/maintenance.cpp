@@ -1,12 +1,12 @@
 #include "gateway/edge/maintenance.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
+#include <csignal>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <csignal>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 namespace pagi::gateway::edge {
 namespace asio = boost::asio;

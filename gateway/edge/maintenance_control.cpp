@@ -1,9 +1,9 @@
 #include "gateway/edge/maintenance_control.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <optional>
+
+#include <spdlog/spdlog.h>
 
 #include "gateway/edge/maintenance.hpp"
 

@@ -7,9 +7,10 @@
 //   - peer_host_of: the text address of a socket's peer, for `action: close`.
 #pragma once
 
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <memory>
 #include <string>
+
+#include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/edge/proxy_protocol.hpp"
 #include "workers/upstream.hpp"

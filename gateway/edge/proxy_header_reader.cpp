@@ -1,11 +1,11 @@
 #include "gateway/edge/proxy_header_reader.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/socket.h>
+#include <string>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <string>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 namespace pagi::gateway::edge {
 namespace {

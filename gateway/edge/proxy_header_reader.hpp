@@ -4,10 +4,11 @@
 // and `done` is never called.
 #pragma once
 
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+
+#include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/edge/proxy_protocol.hpp"
 

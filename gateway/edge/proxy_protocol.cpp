@@ -1,10 +1,10 @@
 #include "gateway/edge/proxy_protocol.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstring>
 #include <vector>
+
+#include <arpa/inet.h>
 
 #include "gateway/edge/settings/cidr.hpp"
 

@@ -1,9 +1,8 @@
 #include "gateway/edge/sendfile_filter.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gateway/edge/local_answer.hpp"
 #include "gateway/edge/static_files.hpp"

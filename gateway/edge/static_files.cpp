@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-
 #include <vector>
 
 namespace pagi::gateway::edge {

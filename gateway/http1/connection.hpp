@@ -7,13 +7,14 @@
 // its own deadline and the timer is re-armed on the nearest one.
 #pragma once
 
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
+
+#include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/http1/scope_builder.hpp"
 #include "gateway/http_settings.hpp"

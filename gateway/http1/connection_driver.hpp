@@ -6,14 +6,14 @@
 // defines the behaviour.
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 #include "gateway/deadline_timer.hpp"
 #include "gateway/guarded.hpp"

@@ -1,12 +1,12 @@
 #include "gateway/http1/exchange.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
+#include <string>
 #include <unistd.h>
 
-#include <algorithm>
-#include <string>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "gateway/sse/response_fields.hpp"
 #include "gateway/sse/stream.hpp"

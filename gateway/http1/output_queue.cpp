@@ -1,8 +1,7 @@
 #include "gateway/http1/output_queue.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <unistd.h>
 
 namespace pagi::gateway::http1 {
 

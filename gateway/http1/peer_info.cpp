@@ -1,12 +1,12 @@
 #include "gateway/http1/peer_info.hpp"
 
+#include <cstddef>
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-#include <cstddef>
-#include <cstring>
 
 namespace pagi::gateway::http1 {
 namespace asio = boost::asio;

@@ -1,10 +1,11 @@
 #include "gateway/http1/request_codec.hpp"
 
 #include <algorithm>
-#include <boost/beast/http/basic_parser.hpp>
-#include <boost/beast/http/error.hpp>
 #include <limits>
 #include <optional>
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include "gateway/http1/head_scanner.hpp"
 

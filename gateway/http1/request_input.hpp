@@ -8,13 +8,14 @@
 // does the I/O.
 #pragma once
 
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 #include "gateway/http1/request_codec.hpp"
 #include "gateway/http_settings.hpp"

@@ -1,14 +1,14 @@
 #include "gateway/http1/write_pump.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/sendfile.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <span>
 #include <string>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
 
 #include "gateway/guarded.hpp"
 

@@ -7,11 +7,12 @@
 // where its markers (credit, response end, connection end) take effect.
 #pragma once
 
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/http1/output_queue.hpp"
 #include "protocol/disconnect_reason.hpp"

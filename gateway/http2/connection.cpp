@@ -2,17 +2,17 @@
 // byte stream: a plain socket (h2c) or a TLS stream (h2).
 #include "gateway/http2/connection.hpp"
 
-#include <nghttp2/nghttp2.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <optional>
-#include <unordered_map>
-#include <vector>
+#include <nghttp2/nghttp2.h>
+#include <spdlog/spdlog.h>
 
 #include "gateway/guarded.hpp"
 #include "gateway/http1/peer_info.hpp"

@@ -6,10 +6,9 @@
 // segment is taken for HTTP/1. With `h2c: only` nothing is taken for HTTP/1:
 // the bytes go to the HTTP/2 session, which answers a wrong preface with
 // GOAWAY PROTOCOL_ERROR and closes (RFC 9113 3.4).
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include "gateway/http2/connection.hpp"
 

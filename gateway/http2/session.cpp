@@ -1,10 +1,10 @@
 #include "gateway/http2/session.hpp"
 
-#include <nghttp2/nghttp2.h>
-
 #include <algorithm>
 #include <new>
 #include <vector>
+
+#include <nghttp2/nghttp2.h>
 
 namespace pagi::gateway::http2 {
 namespace {

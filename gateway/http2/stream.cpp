@@ -1,12 +1,12 @@
 #include "gateway/http2/stream.hpp"
 
-#include <fcntl.h>
-#include <nghttp2/nghttp2.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nghttp2/nghttp2.h>
+#include <sys/stat.h>
 
 #include "gateway/http1/path_decoding.hpp"
 #include "gateway/http1/response_head.hpp"

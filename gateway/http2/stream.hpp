@@ -5,7 +5,6 @@
 // session pulls it into DATA frames.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -13,6 +12,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "gateway/http1/connection.hpp"
 #include "gateway/http2/session.hpp"

@@ -1,11 +1,6 @@
 #include "gateway/http2/ws_tunnel.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/socket.h>
-
 #include <array>
-#include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/asio/write.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -13,6 +8,11 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include "gateway/http1/connection.hpp"
 #include "gateway/websocket/session.hpp"

@@ -14,12 +14,13 @@
 // the app as a lost connection (1006).
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "gateway/http_settings.hpp"
 #include "workers/scope_request.hpp"

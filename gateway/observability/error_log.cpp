@@ -1,12 +1,12 @@
 #include "gateway/observability/error_log.hpp"
 
+#include <stdexcept>
+#include <string_view>
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <stdexcept>
-#include <string_view>
 
 #include "gateway/observability/access_log_format.hpp"
 #include "gateway/observability/text_escape.hpp"

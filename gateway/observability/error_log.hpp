@@ -10,10 +10,10 @@
 //         Strings are escaped so any byte leaves the line valid JSON.
 #pragma once
 
-#include <spdlog/formatter.h>
-
 #include <memory>
 #include <string>
+
+#include <spdlog/formatter.h>
 
 namespace pagi::gateway::observability {
 

@@ -1,13 +1,13 @@
 #include "gateway/observability/log_writer.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
+#include <poll.h>
 #include <system_error>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 namespace pagi::gateway::observability {
 

@@ -1,12 +1,11 @@
 #include "gateway/observability/metrics.hpp"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <cstdio>
+#include <dirent.h>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace pagi::gateway::observability {
 namespace {

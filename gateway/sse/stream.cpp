@@ -1,7 +1,8 @@
 #include "gateway/sse/stream.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <optional>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "gateway/sse/encoder.hpp"
 

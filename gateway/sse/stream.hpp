@@ -6,12 +6,13 @@
 // keep-alive and request timers never apply to a started stream.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "gateway/http_settings.hpp"
 #include "gateway/sse/stream_output.hpp"

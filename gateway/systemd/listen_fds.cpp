@@ -1,11 +1,11 @@
 #include "gateway/systemd/listen_fds.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
-#include <sys/socket.h>
+#include <stdexcept>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <stdexcept>
+#include <sys/socket.h>
 
 namespace pagi::gateway::systemd {
 

@@ -1,13 +1,12 @@
 #include "gateway/systemd/process_identity.hpp"
 
-#include <grp.h>
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <grp.h>
+#include <pwd.h>
 #include <stdexcept>
+#include <unistd.h>
 #include <vector>
 
 namespace pagi::gateway::systemd {

@@ -2,9 +2,9 @@
 // privileges to a configured user/group once the sockets are bound.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
+
+#include <sys/types.h>
 
 namespace pagi::gateway::systemd {
 

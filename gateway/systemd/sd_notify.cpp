@@ -1,14 +1,14 @@
 #include "gateway/systemd/sd_notify.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <cstddef>
-#include <cstdlib>
-#include <cstring>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 namespace pagi::gateway::systemd {
 

@@ -1,11 +1,11 @@
 #include "gateway/tls/tls_context.hpp"
 
+#include <stdexcept>
+
+#include <boost/asio/ssl/context.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-
-#include <boost/asio/ssl/context.hpp>
-#include <stdexcept>
 
 namespace pagi::gateway::tls {
 namespace {

@@ -1,12 +1,12 @@
 #include "gateway/tls/tls_handshake.hpp"
 
-#include <spdlog/spdlog.h>
-#include <sys/socket.h>
+#include <cerrno>
+#include <cstring>
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <cerrno>
-#include <cstring>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include "gateway/http1/peer_info.hpp"
 #include "gateway/tls/tls_info.hpp"

@@ -1,11 +1,11 @@
 #include "gateway/tls/tls_info.hpp"
 
+#include <memory>
+
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-
-#include <memory>
 
 namespace pagi::gateway::tls {
 namespace {

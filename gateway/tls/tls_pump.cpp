@@ -1,10 +1,11 @@
 #include "gateway/tls/tls_pump.hpp"
 
+#include <vector>
+
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <vector>
 
 namespace pagi::gateway::tls {
 namespace asio = boost::asio;

@@ -1,9 +1,9 @@
 #include "gateway/websocket/handshake.hpp"
 
+#include <ctime>
+
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-
-#include <ctime>
 
 namespace pagi::gateway::websocket {
 namespace {

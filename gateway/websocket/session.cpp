@@ -5,16 +5,16 @@
 // one state machine, split further they would share its private state.
 #include "gateway/websocket/session.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <array>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <ctime>
 #include <list>
 #include <optional>
 #include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
 
 #include "gateway/deadline_timer.hpp"
 #include "gateway/guarded.hpp"

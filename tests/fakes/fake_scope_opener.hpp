@@ -3,7 +3,6 @@
 // Downstream the transport handed over. Single-threaded, like the gateway.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -11,6 +10,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "protocol/disconnect_reason.hpp"
 #include "workers/downstream.hpp"

@@ -1,14 +1,14 @@
 #include "tests/fakes/fake_worker.hpp"
 
-#include <sys/wait.h>
+#include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <cstdlib>
-#include <cstring>
+#include <sys/wait.h>
 
 namespace pagi::fakes {
 

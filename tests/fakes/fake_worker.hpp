@@ -5,8 +5,6 @@
 // event, valid or not.
 #pragma once
 
-#include <capnp/message.h>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -14,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"

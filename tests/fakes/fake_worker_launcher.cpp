@@ -1,8 +1,9 @@
 #include "tests/fakes/fake_worker_launcher.hpp"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include <sys/socket.h>
 
 namespace pagi::fakes {
 

@@ -3,12 +3,12 @@
 // format: a read-size byte, a flags byte, then a stream of frames. Seeds are
 // every sample message, a few invalid events, streams delivered in small
 // reads, and hand-made hostile framing.
-#include <capnp/message.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "tests/unit/protocol/sample_messages.hpp"

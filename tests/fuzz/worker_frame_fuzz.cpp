@@ -6,12 +6,12 @@
 // once, else 1..255 bytes per read); bit 0 of byte 1 allows up to 4 segments
 // instead of 1; the rest is the stream. gen_worker_frame_corpus.cpp writes
 // seeds in this format.
-#include <kj/exception.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
+#include <kj/exception.h>
 
 #include "protocol/event_validation.hpp"
 #include "protocol/frame_codec.hpp"

@@ -1,9 +1,9 @@
 #include "gateway/edge/settings/cidr.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstring>
+
+#include <arpa/inet.h>
 
 namespace pagi::gateway::edge {
 

@@ -6,13 +6,13 @@
 // config error. Addresses become Cidrs here: nothing malformed gets through.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "gateway/edge/settings/edge_settings.hpp"
 

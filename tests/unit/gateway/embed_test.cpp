@@ -3,23 +3,23 @@
 // one thread running the loop, a real Perl worker, real sockets. A client
 // thread makes blocking requests to both services; stop() drains an exchange
 // still in flight, and io_context.run() returns by itself afterwards.
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <array>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <future>
-#include <memory>
-#include <string>
-#include <thread>
-#include <vector>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "gateway/config/command_line.hpp"
 #include "gateway/gateway.hpp"

@@ -1,10 +1,10 @@
 #include "protocol/event_validation.hpp"
 
+#include <string>
+
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
-
-#include <string>
 
 #include "tests/unit/protocol/sample_messages.hpp"
 

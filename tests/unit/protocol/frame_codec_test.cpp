@@ -1,12 +1,12 @@
 #include "protocol/frame_codec.hpp"
 
-#include <capnp/message.h>
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <capnp/message.h>
+#include <gtest/gtest.h>
 
 #include "protocol/event_validation.hpp"
 #include "tests/unit/protocol/sample_messages.hpp"

@@ -3,8 +3,6 @@
 // both can include it without another library.
 #pragma once
 
-#include <capnp/message.h>
-
 #include <cstring>
 #include <functional>
 #include <initializer_list>
@@ -12,6 +10,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <capnp/message.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"

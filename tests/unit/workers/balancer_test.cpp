@@ -1,8 +1,8 @@
 #include "workers/balancer.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pagi::workers {
 namespace {

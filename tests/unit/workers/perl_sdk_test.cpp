@@ -1,14 +1,14 @@
 // The pool against the real Perl SDK (sdk/perl) running examples/hello:
 // catches disagreements between the gateway and the SDK about the wire.
 // Skipped when the SDK or its Perl modules are missing.
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <cstdlib>
 #include <optional>
 #include <string>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/fakes/fake_downstream.hpp"
 #include "workers/child_reaper.hpp"

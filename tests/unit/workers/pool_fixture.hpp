@@ -2,16 +2,16 @@
 // timeouts, and run_until() to await an event with a deadline (no sleeps).
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
 
 #include "tests/fakes/fake_downstream.hpp"
 #include "tests/fakes/fake_worker_launcher.hpp"

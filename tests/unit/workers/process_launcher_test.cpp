@@ -3,18 +3,18 @@
 // fake-worker mode (env PAGI_FAKE_WORKER), speaking the real wire format.
 #include "workers/process_launcher.hpp"
 
-#include <gtest/gtest.h>
+#include <cstdlib>
+#include <optional>
 #include <poll.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <string_view>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <cstdlib>
-#include <optional>
-#include <string_view>
+#include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "tests/fakes/fake_downstream.hpp"
 #include "tests/fakes/fake_worker.hpp"

@@ -4,15 +4,15 @@
 #include "workers/stderr_reader.hpp"
 
 #include <fcntl.h>
+#include <mutex>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
-#include <mutex>
-#include <string>
-#include <vector>
 
 #include "workers/log_context.hpp"
 

@@ -3,11 +3,11 @@
 // Cap'n Proto encoding, which every SDK decodes.
 #include "workers/worker_messages.hpp"
 
-#include <capnp/message.h>
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <string>
+
+#include <capnp/message.h>
+#include <gtest/gtest.h>
 
 #include "protocol/frame_codec.hpp"
 #include "protocol/pagi.capnp.h"

@@ -1,10 +1,10 @@
 // The map form of listen entries ({address, tls, h2c}) through the whole
 // loader: TLS settings, relative certificate paths, and the errors.
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "gateway/config/load_config.hpp"
 

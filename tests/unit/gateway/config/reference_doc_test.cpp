@@ -1,10 +1,10 @@
 #include "gateway/config/reference_doc.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "gateway/config/command_line.hpp"
 #include "gateway/config/key_schema.hpp"

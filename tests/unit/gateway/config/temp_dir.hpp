@@ -1,13 +1,12 @@
 // A fresh directory under /tmp for one test, removed afterwards.
 #pragma once
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <stdlib.h>
 #include <string>
+#include <unistd.h>
 
 namespace pagi::gateway::test {
 

@@ -1,10 +1,10 @@
 // EdgeOpener in front of a fake pool: what reaches the pool, what is
 // answered locally, and that a WebSocket handshake counts once.
-#include <gtest/gtest.h>
+#include <cstdio>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <cstdio>
+#include <gtest/gtest.h>
 
 #include "gateway/edge/edge_runtime.hpp"
 #include "gateway/edge/maintenance_control.hpp"

@@ -1,8 +1,8 @@
 #include "gateway/edge/forwarded.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::edge {
 namespace {

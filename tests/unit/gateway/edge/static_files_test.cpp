@@ -1,10 +1,10 @@
 #include "gateway/edge/static_files.hpp"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::edge {
 namespace {

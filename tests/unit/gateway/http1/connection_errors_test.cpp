@@ -1,8 +1,8 @@
 // Gateway-generated responses, disconnects, timeouts and file responses.
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "tests/unit/gateway/http1/http1_test_support.hpp"
 

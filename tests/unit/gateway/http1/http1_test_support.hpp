@@ -3,21 +3,21 @@
 // non-blocking client, and run_until to wait for an event with a deadline.
 #pragma once
 
+#include <chrono>
 #include <fcntl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <functional>
+#include <memory>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/http.hpp>
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <string>
-#include <vector>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "gateway/http1/connection.hpp"
 #include "tests/fakes/fake_scope_opener.hpp"

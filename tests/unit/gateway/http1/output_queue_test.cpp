@@ -1,9 +1,9 @@
 // OutputQueue: what may coalesce, and what a pending gathered write borrows.
 #include "gateway/http1/output_queue.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::http1 {
 namespace {

@@ -2,9 +2,9 @@
 // smuggling defense (each must answer 400 and end the connection).
 #include "gateway/http1/request_codec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::http1 {
 namespace {

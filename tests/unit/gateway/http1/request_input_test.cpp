@@ -2,10 +2,10 @@
 // only when the window and the body left allow them.
 #include "gateway/http1/request_input.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::http1 {
 namespace {

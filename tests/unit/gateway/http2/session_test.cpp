@@ -3,13 +3,13 @@
 // tie to consume(), responses with trailers, and the flood defences.
 #include "gateway/http2/session.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::http2 {
 namespace {

@@ -1,9 +1,9 @@
 #include "gateway/observability/access_log_format.hpp"
 
-#include <gtest/gtest.h>
+#include <stdexcept>
 
 #include <boost/json/src.hpp>  // header-only Boost.JSON, compiled into this test only
-#include <stdexcept>
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::observability {
 namespace {

@@ -1,9 +1,8 @@
 #include "gateway/observability/error_log.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <spdlog/details/log_msg.h>
-
-#include <boost/json.hpp>
 
 #include "workers/log_context.hpp"
 

@@ -1,8 +1,8 @@
 #include "gateway/observability/exchange_recorder.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::observability {
 namespace {

@@ -1,14 +1,14 @@
 #include "gateway/observability/log_writer.hpp"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::observability {
 namespace {

@@ -1,10 +1,10 @@
 #include "gateway/observability/metrics.hpp"
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <map>
 #include <sstream>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::observability {
 namespace {

@@ -1,8 +1,8 @@
 #include "gateway/observability/request_id.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::observability {
 namespace {

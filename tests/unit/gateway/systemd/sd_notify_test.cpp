@@ -1,13 +1,13 @@
 #include "gateway/systemd/sd_notify.hpp"
 
-#include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "gateway/systemd/process_identity.hpp"
 

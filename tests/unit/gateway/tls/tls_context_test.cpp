@@ -4,16 +4,16 @@
 // scope data, session resumption, certificate reload.
 #include "gateway/tls/tls_context.hpp"
 
-#include <gtest/gtest.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
+#include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include "gateway/tls/tls_info.hpp"
 #include "gateway/tls/tls_stream.hpp"

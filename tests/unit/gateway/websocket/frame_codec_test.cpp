@@ -1,8 +1,8 @@
 #include "gateway/websocket/frame_codec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "client_frames.hpp"
 

@@ -1,8 +1,8 @@
 #include "gateway/websocket/handshake.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pagi::gateway::websocket {
 namespace {
