@@ -142,7 +142,7 @@ class HttpScope(CreditFlow):
     def _make_scope(self, m, worker):
         scope = build_scope(m, worker.state)
         # The gateway's request id and drain future (docs/python.md).
-        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
+        scope['extensions']['pagi.gateway'] = worker.gateway_info(m)
         return scope
 
     def start(self, app):

@@ -54,7 +54,7 @@ def build_scope(m, state, worker):
         'state': state.copy(),
         'extensions': extensions(m),
         # The request id and the worker's drain future, as in the Perl SDK.
-        'pagi.gateway': {'request_id': m['requestId'], 'drain': worker.drain},
+        'pagi.gateway': worker.gateway_info(m),
     }
     if t != 'websocket' or m['method']:
         scope['method'] = m['method']

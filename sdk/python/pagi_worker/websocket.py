@@ -116,7 +116,7 @@ class WebSocketScope(CreditFlow):
 
     def _make_scope(self, m, worker):
         scope = build_scope(m, worker.state)
-        scope['extensions']['pagi.gateway'] = {'request_id': m['requestId'], 'drain': worker.drain}
+        scope['extensions']['pagi.gateway'] = worker.gateway_info(m)
         return scope
 
     def start(self, app):

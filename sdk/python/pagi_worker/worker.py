@@ -82,6 +82,11 @@ class Worker(asyncio.Protocol):
         self._closing = False
         self._exit_code = 0
 
+    def gateway_info(self, m):
+        """scope's `pagi.gateway` (ASGI: under extensions; WSGI environ; PAGI
+        scope): the gateway's request id and this worker's drain future."""
+        return {'request_id': m['requestId'], 'drain': self.drain}
+
     # --- output -----------------------------------------------------------------
 
     def send_frame(self, frame):
