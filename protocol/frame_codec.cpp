@@ -167,6 +167,61 @@ void Frame::detach() {
   }
 }
 
+SharedBytes Frame::share(std::string_view inside) const {
+  if (inside.empty()) return {};
+  const auto frame = bytes();
+  const auto* begin = reinterpret_cast<const char*>(frame.data());
+  const auto* end = begin + frame.size();
+  // Compared as addresses: `inside` may point anywhere.
+  const auto at = reinterpret_cast<std::uintptr_t>(inside.data());
+  if (frame.empty() || at < reinterpret_cast<std::uintptr_t>(begin) ||
+      at + inside.size() > reinterpret_cast<std::uintptr_t>(end))
+    return SharedBytes::copy_of(inside);
+  SharedBytes out;
+  chunk_ref(storage_->chunk);
+  out.chunk_ = storage_->chunk;
+  out.data_ = inside.data();
+  out.size_ = inside.size();
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// SharedBytes
+
+SharedBytes SharedBytes::copy_of(std::string_view bytes) {
+  SharedBytes out;
+  if (bytes.empty()) return out;
+  Chunk* own = chunk_new(bytes.size());
+  std::memcpy(own->data(), bytes.data(), bytes.size());
+  out.chunk_ = own;
+  out.data_ = reinterpret_cast<const char*>(own->data());
+  out.size_ = bytes.size();
+  return out;
+}
+
+SharedBytes::SharedBytes(const SharedBytes& other) noexcept
+    : chunk_(other.chunk_), data_(other.data_), size_(other.size_) {
+  if (chunk_ != nullptr) chunk_ref(chunk_);
+}
+
+SharedBytes::SharedBytes(SharedBytes&& other) noexcept
+    : chunk_(std::exchange(other.chunk_, nullptr)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+SharedBytes& SharedBytes::operator=(SharedBytes other) noexcept {
+  std::swap(chunk_, other.chunk_);
+  std::swap(data_, other.data_);
+  std::swap(size_, other.size_);
+  return *this;
+}
+
+SharedBytes::~SharedBytes() { chunk_unref(chunk_); }
+
+std::uint32_t SharedBytes::use_count() const {
+  return chunk_ != nullptr ? chunk_->refs.load(std::memory_order_relaxed) : 0;
+}
+
 // ---------------------------------------------------------------------------
 // FrameReader
 

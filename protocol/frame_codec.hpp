@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <capnp/message.h>
@@ -51,6 +52,38 @@ namespace detail {
 struct Chunk;  // reference-counted, word-aligned read buffer
 }
 
+// Bytes that keep their storage alive: a view into a frame's read chunk
+// (Frame::share), so a response body can wait in a client's output queue
+// without being copied out of the worker's read buffer; or a copy of their
+// own (copy_of). While any SharedBytes holds a chunk, the FrameReader never
+// overwrites it (it reads into a spare or a fresh chunk instead).
+class SharedBytes {
+ public:
+  SharedBytes() noexcept = default;
+  // `bytes` copied into storage of their own.
+  static SharedBytes copy_of(std::string_view bytes);
+  SharedBytes(const SharedBytes& other) noexcept;
+  SharedBytes(SharedBytes&& other) noexcept;
+  SharedBytes& operator=(SharedBytes other) noexcept;
+  ~SharedBytes();
+
+  std::string_view view() const { return {data_, size_}; }
+  const char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The storage's identity (a read chunk shared with a frame, or the copy's);
+  // null when empty. For accounting and tests.
+  const void* storage() const { return chunk_; }
+  // Holders of the storage, this one included (0 when empty). For tests.
+  std::uint32_t use_count() const;
+
+ private:
+  friend class Frame;
+  detail::Chunk* chunk_ = nullptr;  // one reference held
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 // One decoded frame. Owns (shares) its words; root() is valid while the Frame
 // lives, and stays valid when the Frame is moved.
 //
@@ -73,6 +106,10 @@ class Frame {
   std::span<const std::byte> bytes() const;
   // Copies the words into storage of their own, releasing the shared chunk.
   void detach();
+  // `inside` (a view of this frame's bytes, e.g. a Data field read from
+  // root()) as SharedBytes that keep the frame's chunk alive after the Frame
+  // moves on. A view outside the frame's bytes is copied.
+  SharedBytes share(std::string_view inside) const;
 
  private:
   friend class FrameReader;

@@ -13,6 +13,10 @@
 
 #include "workers/scope_request.hpp"
 
+namespace pagi::protocol {
+class SharedBytes;
+}
+
 namespace pagi::workers {
 
 // Why a scope could not be served by any worker. Each maps to one response.
@@ -41,6 +45,10 @@ class Downstream {
 
   virtual void on_response_start(std::uint16_t status, std::span<const HeaderView> headers, bool trailers) = 0;
   virtual void on_response_body(std::string_view body, bool more) = 0;
+  // The same, with the body's storage shared (the worker's read chunk): a
+  // transport that queues bytes may keep `body` instead of copying it. The
+  // default copies, through on_response_body.
+  virtual void on_response_body_shared(const protocol::SharedBytes& body, bool more);
   // Send [offset, offset+length) of a file (length -1: to its end), then
   // end the body.
   virtual void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) = 0;

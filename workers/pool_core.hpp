@@ -73,7 +73,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   // WorkerEvents.
   std::uint64_t allocate_scope_id() override { return ++last_scope_id_; }
   void on_worker_ready(Worker& worker) override;
-  void on_worker_scope_message(Worker& worker, wire::Envelope::Reader message) override;
+  void on_worker_scope_message(Worker& worker, const protocol::Frame& frame) override;
   void on_worker_lost(Worker& worker, const std::string& message, bool app_failed) override;
   void on_worker_exited(Worker& worker) override;
   void on_worker_drain_expired(Worker& worker) override;
@@ -131,7 +131,7 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void fail_scope(std::uint64_t id, UpstreamError error);
   void post_fail_scope(std::uint64_t id, UpstreamError error);
   void on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end);
-  void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message);
+  void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame);
   void on_stream_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message);
   // httpDisconnect / sseDisconnect / websocketDisconnect {1006, reason}.
   void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason);

@@ -22,6 +22,12 @@ namespace pagi::workers {
 
 namespace asio = boost::asio;
 
+namespace {
+// Smaller bodies are copied (they join the response head in one buffer);
+// larger ones are handed over as SharedBytes of the worker's read chunk.
+constexpr std::size_t kShareBodyMin = 4096;
+}  // namespace
+
 // ---- transport -> pool ---------------------------------------------------------
 
 std::unique_ptr<Upstream> PoolCore::open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream) {
@@ -240,7 +246,8 @@ void PoolCore::release_worker_scopes(Worker& worker, UpstreamError error) {
 
 // ---- worker -> pool ------------------------------------------------------------
 
-void PoolCore::on_worker_scope_message(Worker& worker, wire::Envelope::Reader message) {
+void PoolCore::on_worker_scope_message(Worker& worker, const protocol::Frame& frame) {
+  const wire::Envelope::Reader message = frame.root();
   const std::uint64_t id = message.getScope();
   if (!worker.ever_opened(id)) {
     worker.fail(fmt::format("message for scope {} that was never opened", id));
@@ -256,7 +263,7 @@ void PoolCore::on_worker_scope_message(Worker& worker, wire::Envelope::Reader me
     on_scope_end(worker, id, message.getScopeEnd());
     return;
   }
-  on_scope_event(worker, id, *record, message);
+  on_scope_event(worker, id, *record, frame);
 }
 
 void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end) {
@@ -279,7 +286,8 @@ void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Re
   dispatch_queued();
 }
 
-void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message) {
+void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame) {
+  const wire::Envelope::Reader message = frame.root();
   if (record.finished()) return;  // after responseDone/httpDisconnect only scopeEnd matters
   std::shared_ptr<Downstream> ds = record.downstream.lock();
   if (!ds) {
@@ -311,6 +319,10 @@ void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& rec
       if (error != ScopeEventError::ok) break;
       if (!file.empty()) {
         ds->on_response_file(file, body.getOffset(), body.getLength());
+      } else if (bytes.size() >= kShareBodyMin) {
+        // The transport may queue the body without copying it: it shares
+        // the worker's read chunk (docs/architecture.md "Flow control").
+        ds->on_response_body_shared(frame.share(bytes), body.getMore());
       } else {
         ds->on_response_body(bytes, body.getMore());
       }

@@ -158,7 +158,7 @@ void Worker::on_frame(const protocol::Frame& frame) {
     on_lifespan_message(message);
     return;
   }
-  events_.on_worker_scope_message(*this, message);
+  events_.on_worker_scope_message(*this, frame);
 }
 
 void Worker::on_hello(wire::Hello::Reader hello) {

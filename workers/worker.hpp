@@ -44,8 +44,9 @@ class WorkerEvents {
   virtual ~WorkerEvents() = default;
   virtual std::uint64_t allocate_scope_id() = 0;
   virtual void on_worker_ready(Worker& worker) = 0;
-  // A message for one of the pool's scopes (not the lifespan scope).
-  virtual void on_worker_scope_message(Worker& worker, wire::Envelope::Reader message) = 0;
+  // A message for one of the pool's scopes (not the lifespan scope). The
+  // frame is valid during the call; Frame::share keeps a part of it longer.
+  virtual void on_worker_scope_message(Worker& worker, const protocol::Frame& frame) = 0;
   // The worker takes no more scopes and is being killed: it broke the
   // protocol, closed its socket, exited, missed heartbeats, timed out or
   // failed startup. `message` names the step; `app_failed` is true for the

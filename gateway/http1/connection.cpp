@@ -71,6 +71,12 @@ void Http1Connection::write(std::string_view bytes, std::size_t credit) {
   pump_.schedule();
 }
 
+void Http1Connection::write_shared(const protocol::SharedBytes& bytes, std::size_t credit) {
+  if (state_ == ConnectionState::closed) return;
+  out_.append_shared(bytes, credit);
+  pump_.schedule();
+}
+
 void Http1Connection::write_file(int fd, std::uint64_t offset, std::uint64_t length, std::string prefix,
                                  std::string suffix) {
   if (state_ == ConnectionState::closed) {

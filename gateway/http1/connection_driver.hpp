@@ -63,6 +63,7 @@ class Http1Connection final : public Connection,
   // ExchangeSink
   ResponseContext response_context() override;
   void write(std::string_view bytes, std::size_t credit) override;
+  void write_shared(const protocol::SharedBytes& bytes, std::size_t credit) override;
   void write_file(int fd, std::uint64_t offset, std::uint64_t length, std::string prefix, std::string suffix) override;
   bool retract_unsent(std::size_t bytes) override { return out_.retract(bytes); }
   void response_head_written(std::uint16_t status, std::span<const workers::HeaderView> headers,

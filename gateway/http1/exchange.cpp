@@ -62,9 +62,15 @@ void Exchange::on_response_start(std::uint16_t status, std::span<const workers::
   sink_->response_started();
 }
 
-void Exchange::on_response_body(std::string_view body, bool more) {
+void Exchange::on_response_body(std::string_view body, bool more) { on_body_event(body, more, nullptr); }
+
+void Exchange::on_response_body_shared(const protocol::SharedBytes& body, bool more) {
+  on_body_event(body.view(), more, &body);
+}
+
+void Exchange::on_body_event(std::string_view body, bool more, const protocol::SharedBytes* shared) {
   if (!sink_ || phase_ != Phase::streaming || sse_streaming()) return;
-  write_body(body, body.size());
+  write_body(body, body.size(), shared);
   if (!more) {
     if (trailers_)
       phase_ = Phase::awaiting_trailers;
@@ -73,11 +79,18 @@ void Exchange::on_response_body(std::string_view body, bool more) {
   }
 }
 
-void Exchange::write_body(std::string_view body, std::size_t credit) {
-  // The body goes to the sink as a view (no copy here): the output queue
-  // coalesces the chunk header, body and CRLF appends into one buffer, so
-  // body bytes are copied once in the gateway's user space, worker frame ->
-  // output buffer.
+void Exchange::write_body(std::string_view body, std::size_t credit, const protocol::SharedBytes* shared) {
+  // The body goes to the sink as a view (no copy here). A small body is
+  // copied once, joining the head or chunk header in one buffer; a large
+  // one comes `shared` (the worker's read chunk) and is queued by
+  // reference, so the client's writev reads it from the worker's read
+  // buffer (docs/architecture.md "Flow control").
+  const auto put_body = [&](std::string_view bytes, std::size_t credit_bytes) {
+    if (shared != nullptr && bytes.size() == shared->size())
+      sink_->write_shared(*shared, credit_bytes);
+    else
+      sink_->write(bytes, credit_bytes);
+  };
   std::string_view bytes;
   switch (plan_.framing) {
     case BodyFraming::none: break;
@@ -92,13 +105,13 @@ void Exchange::write_body(std::string_view body, std::size_t credit) {
       scratch_.clear();
       append_chunk_header(scratch_, body.size());
       sink_->write(scratch_, 0);
-      sink_->write(body, 0);
+      put_body(body, 0);
       sink_->write("\r\n", credit);
       head_bytes_ = 0;  // the head is no longer the queue's tail
       return;
     case BodyFraming::close_delimited: bytes = body; break;
   }
-  if (!bytes.empty() || credit > 0) sink_->write(bytes, credit);
+  if (!bytes.empty() || credit > 0) put_body(bytes, credit);
   if (!bytes.empty()) head_bytes_ = 0;  // the head is no longer the queue's tail
 }
 

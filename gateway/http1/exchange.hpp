@@ -12,6 +12,7 @@
 #include "gateway/http1/response_head.hpp"
 #include "gateway/sse/stream_output.hpp"
 #include "protocol/disconnect_reason.hpp"
+#include "protocol/frame_codec.hpp"
 #include "workers/downstream.hpp"
 #include "workers/upstream.hpp"
 
@@ -31,6 +32,11 @@ class ExchangeSink {
   // (Upstream::response_written) once everything queued before them and
   // these bytes reached the socket.
   virtual void write(std::string_view bytes, std::size_t credit_bytes) = 0;
+  // The same for bytes whose storage is shared (a worker's read chunk): the
+  // sink may keep a reference instead of copying them.
+  virtual void write_shared(const protocol::SharedBytes& bytes, std::size_t credit_bytes) {
+    write(bytes.view(), credit_bytes);
+  }
   // Queue [offset, offset+length) of an open file (the sink closes fd),
   // framed by prefix/suffix bytes.
   virtual void write_file(int fd, std::uint64_t offset, std::uint64_t length, std::string prefix,
@@ -116,6 +122,7 @@ class Exchange final : public workers::Downstream, public sse::StreamOutput {
   // workers::Downstream
   void on_response_start(std::uint16_t status, std::span<const workers::HeaderView> headers, bool trailers) override;
   void on_response_body(std::string_view body, bool more) override;
+  void on_response_body_shared(const protocol::SharedBytes& body, bool more) override;
   void on_response_file(std::string_view path, std::uint64_t offset, std::int64_t length) override;
   void on_response_trailers(std::span<const workers::HeaderView> trailers) override;
   void on_response_early_hint(std::span<const workers::HeaderView> headers) override;
@@ -134,9 +141,10 @@ class Exchange final : public workers::Downstream, public sse::StreamOutput {
   void stream_idle() override;
 
  private:
+  void on_body_event(std::string_view body, bool more, const protocol::SharedBytes* shared);
   void finish_body(std::span<const workers::HeaderView> trailers);
   // Body bytes framed per plan_; `credit` of them go back to the app.
-  void write_body(std::string_view body, std::size_t credit);
+  void write_body(std::string_view body, std::size_t credit, const protocol::SharedBytes* shared = nullptr);
   // Ends a flowing SSE stream like a final body (terminating chunk).
   void end_sse_stream();
   void fail_response();

@@ -8,7 +8,7 @@ namespace pagi::gateway::http1 {
 bool OutputQueue::back_appendable() const {
   if (items_.empty()) return false;
   const auto& b = items_.back();
-  if (b.is_file() || b.ends_response || b.ends_connection || b.sent > 0) return false;
+  if (b.is_file() || b.is_shared() || b.ends_response || b.ends_connection || b.sent > 0) return false;
   return items_.size() > in_flight_;
 }
 
@@ -28,6 +28,47 @@ void OutputQueue::append(std::string_view bytes, std::size_t credit) {
   item.data.assign(bytes);
   item.credit = credit;
   items_.push_back(std::move(item));
+}
+
+void OutputQueue::append_shared(const protocol::SharedBytes& bytes, std::size_t credit) {
+  const void* storage = bytes.storage();
+  const bool new_run = pinned_runs_ == 0 || storage != last_shared_storage_;
+  if (bytes.empty() || stalled_ || (new_run && pinned_runs_ >= kMaxPinnedChunks)) {
+    append(bytes.view(), credit);
+    return;
+  }
+  if (new_run) {
+    ++pinned_runs_;
+    last_shared_storage_ = storage;
+  }
+  OutputItem item;
+  item.shared = bytes;
+  item.credit = credit;
+  items_.push_back(std::move(item));
+}
+
+void OutputQueue::on_write_result(bool complete) {
+  stalled_ = !complete;
+  if (stalled_ && pinned_runs_ > 0) copy_out_shared(in_flight_);
+}
+
+void OutputQueue::copy_out_shared(std::size_t first) {
+  for (std::size_t i = first; i < items_.size(); ++i) {
+    auto& it = items_[i];
+    if (!it.is_shared()) continue;
+    // Only the unsent part is worth keeping.
+    it.data.assign(it.shared.view().substr(it.sent));
+    it.sent = 0;
+    it.shared = {};
+  }
+  // Whatever stays shared (in flight) is counted again.
+  pinned_runs_ = 0;
+  last_shared_storage_ = nullptr;
+  for (const auto& it : items_) {
+    if (!it.is_shared()) continue;
+    if (pinned_runs_ == 0 || it.shared.storage() != last_shared_storage_) ++pinned_runs_;
+    last_shared_storage_ = it.shared.storage();
+  }
 }
 
 void OutputQueue::append_file(int fd, std::uint64_t offset, std::uint64_t length) {
@@ -68,6 +109,12 @@ void OutputQueue::push_front_data(std::string data) {
 OutputItem OutputQueue::pop_front() {
   OutputItem item = std::move(items_.front());
   items_.pop_front();
+  if (item.is_shared()) {
+    // Its run ends unless the next shared item comes from the same chunk.
+    const auto next = std::find_if(items_.begin(), items_.end(), [](const OutputItem& it) { return it.is_shared(); });
+    if (next == items_.end() || next->shared.storage() != item.shared.storage()) --pinned_runs_;
+    if (pinned_runs_ == 0) last_shared_storage_ = nullptr;
+  }
   if (in_flight_ > 0) --in_flight_;
   return item;
 }
@@ -77,6 +124,9 @@ void OutputQueue::clear() {
     if (item.fd >= 0) ::close(item.fd);
   items_.clear();
   in_flight_ = 0;
+  pinned_runs_ = 0;
+  last_shared_storage_ = nullptr;
+  stalled_ = false;
 }
 
 }  // namespace pagi::gateway::http1

@@ -53,12 +53,17 @@ void WritePump::start_write() {
   // whatever responses follow) into one writev, up to the next file item,
   // the connection's end, or kMaxGather buffers.
   gather_.clear();
+  gathered_ = 0;
   std::size_t items = 0;
   while (items < out_.size() && gather_.size() < kMaxGather) {
     const auto& it = out_.at(items);
     if (it.is_file()) break;
     ++items;
-    if (it.sent < it.data.size()) gather_.push_back(asio::buffer(it.data.data() + it.sent, it.data.size() - it.sent));
+    const auto bytes = it.bytes();
+    if (it.sent < bytes.size()) {
+      gather_.push_back(asio::buffer(bytes.data() + it.sent, bytes.size() - it.sent));
+      gathered_ += bytes.size() - it.sent;
+    }
     if (it.ends_connection) break;
   }
   writing_ = true;
@@ -83,10 +88,12 @@ void WritePump::on_written(error_code ec, std::size_t n) {
   for (std::size_t i = 0; left > 0 && i < out_.size(); ++i) {
     auto& it = out_.at(i);
     if (it.is_file()) break;
-    const auto take = std::min(left, it.data.size() - it.sent);
+    const auto take = std::min(left, it.bytes().size() - it.sent);
     it.sent += take;
     left -= take;
   }
+  // A short write: the client is slow, shared bodies are copied out.
+  out_.on_write_result(n >= gathered_);
   host_.pump_progress(n);
   run();
 }

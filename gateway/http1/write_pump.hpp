@@ -70,6 +70,7 @@ class WritePump {
   // Asio writes at most 64 buffers per call (its buffer_sequence_adapter).
   static constexpr std::size_t kMaxGather = 64;
   std::vector<boost::asio::const_buffer> gather_;  // the pending write's buffers
+  std::size_t gathered_ = 0;                       // their bytes
   bool writing_ = false;
   bool posted_ = false;
 };

@@ -70,6 +70,10 @@ void FakeScope::send(std::string_view data, bool more) {
   if (auto d = downstream.lock()) d->on_response_body(data, more);
 }
 
+void FakeScope::send_shared(const protocol::SharedBytes& body, bool more) {
+  if (auto d = downstream.lock()) d->on_response_body_shared(body, more);
+}
+
 void FakeScope::send_file(const std::string& path, std::uint64_t offset, std::int64_t length) {
   if (auto d = downstream.lock()) d->on_response_file(path, offset, length);
 }

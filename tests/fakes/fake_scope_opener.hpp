@@ -14,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "protocol/disconnect_reason.hpp"
+#include "protocol/frame_codec.hpp"
 #include "workers/downstream.hpp"
 #include "workers/upstream.hpp"
 
@@ -64,6 +65,8 @@ class FakeScope {
   void start(std::uint16_t status, std::vector<std::pair<std::string, std::string>> headers = {},
              bool trailers = false);
   void send(std::string_view body, bool more);
+  // The same with the body's storage shared, as the pool hands large bodies over.
+  void send_shared(const protocol::SharedBytes& body, bool more);
   void send_file(const std::string& path, std::uint64_t offset, std::int64_t length);
   void send_trailers(std::vector<std::pair<std::string, std::string>> trailers);
   void app_done(bool failed = false);
