@@ -44,6 +44,13 @@ std::unique_ptr<workers::Upstream> Router::open_scope(const workers::ScopeReques
   return pools_[match->pool]->open_scope(routed, std::move(downstream));
 }
 
+std::size_t Router::open_body_window(const workers::ScopeRequest& request) {
+  std::vector<std::string_view> params;
+  const auto match = table_.match(request.path, params);
+  if (!match || match->pool >= pools_.size() || pools_[match->pool] == nullptr) return 0;
+  return pools_[match->pool]->open_body_window(request);
+}
+
 bool Router::supports(const workers::ScopeRequest& request) {
   std::vector<std::string_view> params;
   const auto match = table_.match(request.path, params);

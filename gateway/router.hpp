@@ -28,6 +28,7 @@ class Router final : public workers::ScopeOpener {
                                                 std::weak_ptr<workers::Downstream> downstream) override;
   // Asks the pool the path routes to (websocket/sse scope support).
   bool supports(const workers::ScopeRequest& request) override;
+  std::size_t open_body_window(const workers::ScopeRequest& request) override;
 
  private:
   boost::asio::io_context& io_;

@@ -17,6 +17,10 @@ std::unique_ptr<Upstream> Pool::open_scope(const ScopeRequest& request, std::wea
 
 bool Pool::supports(const ScopeRequest& request) { return core_->supports(request); }
 
+std::size_t Pool::open_body_window(const ScopeRequest& request) {
+  return request.expect_continue ? 0 : core_->settings().receive_window;
+}
+
 void Pool::stop(Clock::time_point in_flight_deadline, std::function<void()> done) {
   core_->stop(in_flight_deadline, std::move(done));
 }

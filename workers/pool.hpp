@@ -115,6 +115,7 @@ class Pool final : public ScopeOpener {
   std::unique_ptr<Upstream> open_scope(const ScopeRequest& request, std::weak_ptr<Downstream> downstream) override;
   // By the scope types the workers named in hello (all, before any hello).
   bool supports(const ScopeRequest& request) override;
+  std::size_t open_body_window(const ScopeRequest& request) override;
 
   // Graceful stop: queued scopes get shutting_down; running scopes may finish
   // until `in_flight_deadline` (then shutting_down); then every worker gets

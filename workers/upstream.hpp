@@ -61,6 +61,11 @@ class ScopeOpener {
   // take scopes of `request.type` (hello.scopeTypes). A transport asks
   // before opening a websocket or sse scope and falls back to http.
   virtual bool supports(const ScopeRequest& request) { return true; }
+  // Request body bytes the opening frame of `request` may carry (the first
+  // body event rides with the open when the transport has it): the pool's
+  // receive window, 0 for an expect_continue scope. 0 = send the body after
+  // the open, within request_window().
+  virtual std::size_t open_body_window(const ScopeRequest& request) { return 0; }
 };
 
 }  // namespace pagi::workers

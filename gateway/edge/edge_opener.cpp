@@ -83,6 +83,9 @@ class EdgeOpener final : public workers::ScopeOpener {
       : s_(shared), listen_text_(std::move(listen_text)), inner_(inner) {}
 
   bool supports(const workers::ScopeRequest& request) override { return inner_.supports(request); }
+  std::size_t open_body_window(const workers::ScopeRequest& request) override {
+    return inner_.open_body_window(request);
+  }
 
   std::unique_ptr<workers::Upstream> open_scope(const workers::ScopeRequest& original,
                                                 std::weak_ptr<workers::Downstream> downstream) override {

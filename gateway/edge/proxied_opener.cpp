@@ -15,6 +15,9 @@ class ProxiedOpener final : public workers::ScopeOpener {
     return inner_.open_scope(rewrite(request), std::move(downstream));
   }
   bool supports(const workers::ScopeRequest& request) override { return inner_.supports(rewrite(request)); }
+  std::size_t open_body_window(const workers::ScopeRequest& request) override {
+    return inner_.open_body_window(request);
+  }
 
  private:
   const workers::ScopeRequest& rewrite(const workers::ScopeRequest& request) {

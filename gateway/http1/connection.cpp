@@ -5,9 +5,11 @@
 // live in their own files.
 #include "gateway/http1/connection.hpp"
 
+#include <algorithm>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <sys/socket.h>
 
 #include "gateway/http1/connection_driver.hpp"
 #include "gateway/http1/peer_info.hpp"
@@ -207,6 +209,7 @@ void Http1Connection::step_input() {
     const auto ex = exchange_;
     if (input_.codec().message_done()) return;  // pipelined bytes wait for this response
     const std::size_t budget = ex->request_window();
+    top_up_body(budget);
     const auto ev = input_.next(budget);
     switch (ev.kind) {
       case RequestCodec::EventKind::body:
@@ -232,6 +235,42 @@ void Http1Connection::step_input() {
   }
 }
 
+void Http1Connection::top_up_body(std::size_t budget) {
+  // Only inside a body (after its last byte the codec owes an end event).
+  if (reading_ || budget == 0 || !input_.last_read_full() || !input_.codec().mid_message()) return;
+  std::uint64_t want = budget;
+  if (const auto left = input_.codec().body_left()) want = std::min<std::uint64_t>(want, *left);
+  if (input_.buffered_bytes() >= want) return;
+  input_.set_body_window(static_cast<std::size_t>(want));
+  if (!input_.may_read(true)) return;
+  const auto room = input_.prepare();
+  // The socket is non-blocking: this never waits. EAGAIN, EOF or an error
+  // leave it to the next asynchronous read to find out.
+  const auto n = ::recv(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
+  input_.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
+  if (n > 0) recorder_.bytes_in(static_cast<std::uint64_t>(n));
+}
+
+// The first body piece rides with the open (one frame, one event for the
+// app) when it is here already: a sized body (a chunked one goes after the
+// open), read up to the pool's receive window. `scope.body` views the read
+// buffer, valid until the next read. True when that was the whole body.
+bool Http1Connection::take_body_for_open(const RequestHead& head, workers::ScopeRequest& scope) {
+  if (head.chunked || head.expect_continue) return false;
+  const std::size_t window = opener_.open_body_window(scope);
+  if (window == 0) return false;
+  top_up_body(window);
+  // A sized body cannot fail to parse; anything but body bytes (none
+  // buffered yet) leaves the body to the usual path after the open.
+  const auto ev = input_.next(window);
+  if (ev.kind != RequestCodec::EventKind::body) return false;
+  scope.has_body = true;
+  scope.body = ev.body;
+  scope.more = !ev.last;
+  if (ev.last) body_deadline_.reset();
+  return ev.last;
+}
+
 void Http1Connection::begin_exchange() {
   const auto& head = input_.codec().head();
   set_state(ConnectionState::exchange);
@@ -251,8 +290,9 @@ void Http1Connection::begin_exchange() {
     case Route::Kind::http:
     case Route::Kind::sse: break;
   }
-  const auto* scope = route.scope;
-  ExchangeRequest er{head.version(), head.is_head_method(), head.expect_continue, !head.has_body()};
+  auto* scope = route.scope;
+  const bool complete = !head.has_body() || take_body_for_open(head, *scope);
+  ExchangeRequest er{head.version(), head.is_head_method(), head.expect_continue, complete};
   exchange_ = std::make_shared<Exchange>(*this, er);
   if (route.kind == Route::Kind::sse)
     exchange_->enable_sse(std::make_unique<sse::Stream>(socket_.get_executor(), settings_, *exchange_));

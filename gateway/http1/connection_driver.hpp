@@ -90,6 +90,11 @@ class Http1Connection final : public Connection,
   void on_read(boost::system::error_code ec, std::size_t n);
   void process_input();
   void step_input();
+  // Before a body event: the last read filled the buffer (a head read stops
+  // at the head buffer's size), so read what the socket holds now, up to
+  // the app's window, and the body goes to the app as one event.
+  void top_up_body(std::size_t budget);
+  bool take_body_for_open(const RequestHead& head, workers::ScopeRequest& scope);
   void begin_exchange();
 
   // Ends this connection without closing its socket, for whoever takes the

@@ -42,6 +42,9 @@ class RequestInput {
   // False when reading must wait: the buffer is full, or (`answering`: a
   // request is being answered) max_pipelined complete requests wait behind it.
   bool may_read(bool answering);
+  // The last read took all the room it had: the socket may hold more.
+  bool last_read_full() const { return last_read_full_; }
+  std::size_t buffered_bytes() const { return buf_.size(); }
   // Complete requests parsed ahead, behind the one being answered; never
   // more than max_pipelined.
   std::size_t pipelined() const { return ahead_ends_.size(); }

@@ -26,10 +26,10 @@ std::optional<std::string_view> h2c_upgrade_settings(std::span<const workers::He
 
 Route RequestRouter::route(const RequestHead& head, const PeerInfo& peer, const ConnectionExtras* extras, bool closing,
                            workers::ScopeOpener& opener, std::string& request_id) {
-  const workers::ScopeRequest* scope = &builder_.build(head, peer);
+  const workers::ScopeRequest& built = builder_.build(head, peer);
   // Every scope carries a request id: the client's when valid, else a new one.
-  observability::choose_request_id(scope->headers, observability::process_request_ids(), request_id);
-  id_scope_ = *scope;
+  observability::choose_request_id(built.headers, observability::process_request_ids(), request_id);
+  id_scope_ = built;
   id_scope_.request_id = request_id;
   const bool tls = extras && extras->tls;
   if (tls) {  // TLS connection (gateway/tls/)
@@ -37,7 +37,7 @@ Route RequestRouter::route(const RequestHead& head, const PeerInfo& peer, const 
     id_scope_.tls = extras->tls.get();
     id_scope_.extensions |= wire::EXT_TLS;
   }
-  scope = &id_scope_;
+  workers::ScopeRequest* scope = &id_scope_;
   if (extras && extras->h2c_upgrade && !head.has_body() && head.version() >= 11 && !closing) {
     if (auto settings = h2c_upgrade_settings(scope->headers)) return {Route::Kind::h2c, scope, *settings, 0};
   }

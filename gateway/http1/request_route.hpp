@@ -27,7 +27,8 @@ struct Route {
     reject,          // the gateway answers `status` itself
   };
   Kind kind = Kind::http;
-  const workers::ScopeRequest* scope = nullptr;  // valid until the next route()
+  // Valid until the next route(); the connection may still set its body.
+  workers::ScopeRequest* scope = nullptr;
   std::string_view token;
   std::uint16_t status = 0;
 };

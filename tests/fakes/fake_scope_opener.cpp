@@ -165,7 +165,8 @@ std::unique_ptr<workers::Upstream> FakeScopeOpener::open_scope(const workers::Sc
   for (const auto p : r.subprotocols) rec.subprotocols.emplace_back(p);
   rec.extensions = r.extensions;
   scope->downstream = std::move(downstream);
-  scope->window = initial_window;
+  // As the pool: the body in the open counts against the first window.
+  scope->window = initial_window - std::min(initial_window, r.has_body ? r.body.size() : 0);
   scopes.push_back(scope);
   if (on_open && executor_) {
     boost::asio::post(executor_, [scope, this] {

@@ -108,6 +108,10 @@ class FakeScopeOpener final : public workers::ScopeOpener {
     if (request.type == wire::ScopeType::SSE) return sse_supported;
     return true;
   }
+  std::size_t body_in_open = 0;  // what open_body_window() answers
+  std::size_t open_body_window(const workers::ScopeRequest& request) override {
+    return request.expect_continue ? 0 : body_in_open;
+  }
   std::function<void(FakeScope&)> on_open;  // the app, posted
 
  private:
