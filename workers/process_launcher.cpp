@@ -1,8 +1,6 @@
 #include "workers/process_launcher.hpp"
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -133,7 +131,6 @@ class ProcessLauncher final : public WorkerLauncher {
     }
     const int gateway_fd = fds[0];
     const int worker_fd = fds[1];
-    size_worker_send_buffer(worker_fd, settings.send_window);
     int status_pipe[2];
     if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
       error = std::string("pipe: ") + std::strerror(errno);
@@ -206,20 +203,6 @@ class ProcessLauncher final : public WorkerLauncher {
 };
 
 }  // namespace
-
-// A worker writes a whole response window without blocking. With the kernel
-// default (about 208 KiB) a 256 KiB window did not fit: the worker blocked
-// mid-window and the gateway needed two reads (and two wake-ups each way)
-// per window (docs/benchmarks.md, "Zero-copy bodies, body in open, worker
-// send buffer"). The kernel doubles the value and caps it at
-// net.core.wmem_max (so at about 416 KiB on a stock kernel). Memory is used
-// only by bytes in flight, which the send window bounds.
-void size_worker_send_buffer(int worker_fd, std::uint32_t send_window) {
-  const std::uint64_t want = std::max<std::uint64_t>(kWorkerSendBufferMin, 2ULL * send_window);
-  const int bytes = static_cast<int>(std::min<std::uint64_t>(want, 1ULL << 30));
-  if (::setsockopt(worker_fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0)
-    spdlog::debug("worker socket SO_SNDBUF {}: {}", bytes, std::strerror(errno));
-}
 
 std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& error) {
   if (!settings.command.empty()) return settings.command;

@@ -4,7 +4,6 @@
 // and pid (stderr_reader.hpp), and dies with the gateway (PR_SET_PDEATHSIG).
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,12 +20,6 @@ namespace pagi::workers {
 // --interface I [--app-dir D] -- <app>` where <sdk> is env PAGI_PYTHON_SDK or
 // the source tree's sdk/python. Empty (with `error`) when none applies.
 std::vector<std::string> worker_argv(const PoolSettings& settings, std::string& error);
-
-// Sets the worker end's SO_SNDBUF to max(kWorkerSendBufferMin, 2 ×
-// send_window), so a worker writes a whole response window without
-// blocking (the kernel doubles it and caps it at net.core.wmem_max).
-constexpr std::uint64_t kWorkerSendBufferMin = 1024 * 1024;
-void size_worker_send_buffer(int worker_fd, std::uint32_t send_window);
 
 // The reaper must outlive the launcher.
 std::shared_ptr<WorkerLauncher> make_process_launcher(ChildReaper& reaper);

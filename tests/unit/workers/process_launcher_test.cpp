@@ -3,8 +3,6 @@
 // fake-worker mode (env PAGI_FAKE_WORKER), speaking the real wire format.
 #include "workers/process_launcher.hpp"
 
-#include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <poll.h>
@@ -15,7 +13,6 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -259,45 +256,6 @@ TEST(ProcessLauncher, WorkerDiesWithItsParent) {
   ASSERT_EQ(::waitpid(worker, &status, 0), worker);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "status " << status;
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
-}
-
-}  // namespace
-}  // namespace pagi::workers
-
-namespace pagi::workers {
-namespace {
-
-int send_buffer(int fd) {
-  int v = 0;
-  socklen_t len = sizeof v;
-  ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len);
-  return v;
-}
-
-long wmem_max() {
-  long v = 212992;
-  if (FILE* f = std::fopen("/proc/sys/net/core/wmem_max", "r")) {
-    if (std::fscanf(f, "%ld", &v) != 1) v = 212992;
-    std::fclose(f);
-  }
-  return v;
-}
-
-TEST(WorkerSocket, SendBufferHoldsAWholeWindow) {
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  const int before = send_buffer(fds[1]);
-  size_worker_send_buffer(fds[1], 256 * 1024);
-  const int after = send_buffer(fds[1]);
-  // The kernel doubles the request and caps it at wmem_max.
-  const long want = 2 * std::min<long>(kWorkerSendBufferMin, wmem_max());
-  EXPECT_EQ(after, want);
-  EXPECT_GE(after, before);
-  EXPECT_GE(after, 256 * 1024 + 4096);                // a 256 KiB window plus framing fits
-  size_worker_send_buffer(fds[0], 4u * 1024 * 1024);  // a larger window asks for more
-  EXPECT_EQ(send_buffer(fds[0]), 2 * std::min<long>(8L * 1024 * 1024, wmem_max()));
-  ::close(fds[0]);
-  ::close(fds[1]);
 }
 
 }  // namespace
