@@ -15,8 +15,8 @@ std::string pattern(std::size_t n) {
 }
 
 std::string post(const std::string& body, std::string_view extra = {}) {
-  return "POST /up HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) +
-         "\r\n" + body;
+  return "POST /up HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) + "\r\n" +
+         body;
 }
 
 // 64 KiB: more than the head read's buffer (about 5 KiB here), so the
