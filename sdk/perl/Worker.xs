@@ -57,6 +57,7 @@ static char *copy_pv(pTHX_ SV *sv, STRLEN *len) {
  * it returns (its results land where our arguments were). */
 #define CALL_PURE(cv)                                                                                                  \
     STMT_START {                                                                                                       \
+        if (!(cv)) Perl_croak(aTHX_ "pagi xs: not initialised");                                                       \
         PUSHMARK(MARK);                                                                                                \
         PL_stack_sp = MARK + items;                                                                                    \
         I32 count_ = call_sv((cv), GIMME_V);                                                                           \
@@ -336,3 +337,27 @@ headers(SV *list)
     if (!he) CALL_PURE(F.pure_headers);
     ST(0) = sv_mortalcopy(HeVAL(he));
     XSRETURN(1);
+
+SV *
+pairs(SV *flat)
+  PREINIT:
+    AV *av, *out;
+    SSize_t n, i;
+  CODE:
+    /* [a, b, c, d] -> [[a, b], [c, d]] (a trailing odd element is dropped):
+     * the header pairs of ScopeBuilder::build. */
+    if (!SvROK(flat) || SvTYPE(SvRV(flat)) != SVt_PVAV) Perl_croak(aTHX_ "Not an ARRAY reference");
+    av = (AV *)SvRV(flat);
+    n = (av_len(av) + 1) / 2;
+    out = newAV();
+    RETVAL = newRV_noinc((SV *)out);
+    if (n) av_extend(out, n - 1);
+    for (i = 0; i < n; i++) {
+        AV *pair = newAV();
+        av_extend(pair, 1);
+        av_store(pair, 0, newSVsv(av_at(aTHX_ av, 2 * i)));
+        av_store(pair, 1, newSVsv(av_at(aTHX_ av, 2 * i + 1)));
+        av_store(out, i, newRV_noinc((SV *)pair));
+    }
+  OUTPUT:
+    RETVAL

@@ -36,7 +36,9 @@ sub dump_v {
     my $f = B::svref_2object(\$v)->FLAGS;
     my $t = $f & B::SVf_POK ? 's' : $f & (B::SVf_IOK | B::SVf_NOK) ? 'n' : '?';
     $t .= 'u' if $f & B::SVf_UTF8;
-    return "$t:" . unpack('H*', "$v");
+    my $s = "$v";
+    utf8::encode($s) if utf8::is_utf8($s);
+    return "$t:" . unpack('H*', $s);
 }
 
 # Both decoders on a copy of $bytes: "ok <messages> rest <buffer>" or "die <error> rest <buffer>".
@@ -225,6 +227,15 @@ subtest 'FastFrames' => sub {
         is unpack('H*', PAGI::Gateway::Worker::XS::scope_end_ok_frame($id)),
            unpack('H*', PAGI::Gateway::Worker::FastFrames::pure_scope_end_ok_frame($id)), "scopeEnd $id";
     }
+};
+
+subtest 'pairs' => sub {
+    for my $flat ([], ['a'], ['a', 'b'], ['a', 'b', 'c'], [ map { ("h$_", "v$_") } 1 .. 20 ], [ 1, undef, "\x{263a}", '' ]) {
+        my @want;
+        for (my $i = 0; $i < $#$flat; $i += 2) { push @want, [ $flat->[$i], $flat->[$i + 1] ] }
+        is dump_v(PAGI::Gateway::Worker::XS::pairs($flat)), dump_v(\@want), scalar(@$flat) . ' elements';
+    }
+    like dies { PAGI::Gateway::Worker::XS::pairs('x') }, qr/ARRAY/, 'not an array';
 };
 
 note "$compared decodes compared; outcomes:";
