@@ -8,7 +8,9 @@ package PAGI::Gateway::Worker::Codec;
 # the generated offset tables (Layout.pm) into one specialised Perl sub per
 # struct and direction -- precomputed unpack/pack templates, no per-field
 # method calls, all reads with substr/unpack on the whole buffer. The
-# generated source is kept in $SOURCE for debugging.
+# generated source is kept in $SOURCE for debugging. decode_frames and
+# encode_body_into have C versions in the optional XS accelerator, used when
+# it is built (end of this file; docs/perl.md "XS accelerator").
 #
 # Message shape (both directions):
 #   { scope => N, type => 'httpResponseBody', body => '...', more => 1 }
