@@ -2,6 +2,7 @@
 # Per-request codec cost: decode a typical GET `open`, encode the response
 # start, body and scopeEnd, decode the responseDone. Prints requests/s.
 #   perl -Isdk/perl/lib sdk/perl/bench/codec.pl [SECONDS]
+# (the XS accelerator when built; PAGI_WORKER_PURE=1 for the pure-Perl codec)
 use strict;
 use warnings;
 use Time::HiRes qw(time);
@@ -35,5 +36,5 @@ while (1) {
 }
 my $el = time - $t0;
 my $cpu = (times)[0] + (times)[1] - $cpu0;
-printf "codec per request (decode open+responseDone, encode start+body+scopeEnd): %.0f req/s of CPU (%.1f us/req; %.0f req/s wall)\n",
-    $n / $cpu, 1e6 * $cpu / $n, $n / $el;
+printf "codec %s per request (decode open+responseDone, encode start+body+scopeEnd): %.0f req/s of CPU (%.1f us/req; %.0f req/s wall)\n",
+    PAGI::Gateway::Worker::Codec::implementation(), $n / $cpu, 1e6 * $cpu / $n, $n / $el;

@@ -3,6 +3,7 @@
 # gateway's frames for one request, run the app through the scope, encode
 # what it sends. Prints CPU per request for one core.
 #   perl -Isdk/perl/lib sdk/perl/bench/inprocess.pl [SECONDS] [SCENARIO]
+# (the XS accelerator when built; PAGI_WORKER_PURE=1 for the pure-Perl codec)
 # SCENARIO: hello (GET, 13-byte body; default), echo (64 KiB POST in four
 # 16 KiB chunks, echoed in one event), stream (1 MiB as 64 events of 16 KiB,
 # 256 KiB send window, credit returned in 64 KiB steps).
@@ -71,5 +72,5 @@ while (time < $t0 + $seconds) {
 my $el = time - $t0;
 my $cpu = (times)[0] + (times)[1] - $cpu0;
 die "scopes leaked\n" if keys %{ $w->{scopes} };
-printf "in-process %s: %.0f req/s of CPU (%.1f us/req; %.0f req/s wall; %.0f bytes out/req)\n",
-    $scenario, $n / $cpu, 1e6 * $cpu / $n, $n / $el, $bytes_out / $n;
+printf "in-process %s (codec %s): %.0f req/s of CPU (%.1f us/req; %.0f req/s wall; %.0f bytes out/req)\n",
+    $scenario, PAGI::Gateway::Worker::Codec::implementation(), $n / $cpu, 1e6 * $cpu / $n, $n / $el, $bytes_out / $n;

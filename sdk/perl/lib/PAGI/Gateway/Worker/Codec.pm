@@ -8,7 +8,9 @@ package PAGI::Gateway::Worker::Codec;
 # the generated offset tables (Layout.pm) into one specialised Perl sub per
 # struct and direction -- precomputed unpack/pack templates, no per-field
 # method calls, all reads with substr/unpack on the whole buffer. The
-# generated source is kept in $SOURCE for debugging.
+# generated source is kept in $SOURCE for debugging. decode_frames and
+# encode_body_into have C versions in the optional XS accelerator, used when
+# it is built (end of this file; docs/perl.md "XS accelerator").
 #
 # Message shape (both directions):
 #   { scope => N, type => 'httpResponseBody', body => '...', more => 1 }
@@ -433,13 +435,14 @@ sub _fast_response_body {
 
 # encode_body_into(\$buf, $scope_id, $body, $more): appends an
 # httpResponseBody frame; the same bytes as encode_into with such a message.
-sub encode_body_into {
+# (The XS accelerator's version replaces it when loaded; see the end.)
+sub pure_encode_body_into {
     my $n = length $_[2];
     my $pad = (8 - ($n & 7)) & 7;
     if ($n && utf8::is_utf8($_[2])) {
         my $body = $_[2];
         utf8::downgrade($body, 1) or _fail('wide character in body');
-        return encode_body_into($_[0], $_[1], $body, $_[3]);
+        return pure_encode_body_into($_[0], $_[1], $body, $_[3]);
     }
     ${ $_[0] } .= pack('V2 V2 Q<v x6 V2 C x23 V4', 0, 9 + (($n + $pad) >> 3), 0, 65538, $_[1], $BODY_TAG,
         0, 3 | (2 << 16), $_[3] ? 1 : 0, ($n ? (5, ($n << 3) | 2) : (0, 0)), 0, 0);
@@ -470,8 +473,9 @@ sub _decode_envelope {
 
 # Takes complete frames off the front of $$bufref, decodes them and returns
 # them; a partial frame stays in the buffer. Dies "pagi codec: ..." on a
-# malformed or oversized frame.
-sub decode_frames {
+# malformed or oversized frame (the buffer is then left as it was).
+# (The XS accelerator's version replaces it when loaded; see the end.)
+sub pure_decode_frames {
     my ($bufref, $max_bytes) = @_;
     $max_bytes ||= $DEFAULT_MAX_FRAME_BYTES;
     my $len = length $$bufref;
@@ -546,5 +550,53 @@ sub encode {
     $f->(\$out, $_[0]);
     return $out;
 }
+
+# --- the compiled accelerator ---------------------------------------------------
+#
+# When PAGI::Gateway::Worker::XS loads (docs/perl.md "XS accelerator"),
+# decode_frames and encode_body_into are its C versions, driven by the same
+# Layout.pm tables as the generated Perl code above (handed over here, so the
+# C code cannot drift from the schema); otherwise they are the pure ones.
+# implementation() says which.
+
+# [data_words, ptr_count, [[key, kind, byte, bit, ptr, enum names, struct index]...]]
+# per struct (data fields, then pointer fields: the pure decoders' store
+# order), and [name, kind, struct index] per Envelope union tag.
+sub _xs_tables {
+    my @names = sort keys %$L;
+    my %index = map { $names[$_] => $_ } 0 .. $#names;
+    my @structs = map {
+        my $s = $L->{$_};
+        my @f = ((grep { defined $_->{byte} } @{ $s->{fields} }), (grep { defined $_->{ptr} } @{ $s->{fields} }));
+        [ $s->{data_words}, $s->{ptr_count}, [ map {
+            [ $RENAME{ $_->{name} } // $_->{name}, $_->{kind}, $_->{byte} // 0, $_->{bit} // 0, $_->{ptr} // 0,
+              ($_->{kind} eq 'enum' ? $ENUM{ $_->{enum} } : undef), ($_->{kind} eq 'struct' ? $index{ $_->{struct} } : -1) ]
+        } @f ] ]
+    } @names;
+    my @members;
+    for my $m (@{ $L->{Envelope}{union}{members} }) {
+        $members[ $m->{tag} ] = [ $m->{name}, $m->{kind}, $m->{kind} eq 'struct' ? $index{ $m->{struct} } : -1 ];
+    }
+    return (\@structs, \@members);
+}
+
+my $XS = 0;
+{
+    require PAGI::Gateway::Worker::XS;
+    if (PAGI::Gateway::Worker::XS::load()) {
+        $XS = eval {
+            PAGI::Gateway::Worker::XS::_init_codec(_xs_tables(), \&pure_decode_frames,
+                'PAGI::Gateway::Worker::Codec::DEFAULT_MAX_FRAME_BYTES', \&pure_encode_body_into, $BODY_TAG);
+            1;
+        };
+        warn "PAGI::Gateway::Worker::Codec: XS accelerator not used: $@" unless $XS;
+    }
+    no warnings 'once';
+    *decode_frames = $XS ? \&PAGI::Gateway::Worker::XS::decode_frames : \&pure_decode_frames;
+    *encode_body_into = $XS ? \&PAGI::Gateway::Worker::XS::encode_body_into : \&pure_encode_body_into;
+}
+
+# 'xs' or 'pure': which codec this process runs.
+sub implementation { $XS ? 'xs' : 'pure' }
 
 1;

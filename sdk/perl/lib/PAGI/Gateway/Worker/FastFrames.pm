@@ -5,7 +5,9 @@ package PAGI::Gateway::Worker::FastFrames;
 # produces for the same message (t/11-fast-frames.t compares them); the
 # layouts they assume are checked when this module loads, and a layout they
 # do not match turns them off (available() is false) rather than producing
-# wrong frames.
+# wrong frames. With the XS accelerator (Codec::implementation() 'xs') the
+# three functions are its C versions: the same bytes, a header list the C
+# code does not find in the cache goes to pure_headers.
 use strict;
 use warnings;
 use PAGI::Gateway::Worker::Codec;
@@ -38,7 +40,7 @@ my $HEADERS_MAX = 512;
 
 # [[name, value], ...] -> [hi, blob] for a valid list of byte strings, or
 # undef (the caller takes the validator's path, which raises the precise error).
-sub headers {
+sub pure_headers {
     my ($list) = @_;
     return unless ref $list eq 'ARRAY';
     my @flat;
@@ -60,7 +62,7 @@ sub headers {
 
 # httpResponseStart frame: scope id, status (200..599), trailers flag,
 # headers() result.
-sub start_frame {
+sub pure_start_frame {
     my ($id, $status, $trailers, $h) = @_;
     my $blob = @$h ? $h->[1] : '';
     return pack('V2 V2 Q<v x6 V2 v C x5 V2', 0, 6 + (length($blob) >> 3), 0, 65538, $id, $START_TAG,
@@ -68,8 +70,19 @@ sub start_frame {
 }
 
 # scopeEnd frame of a scope whose app finished without error.
-sub scope_end_ok_frame {
+sub pure_scope_end_ok_frame {
     return pack('V2 V2 Q<v x6 V2 V2 V2', 0, 6, 0, 65538, $_[0], $END_TAG, 0, 65537, 0, 0, 0, 0);
+}
+
+my $XS = $OK && PAGI::Gateway::Worker::Codec::implementation() eq 'xs' && eval {
+    PAGI::Gateway::Worker::XS::_init_frames(\&pure_headers, \%HEADERS, $START_TAG, $END_TAG);
+    1;
+};
+{
+    no warnings 'once';
+    *headers = $XS ? \&PAGI::Gateway::Worker::XS::headers : \&pure_headers;
+    *start_frame = $XS ? \&PAGI::Gateway::Worker::XS::start_frame : \&pure_start_frame;
+    *scope_end_ok_frame = $XS ? \&PAGI::Gateway::Worker::XS::scope_end_ok_frame : \&pure_scope_end_ok_frame;
 }
 
 1;

@@ -4,16 +4,23 @@ package PAGI::Gateway::Worker::ScopeBuilder;
 use strict;
 use warnings;
 use PAGI::Gateway::Worker::Layout;
+use PAGI::Gateway::Worker::Codec;
 
 my %C = %PAGI::Gateway::Worker::Layout::CONST;
 my ($EXT_FULLFLUSH, $EXT_WS_RESPONSE, $EXT_TLS, $EXT_EARLY_HINTS) =
     @C{qw(extFullflush extWebsocketHttpResponse extTls extEarlyHints)};
 
+# The XS accelerator's pairs() (the loop below in C) when it is in use.
+my $PAIRS = PAGI::Gateway::Worker::Codec::implementation() eq 'xs' ? \&PAGI::Gateway::Worker::XS::pairs : undef;
+
 sub build {
     my ($m, $state) = @_;
     my $h = $m->{headers};
-    my @headers;
-    for (my $i = 0; $i < $#$h; $i += 2) { push @headers, [ $h->[$i], $h->[$i + 1] ] }
+    my $headers = $PAIRS ? $PAIRS->($h) : do {
+        my @headers;
+        for (my $i = 0; $i < $#$h; $i += 2) { push @headers, [ $h->[$i], $h->[$i + 1] ] }
+        \@headers;
+    };
     my $type = $m->{scopeType};
     my %scope = (
         type         => $type,
@@ -24,7 +31,7 @@ sub build {
         raw_path     => $m->{rawPath} eq '' ? $m->{path} : $m->{rawPath},
         query_string => $m->{queryString},
         root_path    => $m->{rootPath},
-        headers      => \@headers,
+        headers      => $headers,
         state        => { %$state },
         extensions   => extensions($m),
     );
