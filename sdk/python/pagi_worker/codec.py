@@ -20,10 +20,11 @@ Text decodes to str, Data to bytes. Encoders accept str or bytes for both.
 
 import struct
 
-from . import _layout
+from . import _accel, _layout
 
 __all__ = ['CodecError', 'TAG', 'MEMBER', 'decode_message', 'split_frames',
-           'frame_size', 'encode', 'ENUM', 'CONST', 'SOURCE']
+           'frame_size', 'encode', 'ENUM', 'CONST', 'SOURCE', 'ACCELERATED',
+           'pure_decode_message', 'pure_split_frames']
 
 CONST = _layout.CONST
 ENUM = _layout.ENUM
@@ -412,6 +413,9 @@ def decode_message(b, ss, se):
     return scope, tag, _DECODERS[tag](b, ss, se, pp, plo, phi)
 
 
+pure_decode_message = decode_message
+
+
 def frame_size(b, pos=0):
     """Total bytes of the frame starting at b[pos], or None if the segment
     table is not complete yet."""
@@ -448,9 +452,19 @@ def split_frames(b, pos=0, max_frame_bytes=DEFAULT_MAX_FRAME_BYTES):
             _bad('empty segment')
         if end - pos < flen:
             break
-        msgs.append(decode_message(b, pos + 8, pos + flen))
+        msgs.append(pure_decode_message(b, pos + 8, pos + flen))
         pos += flen
     return msgs, pos
+
+
+pure_split_frames = split_frames
+
+# The C accelerator, when built (_accel.py): same results, same errors.
+_speedups = _accel.load(pure_split_frames, pure_decode_message, DEFAULT_MAX_FRAME_BYTES)
+ACCELERATED = _speedups is not None
+if ACCELERATED:
+    split_frames = _speedups.split_frames
+    decode_message = _speedups.decode_message
 
 
 def encode(scope, tag, payload=None):
