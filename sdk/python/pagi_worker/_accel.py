@@ -10,7 +10,7 @@ import os
 from . import _layout
 
 # The C module's SPEEDUPS_VERSION this Python side was written for.
-VERSION = 1
+VERSION = 2
 
 
 def tables():
@@ -34,8 +34,9 @@ def tables():
     return structs, members
 
 
-def load(pure_split, pure_decode, default_max_frame):
-    """The configured _speedups module, or None (pure codec)."""
+def load(codec):
+    """The _speedups module configured with the tables, constants and pure
+    functions of the codec module (its globals), or None (pure codec)."""
     if os.environ.get('PAGI_WORKER_PURE', '') not in ('', '0'):
         return None
     try:
@@ -45,5 +46,14 @@ def load(pure_split, pure_decode, default_max_frame):
     if getattr(_speedups, 'VERSION', None) != VERSION:
         return None
     structs, members = tables()
-    _speedups.configure(structs, members, pure_split, pure_decode, default_max_frame)
+    _speedups.configure(structs, members, codec['pure_split_frames'], codec['pure_decode_message'],
+                        codec['DEFAULT_MAX_FRAME_BYTES'])
+    _speedups.configure_encoders(*encoder_constants(codec))
     return _speedups
+
+
+def encoder_constants(codec):
+    """What _speedups.configure_encoders takes, from the codec's globals."""
+    return (codec['_ROOT_PTR'], codec['_T_BODY'], codec['_BODY_EPTR'], codec['_T_START'],
+            codec['_START_EPTR'], codec['_T_SCOPE_END'], codec['_SE_EPTR'], codec['_SE_OK_BLOCK'],
+            codec['pure_encode_body'], codec['pure_encode_start_block'], codec['pure_encode_scope_end'])

@@ -19,7 +19,7 @@
 #include <string.h>
 
 /* Bump when the behaviour changes; _accel.py refuses a stale build. */
-#define SPEEDUPS_VERSION 1
+#define SPEEDUPS_VERSION 2
 
 enum {
     K_BOOL, K_U8, K_U16, K_U32, K_U64, K_I8, K_I16, K_I32, K_I64, K_ENUM,
@@ -56,6 +56,16 @@ static PyObject *pure_decode;   /* codec's pure decode_message */
 static long long default_max_frame;
 static PyObject *empty_str;
 
+/* Encoders: constants from codec.py (configure_encoders) and its pure
+ * functions, which take every argument these do not. */
+static struct {
+    int ready;
+    uint64_t root_ptr, body_eptr, start_eptr, se_eptr;
+    unsigned t_body, t_start, t_scope_end;
+    PyObject *se_block;                 /* the clean scopeEnd's struct (bytes) */
+    PyObject *pure_body, *pure_start_block, *pure_scope_end;
+} enc;
+
 /* --- little-endian reads (callers checked the bounds) --------------------- */
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
@@ -90,6 +100,18 @@ static PyObject *text(const uint8_t *s, int64_t n)
         v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "replace");
     }
     return v;
+}
+
+static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void wr64(uint8_t *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* A byte-list pointer (Text/Data) at word pos with (lo, hi); lo != 0. */
@@ -404,6 +426,125 @@ static PyObject *decode_message(PyObject *self, PyObject *const *args, Py_ssize_
     return m != NULL ? m : fallback(pure_decode, args, nargs, kwnames);
 }
 
+/* --- encoders ----------------------------------------------------------------- */
+
+/* Segment table, root pointer, Envelope {scope, tag}, event pointer: the
+ * first 40 bytes of every frame the worker writes; out has room. */
+static void frame_head(uint8_t *out, uint32_t words, uint64_t scope, unsigned tag, uint64_t eptr)
+{
+    memset(out, 0, 40);
+    wr32(out + 4, words);
+    wr64(out + 8, enc.root_ptr);
+    wr64(out + 16, scope);
+    wr16(out + 24, (uint16_t)tag);
+    wr64(out + 32, eptr);
+}
+
+/* A scope id the pure struct.pack('Q') takes, else -1 (then: the pure path). */
+static int scope_arg(PyObject *o, uint64_t *v)
+{
+    if (!PyLong_CheckExact(o))
+        return -1;
+    *v = PyLong_AsUnsignedLongLong(o);
+    if (*v == (uint64_t)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
+}
+
+/* encode_body(scope, body, more) as codec.encode_body. */
+static PyObject *encode_body(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    uint64_t scope;
+    int more;
+    if (!enc.ready || kwnames != NULL || nargs != 3 || scope_arg(args[0], &scope) < 0 ||
+        !PyBytes_CheckExact(args[1]) || PyBytes_GET_SIZE(args[1]) >= (1 << 29) || (more = PyObject_IsTrue(args[2])) < 0)
+        return fallback(enc.pure_body, args, nargs, kwnames);
+    int64_t c = PyBytes_GET_SIZE(args[1]);
+    int64_t pad = (-c) & 7;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(80 + c + pad));
+    if (out == NULL)
+        return NULL;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    frame_head(p, (uint32_t)(9 + (c + pad) / 8), scope, enc.t_body, enc.body_eptr);
+    memset(p + 40, 0, 40);
+    p[40] = (uint8_t)more;
+    if (c)
+        wr64(p + 64, (uint64_t)((1 << 2) | 1) | ((uint64_t)((c << 3) | 2) << 32));
+    memcpy(p + 80, PyBytes_AS_STRING(args[1]), (size_t)c);
+    memset(p + 80 + c, 0, (size_t)pad);
+    return out;
+}
+
+/* encode_start_block(scope, block) as codec.encode_start_block. */
+static PyObject *encode_start_block(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    uint64_t scope;
+    if (!enc.ready || kwnames != NULL || nargs != 2 || scope_arg(args[0], &scope) < 0 ||
+        !PyBytes_CheckExact(args[1]) || PyBytes_GET_SIZE(args[1]) >= ((int64_t)1 << 34))
+        return fallback(enc.pure_start_block, args, nargs, kwnames);
+    int64_t n = PyBytes_GET_SIZE(args[1]);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(40 + n));
+    if (out == NULL)
+        return NULL;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    frame_head(p, (uint32_t)(4 + (n >> 3)), scope, enc.t_start, enc.start_eptr);
+    memcpy(p + 40, PyBytes_AS_STRING(args[1]), (size_t)n);
+    return out;
+}
+
+/* encode_scope_end(scope, failed, message) as codec.encode_scope_end: the
+ * clean end here, a failure through the pure function. */
+static PyObject *encode_scope_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    uint64_t scope;
+    if (!enc.ready || kwnames != NULL || nargs != 3 || args[1] != Py_False || !PyUnicode_CheckExact(args[2]) ||
+        PyUnicode_GET_LENGTH(args[2]) != 0 || scope_arg(args[0], &scope) < 0)
+        return fallback(enc.pure_scope_end, args, nargs, kwnames);
+    int64_t n = PyBytes_GET_SIZE(enc.se_block);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(40 + n));
+    if (out == NULL)
+        return NULL;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    frame_head(p, (uint32_t)(4 + (n >> 3)), scope, enc.t_scope_end, enc.se_eptr);
+    memcpy(p + 40, PyBytes_AS_STRING(enc.se_block), (size_t)n);
+    return out;
+}
+
+/* configure_encoders(root_ptr, t_body, body_eptr, t_start, start_eptr,
+ *                    t_scope_end, se_eptr, se_block,
+ *                    pure_body, pure_start_block, pure_scope_end) */
+static PyObject *configure_encoders(PyObject *self, PyObject *args)
+{
+    unsigned long long root, beptr, steptr, seeptr;
+    unsigned tb, ts, tse;
+    PyObject *block, *pb, *ps, *pse;
+    if (!PyArg_ParseTuple(args, "KIKIKIKSOOO", &root, &tb, &beptr, &ts, &steptr, &tse, &seeptr, &block, &pb, &ps, &pse))
+        return NULL;
+    if (tb > 0xffff || ts > 0xffff || tse > 0xffff || PyBytes_GET_SIZE(block) % 8) {
+        PyErr_SetString(PyExc_ValueError, "pagi_worker._speedups.configure_encoders: bad constants");
+        return NULL;
+    }
+    enc.root_ptr = root;
+    enc.t_body = tb;
+    enc.body_eptr = beptr;
+    enc.t_start = ts;
+    enc.start_eptr = steptr;
+    enc.t_scope_end = tse;
+    enc.se_eptr = seeptr;
+    Py_INCREF(block);
+    Py_XSETREF(enc.se_block, block);
+    Py_INCREF(pb);
+    Py_XSETREF(enc.pure_body, pb);
+    Py_INCREF(ps);
+    Py_XSETREF(enc.pure_start_block, ps);
+    Py_INCREF(pse);
+    Py_XSETREF(enc.pure_scope_end, pse);
+    enc.ready = 1;
+    Py_RETURN_NONE;
+}
+
 static const struct {
     const char *name;
     int kind;
@@ -542,6 +683,13 @@ static PyMethodDef methods[] = {
      "codec.split_frames, accelerated for bytes."},
     {"decode_message", (PyCFunction)(void (*)(void))decode_message, METH_FASTCALL | METH_KEYWORDS,
      "codec.decode_message, accelerated for bytes."},
+    {"configure_encoders", configure_encoders, METH_VARARGS, "Installs the encoders' constants and pure fallbacks."},
+    {"encode_body", (PyCFunction)(void (*)(void))encode_body, METH_FASTCALL | METH_KEYWORDS,
+     "codec.encode_body."},
+    {"encode_start_block", (PyCFunction)(void (*)(void))encode_start_block, METH_FASTCALL | METH_KEYWORDS,
+     "codec.encode_start_block."},
+    {"encode_scope_end", (PyCFunction)(void (*)(void))encode_scope_end, METH_FASTCALL | METH_KEYWORDS,
+     "codec.encode_scope_end."},
     {NULL, NULL, 0, NULL},
 };
 

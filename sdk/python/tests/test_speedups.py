@@ -38,6 +38,7 @@ def fast():
     structs, members = _accel.tables()
     _speedups.configure(structs, members, codec.pure_split_frames, codec.pure_decode_message,
                         codec.DEFAULT_MAX_FRAME_BYTES)
+    _speedups.configure_encoders(*_accel.encoder_constants(vars(codec)))
     return _speedups
 
 
@@ -106,6 +107,7 @@ def frames():
 def test_codec_uses_it_unless_pure_is_forced():
     if REQUIRE:
         assert codec.ACCELERATED and codec.split_frames is _speedups.split_frames
+        assert codec.encode_body is _speedups.encode_body
     code = 'from pagi_worker import codec; print(codec.ACCELERATED)'
     for value, want in (('1', 'False'), ('0', str(_speedups is not None))):
         env = dict(os.environ, PAGI_WORKER_PURE=value)
@@ -233,3 +235,36 @@ def test_pointers_ending_at_the_segment_edge(fast):
                         same(fast, bytes(b))
                         checked += 1
     assert checked > 5000
+
+
+def test_encoders_are_byte_identical(fast):
+    rng = random.Random(5)
+    bodies = [b'', b'x', b'1234567', b'12345678', b'123456789', bytes(range(256)) * 3,
+              bytearray(b'abc'), memoryview(b'defgh'), 'not bytes', None]
+    scopes = [0, 1, 7, (1 << 64) - 1, 1 << 64, -1, 2.5, True, 'x']
+    for body in bodies:
+        for scope in scopes:
+            for more in (False, True, 0, 1, None, 'yes'):
+                assert (outcome(fast.encode_body, scope, body, more)
+                        == outcome(codec.pure_encode_body, scope, body, more)), (scope, body, more)
+    blocks = [codec.start_block(200, []), codec.start_block(404, [b'content-type', b'text/plain'], True),
+              b'', b'\x00' * 8, bytearray(8), 'str']
+    for block in blocks:
+        for scope in scopes:
+            assert (outcome(fast.encode_start_block, scope, block)
+                    == outcome(codec.pure_encode_start_block, scope, block)), (scope, block)
+    for failed in (False, True, 0, None):
+        for message in ('', 'ValueError: x', None, b''):
+            for scope in scopes:
+                assert (outcome(fast.encode_scope_end, scope, failed, message)
+                        == outcome(codec.pure_encode_scope_end, scope, failed, message)), (scope, failed, message)
+    for _ in range(500):
+        body = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
+        scope = rng.randrange(1 << 64)
+        more = rng.random() < 0.5
+        assert fast.encode_body(scope, body, more) == codec.pure_encode_body(scope, body, more)
+    # What the encoders write decodes to what was encoded.
+    f = fast.encode_body(9, b'abc', True) + fast.encode_scope_end(9, False, '')
+    assert codec.pure_split_frames(f)[0] == [(9, T['httpResponseBody'], {'more': True, 'offset': 0, 'length': 0,
+                                                                        'body': b'abc', 'file': ''}),
+                                             (9, T['scopeEnd'], {'failed': False, 'message': ''})]
