@@ -111,7 +111,7 @@ def _cpu_ticks(pid):
     """utime + stime of the worker, in clock ticks (the CPU it used)."""
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 if __name__ == '__main__':

@@ -12,7 +12,8 @@ What stays as with create_task:
   asyncio.timeout and TaskGroup key their state on it). It is allocated
   before the step and initialised (Task.__init__) only if needed; before
   that, it answers done() False, get_name() None, and methods that need a
-  loop (add_done_callback, get_loop, ...) raise RuntimeError.
+  loop (add_done_callback, get_loop, ...) raise RuntimeError; repr() and
+  set_name() work.
 - The Task continues the coroutine where it stopped: its first step hands
   the future the coroutine waits on back to the Task machinery, and send,
   throw (cancellation) and close go on to the coroutine as with `yield from`.
@@ -43,6 +44,12 @@ class EagerTask(asyncio.Task):
         # __init__; _coro answers None then.
         return self._coro
 
+    def __repr__(self):
+        try:
+            return super().__repr__()
+        except RuntimeError:        # not initialised: in its first step
+            return '<EagerTask pending (first step)>'
+
 
 def start(loop, coro):
     """Runs coro's first step now; returns its Task, or None when the
@@ -71,7 +78,7 @@ def start(loop, coro):
     cancels = task.cancelling()
     resume = _resume(coro, first, True)
     resume.send(None)           # primed: the Task's first step resumes it
-    _task_init(task, resume, loop=loop, context=ctx)
+    _task_init(task, resume, loop=loop, context=ctx, name=task.get_name())
     if cancels:
         task.cancel()
     return task

@@ -73,6 +73,25 @@ def test_suspending_coroutine_continues_in_the_same_task(loop_kind):
 
 
 @pytest.mark.parametrize('loop_kind', LOOPS)
+def test_task_repr_and_name_in_the_first_step(loop_kind):
+    async def app(ev):
+        t = asyncio.current_task()
+        seen = [repr(t), t.get_coro()]
+        t.set_name('named-early')
+        await ev
+        return seen, t.get_name(), 'named-early' in repr(t)
+
+    async def main():
+        ev = asyncio.get_running_loop().create_future()
+        t = await _from_callback(lambda loop: eager.start(loop, app(ev)))
+        ev.set_result(None)
+        return await t
+    (first_repr, first_coro), name, in_repr = run(loop_kind, main)
+    assert 'first step' in first_repr and first_coro is None
+    assert name == 'named-early' and in_repr
+
+
+@pytest.mark.parametrize('loop_kind', LOOPS)
 def test_bare_yield_and_chained_waits(loop_kind):
     async def app():
         await asyncio.sleep(0)
