@@ -2,8 +2,9 @@
 the layout tables of _layout.py, the same ones codec.py generates the pure
 decoders from (docs/python.md, "Codec accelerator").
 
-No built extension, a stale one (VERSION differs), or PAGI_WORKER_PURE=1 in
-the environment: load() returns None and the pure codec runs, silently."""
+No built extension, a stale one (VERSION differs), a layout it does not
+take (a field kind added to the schema), or PAGI_WORKER_PURE=1 in the
+environment: load() returns None and the pure codec runs, silently."""
 
 import os
 
@@ -45,10 +46,14 @@ def load(codec):
         return None
     if getattr(_speedups, 'VERSION', None) != VERSION:
         return None
-    structs, members = tables()
-    _speedups.configure(structs, members, codec['pure_split_frames'], codec['pure_decode_message'],
-                        codec['DEFAULT_MAX_FRAME_BYTES'])
-    _speedups.configure_encoders(*encoder_constants(codec))
+    try:
+        structs, members = tables()
+        _speedups.configure(structs, members, codec['pure_split_frames'], codec['pure_decode_message'],
+                            codec['DEFAULT_MAX_FRAME_BYTES'])
+        _speedups.configure_encoders(*encoder_constants(codec))
+    except (ValueError, TypeError, KeyError):
+        # A layout it does not know (a new field kind): the pure codec.
+        return None
     return _speedups
 
 

@@ -268,3 +268,20 @@ def test_encoders_are_byte_identical(fast):
     assert codec.pure_split_frames(f)[0] == [(9, T['httpResponseBody'], {'more': True, 'offset': 0, 'length': 0,
                                                                         'body': b'abc', 'file': ''}),
                                              (9, T['scopeEnd'], {'failed': False, 'message': ''})]
+
+
+def test_a_layout_it_does_not_take_means_pure(fast, monkeypatch):
+    """A field kind the C tables do not know (a schema change) falls back to
+    the pure codec instead of failing the import."""
+    from pagi_worker import _layout as layout
+    structs = dict(layout.STRUCT)
+    s = dict(structs['Credit'])
+    s['fields'] = s['fields'] + [{'kind': 'float32', 'name': 'ratio', 'ordinal': 9, 'byte': 4, 'bit': 32}]
+    structs['Credit'] = s
+    monkeypatch.setattr(layout, 'STRUCT', structs)
+    try:
+        assert _accel.load(vars(codec)) is None
+    finally:
+        monkeypatch.undo()
+        _accel.load(vars(codec))      # configured again from the real layout
+    assert same(fast, codec.encode(1, T['credit'], {'bytes': 5}))[0] == 'ok'
