@@ -3,12 +3,19 @@ scopes open at once against a real worker subprocess and counts completed
 round trips (open -> httpResponseStart, httpResponseBody, scopeEnd).
 
     /usr/bin/python3 sdk/python/bench/worker_bench.py [APP] [--seconds S] [--depth N] [--profile]
+        [--requests N] [--sdk DIR] [--wrap CMD] [--app-dir DIR]
 
 APP defaults to the hello app below; --profile runs the worker under cProfile
-(its stats go to /tmp/pagi-worker-python.prof).
+(its stats go to /tmp/pagi-worker-python.prof). --requests stops after N
+round trips instead of after S seconds; --sdk runs the worker of another copy
+of sdk/python (e.g. an older commit's, from git archive); --wrap runs the
+worker under a command, e.g. "valgrind --tool=cachegrind --cache-sim=no"
+for instruction counts, which the load of a shared machine does not change
+(two runs with different --requests give the count per round trip).
 """
 import argparse
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -36,13 +43,17 @@ def main():
     ap.add_argument('--seconds', type=float, default=3.0)
     ap.add_argument('--depth', type=int, default=64)
     ap.add_argument('--profile', action='store_true')
+    ap.add_argument('--requests', type=int, default=0)
+    ap.add_argument('--sdk', default=ROOT)
+    ap.add_argument('--wrap', default='')
+    ap.add_argument('--app-dir', default=HERE)
     a = ap.parse_args()
     mine, theirs = socket.socketpair()
     env = dict(os.environ, PAGI_WORKER_FD=str(theirs.fileno()))
-    cmd = [sys.executable]
+    cmd = shlex.split(a.wrap) + [sys.executable]
     if a.profile:
         cmd += ['-m', 'cProfile', '-o', '/tmp/pagi-worker-python.prof']
-    cmd += [os.path.join(ROOT, 'bin', 'pagi-worker-python'), '--app-dir', HERE, a.app]
+    cmd += [os.path.join(a.sdk, 'bin', 'pagi-worker-python'), '--app-dir', a.app_dir, a.app]
     proc = subprocess.Popen(cmd, env=env, pass_fds=(theirs.fileno(),))
     theirs.close()
     buf = b''
@@ -76,13 +87,15 @@ def main():
     done = 0
     end = time.perf_counter() + a.seconds
     start = time.perf_counter()
-    while time.perf_counter() < end:
+    while (done < a.requests) if a.requests else (time.perf_counter() < end):
         new = 0
         for s, tag, p in read_msgs():
             if tag == T['scopeEnd']:
                 new += 1
         done += new
-        if new:
+        if a.requests:
+            new = min(new, a.requests - sid)
+        if new > 0:
             mine.sendall(b''.join(open_frame() for _ in range(new)))
     elapsed = time.perf_counter() - start
     cpu = (_cpu_ticks(proc.pid) - cpu0) / os.sysconf('SC_CLK_TCK')
@@ -98,7 +111,7 @@ def _cpu_ticks(pid):
     """utime + stime of the worker, in clock ticks (the CPU it used)."""
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ import os
 from collections import deque
 
 from . import codec, validate
+from . import eager
 from .flow import CreditFlow
 from .log import log, log_exception, exception_text
 from .validate import SendError
@@ -146,7 +147,8 @@ class HttpScope(CreditFlow):
         return scope
 
     def start(self, app):
-        self.task = self.w.loop.create_task(self.run(app))
+        # The first step runs now; a Task only if it waits (eager.py).
+        self.task = eager.start(self.w.loop, self.run(app))
 
     async def run(self, app):
         failed = False

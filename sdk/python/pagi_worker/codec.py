@@ -20,10 +20,12 @@ Text decodes to str, Data to bytes. Encoders accept str or bytes for both.
 
 import struct
 
-from . import _layout
+from . import _accel, _layout
 
 __all__ = ['CodecError', 'TAG', 'MEMBER', 'decode_message', 'split_frames',
-           'frame_size', 'encode', 'ENUM', 'CONST', 'SOURCE']
+           'frame_size', 'encode', 'ENUM', 'CONST', 'SOURCE', 'ACCELERATED',
+           'pure_decode_message', 'pure_split_frames', 'pure_encode_body',
+           'pure_encode_start_block', 'pure_encode_scope_end']
 
 CONST = _layout.CONST
 ENUM = _layout.ENUM
@@ -412,6 +414,9 @@ def decode_message(b, ss, se):
     return scope, tag, _DECODERS[tag](b, ss, se, pp, plo, phi)
 
 
+pure_decode_message = decode_message
+
+
 def frame_size(b, pos=0):
     """Total bytes of the frame starting at b[pos], or None if the segment
     table is not complete yet."""
@@ -448,7 +453,7 @@ def split_frames(b, pos=0, max_frame_bytes=DEFAULT_MAX_FRAME_BYTES):
             _bad('empty segment')
         if end - pos < flen:
             break
-        msgs.append(decode_message(b, pos + 8, pos + flen))
+        msgs.append(pure_decode_message(b, pos + 8, pos + flen))
         pos += flen
     return msgs, pos
 
@@ -484,6 +489,8 @@ _CREDIT_FRAME = struct.Struct('<IIQQHxxxxxxQI4x')
 _CREDIT_EPTR = 1 << 32
 _enc_ResponseStart = _GENERATED['_enc_ResponseStart']
 _BODY_HEAD = struct.Struct('<IIQQHxxxxxxQB7xQqQQ')
+_BODY_EPTR = (3 << 32) | (2 << 48)     # ResponseBody: 3 data words, 2 pointers
+_START_EPTR = (1 << 32) | (1 << 48)    # ResponseStart: 1 data word, 1 pointer
 
 
 _SE_ENC, _SE_DW, _SE_PC = _ENCODERS[_T_SCOPE_END][1:]
@@ -510,10 +517,10 @@ def encode_body(scope, body, more):
         pad = (-c) & 7
         words = 9 + ((c + pad) >> 3)
         return b''.join((
-            _BODY_HEAD.pack(0, words, _ROOT_PTR, scope, _T_BODY, (3 << 32) | (2 << 48),
+            _BODY_HEAD.pack(0, words, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
                             1 if more else 0, 0, 0, (((1 << 2) | 1) | (((c << 3) | 2) << 32)), 0),
             body, _ZERO[:pad]))
-    return _BODY_HEAD.pack(0, 9, _ROOT_PTR, scope, _T_BODY, (3 << 32) | (2 << 48),
+    return _BODY_HEAD.pack(0, 9, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
                            1 if more else 0, 0, 0, 0, 0)
 
 
@@ -524,10 +531,25 @@ def start_block(status, headers, trailers=False):
 
 
 def encode_start_block(scope, block):
-    return _FRAME_HEAD.pack(0, 4 + (len(block) >> 3), _ROOT_PTR, scope, _T_START,
-                            (1 << 32) | (1 << 48)) + block
+    return _FRAME_HEAD.pack(0, 4 + (len(block) >> 3), _ROOT_PTR, scope, _T_START, _START_EPTR) + block
 
 
 def encode_start(scope, status, headers, trailers=False):
     """httpResponseStart; headers is a flat list name0, value0, ..."""
     return encode_start_block(scope, start_block(status, headers, trailers))
+
+
+# --- the C accelerator, when built: same results, same errors (_accel.py) ----
+# The pure functions stay reachable under these names (tests compare them).
+pure_split_frames = split_frames
+pure_encode_body = encode_body
+pure_encode_start_block = encode_start_block
+pure_encode_scope_end = encode_scope_end
+_speedups = _accel.load(globals())
+ACCELERATED = _speedups is not None
+if ACCELERATED:
+    split_frames = _speedups.split_frames
+    decode_message = _speedups.decode_message
+    encode_body = _speedups.encode_body
+    encode_start_block = _speedups.encode_start_block
+    encode_scope_end = _speedups.encode_scope_end

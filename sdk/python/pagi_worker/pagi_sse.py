@@ -14,6 +14,7 @@ window; request body bytes are credited back as the app takes them.
 from collections import deque
 
 from . import codec, validate
+from . import eager
 from .flow import CreditFlow
 from .log import log, log_exception, exception_text
 from .pagi_http import build_scope
@@ -84,7 +85,8 @@ class SseScope(CreditFlow):
         self.task = None
 
     def start(self, app):
-        self.task = self.w.loop.create_task(self.run(app))
+        # The first step runs now; a Task only if it waits (eager.py).
+        self.task = eager.start(self.w.loop, self.run(app))
 
     async def run(self, app):
         failed = False

@@ -22,6 +22,7 @@ queued, so one message bigger than the window can never stall).
 from collections import deque
 
 from . import codec, validate
+from . import eager
 from .flow import CreditFlow
 from .asgi_http import _tls_extension, ASGI_SPEC_VERSION
 from .log import log_exception, exception_text
@@ -120,7 +121,8 @@ class WebSocketScope(CreditFlow):
         return scope
 
     def start(self, app):
-        self.task = self.w.loop.create_task(self.run(app))
+        # The first step runs now; a Task only if it waits (eager.py).
+        self.task = eager.start(self.w.loop, self.run(app))
 
     async def run(self, app):
         failed = False

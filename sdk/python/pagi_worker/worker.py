@@ -4,10 +4,10 @@ the app once per scope, concurrently. docs/protocol.md is the conversation.
 
 Frames produced during one loop iteration are joined and written with one
 write() at the start of the next (call_soon), so a GET round trip --
-httpResponseStart, httpResponseBody, scopeEnd -- is one write. A read of
-frames from the gateway schedules that write right away, behind the first
-steps of the tasks it started: apps that answer without waiting are written
-in the same turn.
+httpResponseStart, httpResponseBody, scopeEnd -- is one write. Apps run
+their first step inside the read of the frame that opened their scope
+(eager.py), so what the apps that answer without waiting send is written
+with one write() at the end of that read, with no callback in between.
 """
 
 import asyncio
@@ -75,7 +75,7 @@ class Worker(asyncio.Protocol):
         self.done = loop.create_future()
         self._out = []
         self._flush_scheduled = False
-        self._started_tasks = False     # this read started app tasks
+        self._reading = False           # in data_received: it flushes at its end
         self._parts = []
         self._have = 0
         self._need = 0
@@ -91,7 +91,7 @@ class Worker(asyncio.Protocol):
 
     def send_frame(self, frame):
         self._out.append(frame)
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and not self._reading:
             self._flush_scheduled = True
             self.loop.call_soon(self._flush)
 
@@ -139,15 +139,16 @@ class Worker(asyncio.Protocol):
             self._have = len(rest)
             self._need = codec.frame_size(rest) or 8
         dispatch = self._dispatch
-        for m in msgs:
-            dispatch(*m)
-        if self._started_tasks:
-            self._started_tasks = False
-            if not self._flush_scheduled:
-                # Queued behind the first steps of the tasks just created, so
-                # what they send leaves in the same loop turn, not the next.
-                self._flush_scheduled = True
-                self.loop.call_soon(self._flush)
+        self._reading = True
+        try:
+            for m in msgs:
+                dispatch(*m)
+        finally:
+            self._reading = False
+        if self._out and not self._flush_scheduled:
+            # What this read's scopes answered in their first steps (and
+            # echoes, credit), in one write now.
+            self._flush()
 
     def eof_received(self):
         self._stop(0)
@@ -203,7 +204,6 @@ class Worker(asyncio.Protocol):
             log('scope %d opened twice' % sid)
             return self._stop(1)
         t = p['type']
-        self._started_tasks = True
         if t == 'http':
             s = self.scopes[sid] = self.scope_class(self, sid, p)
             s.start(self.app)

@@ -1,0 +1,322 @@
+/* The decoders of the C accelerator: split_frames and decode_message over
+ * a bytes object, the same objects as codec.py's pure decoders (see
+ * _speedups.c for the rules: bounds, errors through the pure functions). */
+#include "_speedups.h"
+
+typedef struct {
+    const uint8_t *p;
+    int64_t ss, se;
+} Seg;
+
+/* Text: strict UTF-8 first (what the pure decoder does), U+FFFD on invalid. */
+static PyObject *text(const uint8_t *s, int64_t n)
+{
+    if (n <= 0) {
+        Py_INCREF(sp_empty_str);
+        return sp_empty_str;
+    }
+    PyObject *v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, NULL);
+    if (v == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        PyErr_Clear();
+        v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "replace");
+    }
+    return v;
+}
+
+/* A byte-list pointer (Text/Data) at word pos with (lo, hi); lo != 0. */
+static PyObject *blob(const Seg *g, int64_t pos, int32_t lo, uint32_t hi, int is_text)
+{
+    int64_t s = pos + 8 + ptr_offset(lo);
+    int64_t c = hi >> 3;
+    if ((lo & 3) != 1 || (hi & 7) != 2 || s < g->ss || s + c > g->se)
+        return NULL;
+    if (is_text)
+        return text(g->p + s, c - 1);
+    return PyBytes_FromStringAndSize((const char *)g->p + s, (Py_ssize_t)c);
+}
+
+/* List(Data)/List(Text) at pos -> flat list; lo != 0. */
+static PyObject *blob_list(const Seg *g, int64_t pos, int32_t lo, uint32_t hi, int is_text)
+{
+    if ((lo & 3) != 1 || (hi & 7) != 6)
+        return NULL;
+    int64_t s = pos + 8 + ptr_offset(lo);
+    int64_t n = hi >> 3;
+    if (s < g->ss || s + n * 8 > g->se)
+        return NULL;
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    if (out == NULL)
+        return NULL;
+    for (int64_t j = 0; j < n; j++) {
+        const uint8_t *w = g->p + s + 8 * j;
+        int32_t lo2 = (int32_t)rd32(w);
+        uint32_t hi2 = rd32(w + 4);
+        PyObject *v;
+        if (lo2) {
+            v = blob(g, s + 8 * j, lo2, hi2, is_text);
+        } else if (is_text) {
+            Py_INCREF(sp_empty_str);
+            v = sp_empty_str;
+        } else {
+            v = PyBytes_FromStringAndSize(NULL, 0);
+        }
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t)j, v);
+    }
+    return out;
+}
+
+static PyObject *data_int(const uint8_t *d, int64_t dsize, const Field *f)
+{
+    static const int size[] = {[K_U8] = 1, [K_U16] = 2, [K_U32] = 4, [K_U64] = 8, [K_I8] = 1,
+                               [K_I16] = 2, [K_I32] = 4, [K_I64] = 8, [K_ENUM] = 2};
+    int64_t off = f->byte;
+    int in = off >= 0 && off + size[f->kind] <= dsize;
+    const uint8_t *q = d + off;
+    switch (f->kind) {
+    case K_U8: return PyLong_FromLong(in ? q[0] : 0);
+    case K_U16: return PyLong_FromLong(in ? rd16(q) : 0);
+    case K_U32: return PyLong_FromUnsignedLong(in ? rd32(q) : 0);
+    case K_U64: return PyLong_FromUnsignedLongLong(in ? rd64(q) : 0);
+    case K_I8: return PyLong_FromLong(in ? (int8_t)q[0] : 0);
+    case K_I16: return PyLong_FromLong(in ? (int16_t)rd16(q) : 0);
+    case K_I32: return PyLong_FromLong(in ? (int32_t)rd32(q) : 0);
+    case K_I64: return PyLong_FromLongLong(in ? (int64_t)rd64(q) : 0);
+    case K_ENUM: {
+        uint16_t v = in ? rd16(q) : 0;
+        if (v < PyTuple_GET_SIZE(f->names)) {
+            PyObject *name = PyTuple_GET_ITEM(f->names, v);
+            Py_INCREF(name);
+            return name;
+        }
+        return PyLong_FromLong(v);
+    }
+    }
+    return NULL;
+}
+
+/* A struct behind the pointer (lo, hi) at word pp -> dict in field order. */
+static PyObject *dec_struct(const Seg *g, const Struct *S, int64_t pp, int32_t lo, uint32_t hi)
+{
+    if (lo & 3)
+        return NULL;
+    int64_t st = pp + 8 + ptr_offset(lo);
+    int64_t dw = hi & 0xffff, pc = hi >> 16;
+    int64_t pe = st + dw * 8;
+    if (st < g->ss || pe + pc * 8 > g->se)
+        return NULL;
+    const uint8_t *d = g->p + st;
+    int64_t dsize = dw * 8;
+    PyObject *out = _PyDict_NewPresized(S->nfields);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < S->nfields; i++) {
+        const Field *f = &S->fields[i];
+        PyObject *v = NULL;
+        if (f->kind == K_BOOL) {
+            int on = f->byte < dsize ? (d[f->byte] >> f->bit) & 1 : 0;
+            v = on ? Py_True : Py_False;
+            Py_INCREF(v);
+        } else if (f->kind <= K_ENUM) {
+            v = data_int(d, dsize, f);
+        } else {
+            int32_t plo = 0;
+            uint32_t phi = 0;
+            int64_t pos = pe + 8 * f->ptr;
+            if (f->ptr < pc) {
+                plo = (int32_t)rd32(g->p + pos);
+                phi = rd32(g->p + pos + 4);
+            }
+            switch (f->kind) {
+            case K_TEXT:
+            case K_DATA:
+                if (plo) {
+                    v = blob(g, pos, plo, phi, f->kind == K_TEXT);
+                } else if (f->kind == K_TEXT) {
+                    Py_INCREF(sp_empty_str);
+                    v = sp_empty_str;
+                } else {
+                    v = PyBytes_FromStringAndSize(NULL, 0);
+                }
+                break;
+            case K_LIST_DATA:
+            case K_LIST_TEXT:
+                v = plo ? blob_list(g, pos, plo, phi, f->kind == K_LIST_TEXT) : PyList_New(0);
+                break;
+            case K_STRUCT:
+                if (plo || phi) {
+                    v = dec_struct(g, &sp_structs[f->sub], pos, plo, phi);
+                } else {
+                    Py_INCREF(Py_None);
+                    v = Py_None;
+                }
+                break;
+            }
+        }
+        if (v == NULL || PyDict_SetItem(out, f->key, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return out;
+}
+
+/* One single segment p[ss:se] -> (scope, tag, payload), or NULL. */
+static PyObject *dec_message(const uint8_t *p, int64_t ss, int64_t se)
+{
+    Seg g = {p, ss, se};
+    if (se - ss < 8)
+        return NULL;
+    uint32_t ulo = rd32(p + ss), hi = rd32(p + ss + 4);
+    if (ulo & 3)
+        return NULL;
+    int64_t st = ss + 8 + ptr_offset((int32_t)ulo);
+    int64_t dw = hi & 0xffff, pc = hi >> 16;
+    if (st < ss || st + (dw + pc) * 8 > se)
+        return NULL;
+    uint64_t scope = dw >= 1 ? rd64(p + st) : 0;
+    unsigned tag = dw >= 2 ? rd16(p + st + 8) : 0;
+    int64_t pp = st + dw * 8;
+    int32_t plo = 0;
+    uint32_t phi = 0;
+    if (pc) {
+        plo = (int32_t)rd32(p + pp);
+        phi = rd32(p + pp + 4);
+    }
+    if ((Py_ssize_t)tag >= sp_nmembers)
+        return NULL;
+    const Member *m = &sp_members[tag];
+    PyObject *payload;
+    switch (m->kind) {
+    case M_STRUCT:
+        payload = dec_struct(&g, &sp_structs[m->sub], pp, plo, phi);
+        break;
+    case M_TEXT:
+        if (!plo) {
+            Py_INCREF(sp_empty_str);
+            payload = sp_empty_str;
+        } else {
+            int64_t s = pp + 8 + ptr_offset(plo), c = phi >> 3;
+            if ((plo & 3) != 1 || (phi & 7) != 2 || s < ss || s + c > se)
+                return NULL;
+            payload = c ? PyUnicode_DecodeUTF8((const char *)p + s, (Py_ssize_t)(c - 1), "replace")
+                        : (Py_INCREF(sp_empty_str), sp_empty_str);
+        }
+        break;
+    case M_VOID:
+        Py_INCREF(Py_None);
+        payload = Py_None;
+        break;
+    default:
+        return NULL;
+    }
+    if (payload == NULL)
+        return NULL;
+    PyObject *pyscope = PyLong_FromUnsignedLongLong(scope);
+    PyObject *pytag = PyLong_FromLong(tag);
+    if (pyscope == NULL || pytag == NULL) {
+        Py_XDECREF(pyscope);
+        Py_XDECREF(pytag);
+        Py_DECREF(payload);
+        return NULL;
+    }
+    PyObject *t = PyTuple_New(3);
+    if (t == NULL) {
+        Py_DECREF(pyscope);
+        Py_DECREF(pytag);
+        Py_DECREF(payload);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, pyscope);
+    PyTuple_SET_ITEM(t, 1, pytag);
+    PyTuple_SET_ITEM(t, 2, payload);
+    return t;
+}
+
+/* An int argument as int64 in [0, limit], else -1. */
+static int64_t arg_index(PyObject *o, int64_t limit)
+{
+    if (!PyLong_CheckExact(o))
+        return -1;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || v < 0 || v > limit)
+        return -1;
+    return v;
+}
+
+/* split_frames(b, pos=0, max_frame_bytes=DEFAULT) as codec.split_frames. */
+PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames != NULL || nargs < 1 || nargs > 3 || !PyBytes_CheckExact(args[0]) || sp_pure_split == NULL)
+        return sp_fallback(sp_pure_split, args, nargs, kwnames);
+    PyObject *b = args[0];
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(b);
+    int64_t end = PyBytes_GET_SIZE(b);
+    int64_t pos = nargs > 1 ? arg_index(args[1], end) : 0;
+    long long max_frame = sp_default_max_frame;
+    if (nargs > 2) {
+        int overflow = 0;
+        if (!PyLong_Check(args[2]))
+            return sp_fallback(sp_pure_split, args, nargs, kwnames);
+        max_frame = PyLong_AsLongLongAndOverflow(args[2], &overflow);
+        if (overflow > 0)
+            max_frame = INT64_MAX;
+        else if (overflow < 0 || (max_frame == -1 && PyErr_Occurred()))
+            return sp_fallback(sp_pure_split, args, nargs, kwnames);
+    }
+    if (pos < 0)
+        return sp_fallback(sp_pure_split, args, nargs, kwnames);
+    PyObject *msgs = PyList_New(0);
+    if (msgs == NULL)
+        return sp_fallback(sp_pure_split, args, nargs, kwnames);
+    while (end - pos >= 8) {
+        uint32_t nm1 = rd32(p + pos);
+        int64_t words = rd32(p + pos + 4);
+        int64_t flen = 8 + words * 8;
+        if (nm1 || flen > max_frame || words == 0)
+            goto bad;
+        if (end - pos < flen)
+            break;
+        PyObject *m = dec_message(p, pos + 8, pos + flen);
+        if (m == NULL)
+            goto bad;
+        int rc = PyList_Append(msgs, m);
+        Py_DECREF(m);
+        if (rc < 0)
+            goto bad;
+        pos += flen;
+    }
+    PyObject *np = PyLong_FromLongLong(pos);
+    if (np == NULL)
+        goto bad;
+    PyObject *t = PyTuple_New(2);
+    if (t == NULL) {
+        Py_DECREF(np);
+        goto bad;
+    }
+    PyTuple_SET_ITEM(t, 0, msgs);
+    PyTuple_SET_ITEM(t, 1, np);
+    return t;
+bad:
+    Py_DECREF(msgs);
+    return sp_fallback(sp_pure_split, args, nargs, kwnames);
+}
+
+/* decode_message(b, ss, se) as codec.decode_message. */
+PyObject *decode_message(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames != NULL || nargs != 3 || !PyBytes_CheckExact(args[0]) || sp_pure_decode == NULL)
+        return sp_fallback(sp_pure_decode, args, nargs, kwnames);
+    int64_t len = PyBytes_GET_SIZE(args[0]);
+    int64_t ss = arg_index(args[1], len), se = arg_index(args[2], len);
+    PyObject *m = NULL;
+    if (ss >= 0 && se >= 0)
+        m = dec_message((const uint8_t *)PyBytes_AS_STRING(args[0]), ss, se);
+    return m != NULL ? m : sp_fallback(sp_pure_decode, args, nargs, kwnames);
+}
