@@ -18,7 +18,7 @@ use PAGI::Gateway::Worker::Codec;
 # default (208 KiB) a streamed 1 MiB response filled the socket about five
 # times, each time a block in epoll and a switch to the gateway and back:
 # on one core that doubled the worker's CPU per response
-# (docs/benchmarks.md, "Perl worker socket send buffer"). The bytes in the
+# (docs/benchmarks.md, "Perl worker socket send buffers"). The bytes in the
 # socket are response bytes already counted against their scopes' send
 # windows, so this bounds nothing new; 0 keeps the kernel's default.
 our $SEND_BUFFER = 2 * 1024 * 1024;
