@@ -32,6 +32,29 @@ subtest 'send window waits for credit' => sub {
     is $t->buffered_amount, 0;
 };
 
+subtest 'a waiting send wakes only once half the window is free' => sub {
+    my $h = ScopeHarness->new;    # sendWindow 100
+    $h->send({ type => 'http.response.start', status => 200 });
+    ok $h->send({ type => 'http.response.body', body => 'a' x 60, more => 1 })->is_done;
+    ok $h->send({ type => 'http.response.body', body => 'b' x 30, more => 1 })->is_done, 'still fits (90)';
+    my $f = $h->send({ type => 'http.response.body', body => 'c' x 30, more => 1 });
+    ok !$f->is_ready, '90 + 30 > 100: waits';
+    $h->take;
+    $h->gateway(type => 'credit', bytes => 20);
+    ok !$f->is_ready, '70 in flight: the event would fit, but more than half the window is in flight';
+    is $h->take, [], 'nothing sent';
+    $h->gateway(type => 'credit', bytes => 20);
+    ok $f->is_done, '50 in flight: half the window free, the send goes';
+    is [ map { length $_->{body} } @{ $h->take } ], [30];
+    is $h->scope->{'pagi.transport'}->buffered_amount, 80;
+    ok $h->send({ type => 'http.response.body', body => 'd' x 20, more => 1 })->is_done,
+        'a running app still fills the window to the last byte';
+    my $g = $h->send({ type => 'http.response.body', body => 'e', more => 0 });
+    ok !$g->is_ready;
+    $h->gateway(type => 'credit', bytes => 100);
+    ok $g->is_done, 'all credited: wakes (what the no-stall argument relies on)';
+};
+
 subtest 'an event larger than the window goes when nothing is in flight' => sub {
     my $h = ScopeHarness->new;
     my $t = $h->scope->{'pagi.transport'};

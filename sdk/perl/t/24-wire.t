@@ -57,8 +57,9 @@ subtest 'partial writes: every byte arrives, in order' => sub {
     setsockopt($a, SOL_SOCKET, SO_SNDBUF, 4096);
     setsockopt($b, SOL_SOCKET, SO_RCVBUF, 4096);
     my @errors;
+    # send_buffer 0: keep the small buffer set above.
     my $wire = PAGI::Gateway::Worker::Wire->new(loop => $loop, fh => $a, on_message => sub { },
-        on_eof => sub { }, on_error => sub { push @errors, @_ });
+        on_eof => sub { }, on_error => sub { push @errors, @_ }, send_buffer => 0);
     my $raw = $wire->raw_sender;
     my $want = '';
     my $piece = 0;
@@ -89,6 +90,25 @@ subtest 'partial writes: every byte arrives, in order' => sub {
     ok $flushed, 'when_flushed fired';
     is \@errors, [];
     $wire->close;
+};
+
+subtest 'the send buffer of the worker end' => sub {
+    my $loop = IO::Async::Loop->new;
+    my $sndbuf = sub { unpack 'i', getsockopt($_[0], SOL_SOCKET, SO_SNDBUF) };
+    socketpair(my $a, my $b, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die $!;
+    my $w = PAGI::Gateway::Worker::Wire->new(loop => $loop, fh => $a, on_message => sub { },
+        on_eof => sub { }, on_error => sub { }, send_buffer => 48 * 1024);
+    is $sndbuf->($a), 96 * 1024, 'asked for (Linux doubles it)';
+    $w->close;
+    socketpair(my $c, my $d, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die $!;
+    my $before = $sndbuf->($c);
+    $w = PAGI::Gateway::Worker::Wire->new(loop => $loop, fh => $c, on_message => sub { },
+        on_eof => sub { }, on_error => sub { });
+    my $cap = do { open my $fh, '<', '/proc/sys/net/core/wmem_max'; my $v = <$fh>; $v ? 0 + $v : undef };
+    my $want = 2 * $PAGI::Gateway::Worker::Wire::SEND_BUFFER;
+    $want = 2 * $cap if defined $cap && $cap < $PAGI::Gateway::Worker::Wire::SEND_BUFFER;
+    is $sndbuf->($c), $want, "the default, capped by wmem_max (was $before)";
+    $w->close;
 };
 
 subtest 'an open with no body bytes yet and more to come queues no empty event' => sub {

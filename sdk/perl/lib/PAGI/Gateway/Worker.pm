@@ -127,6 +127,7 @@ sub start {
         on_message => sub { $weak->_on_message($_[0]) if $weak },
         on_eof     => sub { $weak->_stop(0) if $weak },
         on_error   => sub { return unless $weak; $weak->_log($_[0]); $weak->_stop(1) },
+        send_buffer => $ENV{PAGI_WORKER_SEND_BUFFER},
     );
     # Frames go straight into the wire's output buffer (one copy of a body).
     my $send = $self->{send} = $self->{wire}->sender;

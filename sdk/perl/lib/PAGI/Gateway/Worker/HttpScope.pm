@@ -314,6 +314,10 @@ sub _credit {
     $self->{in_flight} = $n < 0 ? 0 : $n;
     $self->{transport}->_set_buffered($self->{in_flight});
     my $pending = $self->{pending};
+    # A waiting app is woken only once at most half the window is in
+    # flight: a credit that frees less would wake it for one or two events.
+    # Cannot stall: the gateway credits every byte once it drained.
+    return if @$pending && $self->{in_flight} * 2 > $self->{window};
     while (@$pending) {
         my ($wire, $f, $b) = @{ $pending->[0] };
         last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};

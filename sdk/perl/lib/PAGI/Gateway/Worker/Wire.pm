@@ -9,7 +9,19 @@ use warnings;
 use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 use IO::Async::Handle;
 use Scalar::Util ();
+use Socket ();
 use PAGI::Gateway::Worker::Codec;
+
+# What the worker asks for as the send buffer of its end of the gateway
+# socket (SO_SNDBUF; Linux doubles the value and caps it at
+# net.core.wmem_max, 208 KiB on a default system). With the kernel's
+# default (208 KiB) a streamed 1 MiB response filled the socket about five
+# times, each time a block in epoll and a switch to the gateway and back:
+# on one core that doubled the worker's CPU per response
+# (docs/benchmarks.md, "Perl worker socket send buffers"). The bytes in the
+# socket are response bytes already counted against their scopes' send
+# windows, so this bounds nothing new; 0 keeps the kernel's default.
+our $SEND_BUFFER = 2 * 1024 * 1024;
 
 sub new {
     my ($class, %args) = @_;
@@ -28,6 +40,9 @@ sub new {
         flush_queued => 0,
     }, $class;
     $args{fh}->blocking(0);
+    my $sndbuf = $args{send_buffer} // $SEND_BUFFER;
+    # Not fatal: a pipe or a non-socket handle (tests) keeps what it has.
+    setsockopt($args{fh}, Socket::SOL_SOCKET(), Socket::SO_SNDBUF(), pack('i', $sndbuf)) if $sndbuf > 0;
     my $weak = $self;
     Scalar::Util::weaken($weak);
     $self->{handle} = IO::Async::Handle->new(
