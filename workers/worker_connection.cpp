@@ -24,6 +24,10 @@ namespace asio = boost::asio;
 // this size per worker connection, three for a moment (docs/architecture.md,
 // "Flow control").
 constexpr std::size_t read_chunk = 256 * 1024;
+// A written output buffer keeps its memory up to this size for the next
+// turn; a larger one (a burst of request bodies: 64 uploads of 64 KiB grew
+// it to 4 MiB) is released, so an idle gateway does not hold its peak.
+constexpr std::size_t retained_output_capacity = 512 * 1024;
 
 // asio::async_write completion condition: no cap on one write_some (the
 // default cuts a write into 64 KiB syscalls, each waking the worker).
@@ -127,6 +131,7 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
   void on_written(const boost::system::error_code& ec) {
     writing_ = false;
     in_flight_.clear();
+    if (in_flight_.capacity() > retained_output_capacity) std::string().swap(in_flight_);
     if (listener_ == nullptr) return;
     if (ec) {
       fail("write to worker failed", std::error_code(ec));

@@ -5,7 +5,7 @@ import os
 import subprocess
 
 from conftest import vm_rss_kib
-from httpraw import LONG_IDLE, Conn, request
+from httpraw import LONG_IDLE, Conn, request, wait_until
 
 APP = "app.pl"
 MiB = 1024 * 1024
@@ -157,3 +157,24 @@ def test_chunked_body_over_limit_gets_413(start_gateway):
         r = c.read_response()
         assert r.status == 413
         c.closed_by_peer()
+
+
+def test_gateway_returns_burst_memory_when_idle(start_gateway):
+    # 64 clients upload 64 KiB at once, three times: the worker-bound output
+    # buffers and the connections' read buffers grow to megabytes. Once the
+    # clients are gone the gateway gives that back (docs/architecture.md,
+    # "Memory bounds"), so its idle RSS stays near where it started.
+    gw = start_gateway(APP)
+    pid = gw.proc.pid
+    baseline = vm_rss_kib(pid)
+    body = os.urandom(64 * 1024)
+    for _ in range(3):
+        conns = [Conn.to(gw) for _ in range(64)]
+        for c in conns:
+            c.send(request("POST", "/echo", body=body))
+        for c in conns:
+            r = c.read_response()
+            assert r.status == 200 and r.body == body
+            c.close()
+    wait_until(lambda: vm_rss_kib(pid) - baseline < 8 * 1024,
+               f"gateway RSS back within 8 MiB of its {baseline} KiB start")
