@@ -271,14 +271,34 @@ def new_event_loop():
     return uvloop.new_event_loop()
 
 
+# Send buffer asked for on the worker's end of the gateway socket, as the
+# Perl worker does: with the kernel's ~208 KiB default a streaming worker
+# blocks several times per window (docs/benchmarks.md, "Perl worker socket
+# send buffers"). Linux doubles it and caps it at net.core.wmem_max.
+SEND_BUFFER = 2 * 1024 * 1024
+
+
+def widen_send_buffer(sock, size=None):
+    """SO_SNDBUF from PAGI_WORKER_SEND_BUFFER (bytes; 0 = kernel default)."""
+    if size is None:
+        size = int(os.environ.get("PAGI_WORKER_SEND_BUFFER", SEND_BUFFER))
+    if size > 0 and sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:
+            pass  # not fatal: the kernel default stays
+
+
 async def serve(make_worker, *, fd=None, connect=None):
     """Connects, runs until shutdown or EOF, returns the exit code."""
     loop = asyncio.get_running_loop()
     worker = make_worker(loop)
     if connect is not None:
-        await loop.create_unix_connection(lambda: worker, connect)
+        transport, _ = await loop.create_unix_connection(lambda: worker, connect)
+        widen_send_buffer(transport.get_extra_info("socket"))
     else:
         sock = socket.socket(fileno=fd)
         sock.setblocking(False)
+        widen_send_buffer(sock)
         await loop.create_unix_connection(lambda: worker, sock=sock)
     return await worker.done
