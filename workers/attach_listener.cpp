@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "workers/worker_connection.hpp"
+
 namespace pagi::workers {
 
 namespace asio = boost::asio;
@@ -122,6 +124,7 @@ class LocalAttachListener final : public AttachListener, public std::enable_shar
       const int pid = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      widen_send_buffer(fd);
       self->accept_next();
       self->on_accept_(fd, pid);
     });

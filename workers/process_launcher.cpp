@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "workers/stderr_reader.hpp"
+#include "workers/worker_connection.hpp"
 
 extern char** environ;
 
@@ -24,9 +25,6 @@ extern char** environ;
 
 namespace pagi::workers {
 namespace {
-
-// SO_SNDBUF asked for on the gateway's end of a worker socket (see launch).
-constexpr int worker_socket_send_buffer = 2 * 1024 * 1024;
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -134,12 +132,7 @@ class ProcessLauncher final : public WorkerLauncher {
     }
     const int gateway_fd = fds[0];
     const int worker_fd = fds[1];
-    // The gateway's send buffer toward the worker: request bodies and many
-    // scopes' frames leave in one write instead of blocking at the kernel's
-    // 208 KiB default (Linux doubles the value, capped at wmem_max; failure
-    // keeps the default). The worker sets its own end (docs/benchmarks.md).
-    const int sndbuf = worker_socket_send_buffer;
-    ::setsockopt(gateway_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    widen_send_buffer(gateway_fd);
     int status_pipe[2];
     if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
       error = std::string("pipe: ") + std::strerror(errno);

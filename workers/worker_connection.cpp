@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <kj/exception.h>
+#include <sys/socket.h>
 
 #include "protocol/event_validation.hpp"
 
@@ -158,6 +159,11 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
 };
 
 }  // namespace
+
+void widen_send_buffer(int fd) {
+  const int size = 2 * 1024 * 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
 
 std::shared_ptr<WorkerConnection> WorkerConnection::create(asio::io_context& io, int fd, protocol::FrameLimits limits,
                                                            WorkerConnectionListener* listener) {

@@ -50,4 +50,11 @@ class WorkerConnection {
   virtual std::size_t pending_output() const = 0;
 };
 
+// Asks for a 2 MiB send buffer on the gateway's end of a worker socket
+// (spawned or attached): request bodies and many scopes' frames leave in
+// one write instead of blocking at the kernel's ~208 KiB default. Linux
+// doubles the value and caps it at net.core.wmem_max; failure keeps the
+// default. Workers set their own end (docs/architecture.md, Flow control).
+void widen_send_buffer(int fd);
+
 }  // namespace pagi::workers
