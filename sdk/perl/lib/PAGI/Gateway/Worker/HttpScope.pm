@@ -41,22 +41,27 @@ my $FAST = PAGI::Gateway::Worker::FastFrames::available();
 
 sub new {
     my ($class, %args) = @_;
-    my $m = $args{open};
-    my $ctx = $args{ctx};
+    return _open($args{open}, $args{ctx}, $args{scope}, $class);
+}
+
+# new without the argument hash (the worker's per-request call):
+# _open($open_msg, $ctx, $scope_hashref[, $class]).
+sub _open {
+    my ($m, $ctx, $scope, $class) = @_;
     my $w = $ctx->{settings};
+    # rq (receive events not yet taken by the app) and waiters (receive
+    # futures waiting for an event) come into being on their first push.
     my $self = bless {
         id        => $m->{scope},
         ctx       => $ctx,
         raw       => $FAST && $ctx->{send_raw},
-        scope     => $args{scope},
-        conn      => PAGI::Gateway::Worker::ConnectionState->new,
-        transport => PAGI::Gateway::Worker::Transport::_new($w->{sendWindow}),
+        scope     => $scope,
+        conn      => ($scope->{'pagi.connection'} = PAGI::Gateway::Worker::ConnectionState->new),
+        transport => ($scope->{'pagi.transport'} = PAGI::Gateway::Worker::Transport::_new($w->{sendWindow})),
         window    => $w->{sendWindow},
         rwindow   => $w->{receiveWindow},
         # Largest body per frame: the gateway rejects frames over maxMessageBytes.
         max_chunk => ($w->{maxMessageBytes} || 16 * 1024 * 1024) - 4096,
-        rq        => [],        # receive events not yet taken by the app
-        waiters   => [],        # receive futures waiting for an event
         uncredited => 0,        # request body bytes consumed, credit not yet sent
         body_more => 1,         # more request body may come
         continue  => $m->{expectContinue},
@@ -65,9 +70,7 @@ sub new {
         started   => 0,
         complete  => 0,         # terminal body/file/trailers sent
         trailers  => 0,
-    }, $class;
-    $self->{scope}{'pagi.connection'} = $self->{conn};
-    $self->{scope}{'pagi.transport'} = $self->{transport};
+    }, $class // __PACKAGE__;
     if ($m->{hasBody}) {
         # An empty chunk with more to come tells the app nothing: its first
         # $receive waits for the first bytes instead.
@@ -82,8 +85,9 @@ sub run {
     my ($self, $app) = @_;
     my $weak = $self;
     Scalar::Util::weaken($weak);
-    my $receive = sub { $weak ? $weak->_receive : Future->done({%$DISCONNECT}) };
-    my $send = sub { $weak ? $weak->_send($_[0]) : $DONE };
+    # Plain calls, not method calls: no lookup per event.
+    my $receive = sub { $weak ? _receive($weak) : Future->done({%$DISCONNECT}) };
+    my $send = sub { $weak ? _send($weak, $_[0]) : $DONE };
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
@@ -109,8 +113,9 @@ sub on_message {
     }
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
-        $self->_deliver({%$DISCONNECT}) if $self->{conn}->_complete && !$self->{ended};
-        $self->_maybe_forget;
+        if (!$self->{conn}->_complete) { $self->_maybe_forget }
+        elsif ($self->{ended}) { $self->{ctx}{finished}->($self->{id}) }    # _maybe_forget, now finished
+        else { $self->_deliver({%$DISCONNECT}) }    # not ended: nothing to forget yet
     }
     elsif ($t eq 'httpDisconnect') {
         $self->_client_gone($m->{reason} || 'client_closed');
@@ -406,7 +411,8 @@ sub _send_scope_end {
     elsif ($self->{raw}) { $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id})) }
     else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => 0, message => '' }) }
     $self->{ended} = 1;
-    $self->_maybe_forget;
+    # _maybe_forget inline (the usual case: a complete response waits for responseDone).
+    $self->{ctx}{finished}->($self->{id}) if !$self->{complete} || $self->{conn}{finished};
 }
 
 # Kept until scopeEnd went out and, for a complete response, until the
