@@ -38,6 +38,9 @@ my $DISCONNECT = { type => 'http.disconnect' };
 # it: a done Future has nothing left to change (on_ready/then run at once).
 my $DONE = Future->done;
 my $FAST = PAGI::Gateway::Worker::FastFrames::available();
+# The statuses the response-start fast path takes: the strings 200 .. 599
+# (what /\A[2-5][0-9][0-9]\z/ matches; a hash lookup is cheaper).
+my %STATUS = map { $_ => 1 } 200 .. 599;
 
 sub new {
     my ($class, %args) = @_;
@@ -74,8 +77,10 @@ sub _open {
     if ($m->{hasBody}) {
         # An empty chunk with more to come tells the app nothing: its first
         # $receive waits for the first bytes instead.
-        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} }
-            if !$m->{more} || length $m->{body};
+        # The whole body in the open: its event is made when the app first
+        # receives (many apps never read a GET's empty body).
+        if (!$m->{more}) { $self->{body0} = $m->{body} // "" }
+        elsif (length $m->{body}) { push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => 1 } }
         $self->{body_more} = $m->{more};
     }
     return $self;
@@ -145,6 +150,12 @@ sub _deliver {
 
 sub _receive {
     my ($self) = @_;
+    if (defined(my $body = delete $self->{body0})) {
+        # The open's whole body (see _open) comes before anything in rq; what
+        # _account would do for it (no credit: nothing more comes).
+        $self->{continue} = 0 if length $body;
+        return Future->done({ type => 'http.request', body => $body, more => 0 });
+    }
     if (my $ev = shift @{ $self->{rq} }) {
         $self->_account($ev);
         return Future->done($ev);
@@ -197,7 +208,7 @@ sub _send {
         }
         elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
             my ($status, $h) = $ev->{status};
-            if (defined $status && !ref $status && $status =~ /\A[2-5][0-9][0-9]\z/
+            if (defined $status && !ref $status && $STATUS{$status}
                 && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
                 && !@{ $self->{pending} }) {
                 $self->{started} = $self->{conn}{started} = 1;
