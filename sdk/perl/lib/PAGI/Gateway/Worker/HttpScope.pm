@@ -203,7 +203,7 @@ sub _send {
             if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
                 && !defined $ev->{offset} && !defined $ev->{length}) {
                 my $body = $ev->{body} // '';
-                return $self->_send_body($body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
+                return _send_body($self, $body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
             }
         }
         elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
@@ -304,7 +304,7 @@ sub _send_body {
     my ($self, $body, $more) = @_;
     if (!$more) {
         $self->{body_done} = 1;
-        $self->_set_complete unless $self->{trailers};
+        $self->{complete} = $self->{conn}{complete} = 1 unless $self->{trailers};    # _set_complete
     }
     my $n = length $body;
     return $self->_emit_or_wait({ type => 'httpResponseBody', body => $body, more => $more }, $n)
@@ -377,6 +377,13 @@ sub _stream_fh {
 
 sub _app_finished {
     my ($self, $f) = @_;
+    if ($self->{complete} && $f->is_done) {
+        # The usual end (what the general path below does for it): a plain 1
+        # for the successful end, the frame is built when it goes out.
+        $self->{end_msg} = 1;
+        $self->_send_scope_end unless @{ $self->{pending} };
+        return;
+    }
     my $conn = $self->{conn};
     my $scope = $self->{scope};
     my ($failed, $error) = (0, '');
