@@ -292,9 +292,12 @@ sub _on_open {
     # the seconds left before it closes what is still open (server_shutdown).
     # Long-lived streams can await it to wind down on their own.
     $scope->{'pagi.gateway'}{drain} = $self->{drain_future} //= Future->new;
-    my $s = $self->{scopes}{$id} = $type eq 'http'
-        ? PAGI::Gateway::Worker::HttpScope::_open($m, $self->{ctx}, $scope)    # no argument hash
-        : ($SCOPE_CLASS{$type} // 'PAGI::Gateway::Worker::StreamScope')->new(open => $m, ctx => $self->{ctx}, scope => $scope);
+    if ($type eq 'http') {    # plain calls: no argument hash, no method lookup
+        my $s = $self->{scopes}{$id} = PAGI::Gateway::Worker::HttpScope::_open($m, $self->{ctx}, $scope);
+        return PAGI::Gateway::Worker::HttpScope::run($s, $self->{app});
+    }
+    my $class = $SCOPE_CLASS{$type} // 'PAGI::Gateway::Worker::StreamScope';
+    my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
     $s->run($self->{app});
 }
 

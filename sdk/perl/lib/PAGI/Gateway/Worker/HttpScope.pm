@@ -59,7 +59,7 @@ sub _open {
         ctx       => $ctx,
         raw       => $FAST && $ctx->{send_raw},
         scope     => $scope,
-        conn      => ($scope->{'pagi.connection'} = PAGI::Gateway::Worker::ConnectionState->new),
+        conn      => ($scope->{'pagi.connection'} = PAGI::Gateway::Worker::ConnectionState::_new()),
         transport => ($scope->{'pagi.transport'} = PAGI::Gateway::Worker::Transport::_new($w->{sendWindow})),
         window    => $w->{sendWindow},
         rwindow   => $w->{receiveWindow},
@@ -98,7 +98,7 @@ sub run {
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
     $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
-    if ($f->is_ready) { $self->_app_finished($f) }
+    if ($f->is_ready) { _app_finished($self, $f) }
     else { PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f) }    # no closure per request
     return;
 }
