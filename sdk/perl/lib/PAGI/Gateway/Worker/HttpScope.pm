@@ -96,10 +96,12 @@ sub run {
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
-    $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
     if ($f->is_ready) { _app_finished($self, $f) }
-    else { PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f) }    # no closure per request
+    else {
+        $self->{app_future} = $f;    # kept while it runs
+        PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f);    # no closure per request
+    }
     return;
 }
 
