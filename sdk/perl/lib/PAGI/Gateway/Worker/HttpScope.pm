@@ -65,14 +65,13 @@ sub _open {
         rwindow   => $w->{receiveWindow},
         # Largest body per frame: the gateway rejects frames over maxMessageBytes.
         max_chunk => ($w->{maxMessageBytes} || 16 * 1024 * 1024) - 4096,
-        uncredited => 0,        # request body bytes consumed, credit not yet sent
+        # Flags read as booleans start absent (false): uncredited (request
+        # body bytes consumed, credit not yet sent), started, complete
+        # (terminal body/file/trailers sent), trailers.
         body_more => 1,         # more request body may come
         continue  => $m->{expectContinue},
         in_flight => 0,         # response body bytes not yet credited back
         pending   => [],        # [wire, future, bytes] waiting for credit
-        started   => 0,
-        complete  => 0,         # terminal body/file/trailers sent
-        trailers  => 0,
     }, $class // __PACKAGE__;
     if ($m->{hasBody}) {
         # An empty chunk with more to come tells the app nothing: its first
