@@ -91,6 +91,9 @@ my @apps = (
     [ { type => 'http.response.body', body => 'early' } ],
     [ ],
     [ { type => 'http.response.start', status => 500 }, { type => 'http.response.body', body => 'a', more => 1 } ],
+    # The fast path's status check (a lookup of "200" .. "599") against the validator.
+    map({ [ { type => 'http.response.start', status => $_ }, { type => 'http.response.body', body => 'ok' } ] }
+        199, 200, 200.0, 599, 600, '200 ', " 200", "200\n", '2e2', '', 'abc', -200),
 );
 for my $i (0 .. $#apps) {
     my ($slow_sent, $slow_res) = run_scope(0, $apps[$i]);

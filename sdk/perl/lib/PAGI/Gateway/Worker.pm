@@ -136,7 +136,11 @@ sub start {
         send_body => $self->{wire}->body_sender,
         send_raw => $self->{wire}->raw_sender,
         log      => sub { $weak->_log($_[0]) if $weak },
-        finished => sub { $weak->_scope_finished($_[0]) if $weak },
+        finished => sub {
+            return unless $weak;
+            return $weak->_scope_finished($_[0]) if $weak->{retiring};
+            delete $weak->{scopes}{ $_[0] };    # _scope_finished when not retiring
+        },
         settings => {},
     };
     $self->_watch_signals if $self->{signals};
@@ -288,6 +292,10 @@ sub _on_open {
     # the seconds left before it closes what is still open (server_shutdown).
     # Long-lived streams can await it to wind down on their own.
     $scope->{'pagi.gateway'}{drain} = $self->{drain_future} //= Future->new;
+    if ($type eq 'http') {    # plain calls: no argument hash, no method lookup
+        my $s = $self->{scopes}{$id} = PAGI::Gateway::Worker::HttpScope::_open($m, $self->{ctx}, $scope);
+        return PAGI::Gateway::Worker::HttpScope::run($s, $self->{app});
+    }
     my $class = $SCOPE_CLASS{$type} // 'PAGI::Gateway::Worker::StreamScope';
     my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
     $s->run($self->{app});

@@ -13,6 +13,9 @@ sub new {
     return bless { connected => 1, started => 0, complete => 0 }, $class;
 }
 
+# new() as a plain call (the http scope's, once per request).
+sub _new { bless { connected => 1, started => 0, complete => 0 }, __PACKAGE__ }
+
 sub is_connected      { $_[0]{connected} ? 1 : 0 }
 sub disconnect_reason { $_[0]{reason} }
 sub response_started  { $_[0]{started} }

@@ -38,41 +38,48 @@ my $DISCONNECT = { type => 'http.disconnect' };
 # it: a done Future has nothing left to change (on_ready/then run at once).
 my $DONE = Future->done;
 my $FAST = PAGI::Gateway::Worker::FastFrames::available();
+# The statuses the response-start fast path takes: the strings 200 .. 599
+# (what /\A[2-5][0-9][0-9]\z/ matches; a hash lookup is cheaper).
+my %STATUS = map { $_ => 1 } 200 .. 599;
 
 sub new {
     my ($class, %args) = @_;
-    my $m = $args{open};
-    my $ctx = $args{ctx};
+    return _open($args{open}, $args{ctx}, $args{scope}, $class);
+}
+
+# new without the argument hash (the worker's per-request call):
+# _open($open_msg, $ctx, $scope_hashref[, $class]).
+sub _open {
+    my ($m, $ctx, $scope, $class) = @_;
     my $w = $ctx->{settings};
+    # rq (receive events not yet taken by the app) and waiters (receive
+    # futures waiting for an event) come into being on their first push.
     my $self = bless {
         id        => $m->{scope},
         ctx       => $ctx,
         raw       => $FAST && $ctx->{send_raw},
-        scope     => $args{scope},
-        conn      => PAGI::Gateway::Worker::ConnectionState->new,
-        transport => PAGI::Gateway::Worker::Transport::_new($w->{sendWindow}),
+        scope     => $scope,
+        conn      => ($scope->{'pagi.connection'} = PAGI::Gateway::Worker::ConnectionState::_new()),
+        transport => ($scope->{'pagi.transport'} = PAGI::Gateway::Worker::Transport::_new($w->{sendWindow})),
         window    => $w->{sendWindow},
         rwindow   => $w->{receiveWindow},
         # Largest body per frame: the gateway rejects frames over maxMessageBytes.
         max_chunk => ($w->{maxMessageBytes} || 16 * 1024 * 1024) - 4096,
-        rq        => [],        # receive events not yet taken by the app
-        waiters   => [],        # receive futures waiting for an event
-        uncredited => 0,        # request body bytes consumed, credit not yet sent
+        # Flags read as booleans start absent (false): uncredited (request
+        # body bytes consumed, credit not yet sent), started, complete
+        # (terminal body/file/trailers sent), trailers.
         body_more => 1,         # more request body may come
         continue  => $m->{expectContinue},
         in_flight => 0,         # response body bytes not yet credited back
         pending   => [],        # [wire, future, bytes] waiting for credit
-        started   => 0,
-        complete  => 0,         # terminal body/file/trailers sent
-        trailers  => 0,
-    }, $class;
-    $self->{scope}{'pagi.connection'} = $self->{conn};
-    $self->{scope}{'pagi.transport'} = $self->{transport};
+    }, $class // __PACKAGE__;
     if ($m->{hasBody}) {
         # An empty chunk with more to come tells the app nothing: its first
         # $receive waits for the first bytes instead.
-        push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => $m->{more} }
-            if !$m->{more} || length $m->{body};
+        # The whole body in the open: its event is made when the app first
+        # receives (many apps never read a GET's empty body).
+        if (!$m->{more}) { $self->{body0} = $m->{body} // "" }
+        elsif (length $m->{body}) { push @{ $self->{rq} }, { type => 'http.request', body => $m->{body}, more => 1 } }
         $self->{body_more} = $m->{more};
     }
     return $self;
@@ -82,15 +89,18 @@ sub run {
     my ($self, $app) = @_;
     my $weak = $self;
     Scalar::Util::weaken($weak);
-    my $receive = sub { $weak ? $weak->_receive : Future->done({%$DISCONNECT}) };
-    my $send = sub { $weak ? $weak->_send($_[0]) : $DONE };
+    # Plain calls, not method calls: no lookup per event.
+    my $receive = sub { $weak ? _receive($weak) : Future->done({%$DISCONNECT}) };
+    my $send = sub { $weak ? _send($weak, $_[0]) : $DONE };
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
-    $self->{app_future} = $f;
     # Most apps finish within the call (everything they sent fit the window).
-    if ($f->is_ready) { $self->_app_finished($f) }
-    else { PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f) }    # no closure per request
+    if ($f->is_ready) { _app_finished($self, $f) }
+    else {
+        $self->{app_future} = $f;    # kept while it runs
+        PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f);    # no closure per request
+    }
     return;
 }
 
@@ -109,8 +119,9 @@ sub on_message {
     }
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
-        $self->_deliver({%$DISCONNECT}) if $self->{conn}->_complete && !$self->{ended};
-        $self->_maybe_forget;
+        if (!$self->{conn}->_complete) { $self->_maybe_forget }
+        elsif ($self->{ended}) { $self->{ctx}{finished}->($self->{id}) }    # _maybe_forget, now finished
+        else { $self->_deliver({%$DISCONNECT}) }    # not ended: nothing to forget yet
     }
     elsif ($t eq 'httpDisconnect') {
         $self->_client_gone($m->{reason} || 'client_closed');
@@ -140,6 +151,12 @@ sub _deliver {
 
 sub _receive {
     my ($self) = @_;
+    if (defined(my $body = delete $self->{body0})) {
+        # The open's whole body (see _open) comes before anything in rq; what
+        # _account would do for it (no credit: nothing more comes).
+        $self->{continue} = 0 if length $body;
+        return Future->done({ type => 'http.request', body => $body, more => 0 });
+    }
     if (my $ev = shift @{ $self->{rq} }) {
         $self->_account($ev);
         return Future->done($ev);
@@ -187,12 +204,12 @@ sub _send {
             if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
                 && !defined $ev->{offset} && !defined $ev->{length}) {
                 my $body = $ev->{body} // '';
-                return $self->_send_body($body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
+                return _send_body($self, $body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
             }
         }
         elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
             my ($status, $h) = $ev->{status};
-            if (defined $status && !ref $status && $status =~ /\A[2-5][0-9][0-9]\z/
+            if (defined $status && !ref $status && $STATUS{$status}
                 && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
                 && !@{ $self->{pending} }) {
                 $self->{started} = $self->{conn}{started} = 1;
@@ -288,7 +305,7 @@ sub _send_body {
     my ($self, $body, $more) = @_;
     if (!$more) {
         $self->{body_done} = 1;
-        $self->_set_complete unless $self->{trailers};
+        $self->{complete} = $self->{conn}{complete} = 1 unless $self->{trailers};    # _set_complete
     }
     my $n = length $body;
     return $self->_emit_or_wait({ type => 'httpResponseBody', body => $body, more => $more }, $n)
@@ -361,6 +378,13 @@ sub _stream_fh {
 
 sub _app_finished {
     my ($self, $f) = @_;
+    if ($self->{complete} && $f->is_done) {
+        # The usual end (what the general path below does for it): a plain 1
+        # for the successful end, the frame is built when it goes out.
+        $self->{end_msg} = 1;
+        $self->_send_scope_end unless @{ $self->{pending} };
+        return;
+    }
     my $conn = $self->{conn};
     my $scope = $self->{scope};
     my ($failed, $error) = (0, '');
@@ -406,7 +430,8 @@ sub _send_scope_end {
     elsif ($self->{raw}) { $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id})) }
     else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => 0, message => '' }) }
     $self->{ended} = 1;
-    $self->_maybe_forget;
+    # _maybe_forget inline (the usual case: a complete response waits for responseDone).
+    $self->{ctx}{finished}->($self->{id}) if !$self->{complete} || $self->{conn}{finished};
 }
 
 # Kept until scopeEnd went out and, for a complete response, until the

@@ -33,7 +33,7 @@ sub build {
         root_path    => $m->{rootPath},
         headers      => $headers,
         state        => { %$state },
-        extensions   => extensions($m),
+        extensions   => $m->{extensions} ? extensions($m) : {},
     );
     # Text fields arrive as UTF-8 bytes; path and root_path are strings.
     utf8::decode($scope{path});
