@@ -439,7 +439,7 @@ void Http1Connection::rearm_timer() {
   if (!open()) return;
   timer_.rearm(
       {&head_deadline_, &idle_deadline_, &body_deadline_, &request_deadline_, &write_deadline_, &linger_deadline_},
-      [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
+      [this] { return [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); }; });
 }
 
 void Http1Connection::on_timer() {

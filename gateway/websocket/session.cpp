@@ -528,7 +528,7 @@ class Session final : public http1::Connection,
     if (state_ == SessionState::closed) return;
     timer_.rearm(
         {&write_deadline_, &close_deadline_, &linger_deadline_, &ping_deadline_, &pong_deadline_, &idle_deadline_},
-        [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); });
+        [this] { return [self = shared_from_this()] { self->guarded([&] { self->on_timer(); }); }; });
   }
 
   void on_timer() {
