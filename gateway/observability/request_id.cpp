@@ -12,9 +12,11 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-void append_hex(std::string& out, std::uint64_t v) {
+// 16 lower-case hex digits of `v` at `at` (a fixed-size buffer: no string
+// growth, no capacity check per digit).
+void put_hex(char* at, std::uint64_t v) {
   static constexpr char digits[] = "0123456789abcdef";
-  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(digits[(v >> shift) & 0xf]);
+  for (int i = 15; i >= 0; --i, v >>= 4) at[i] = digits[v & 0xf];
 }
 
 }  // namespace
@@ -35,10 +37,11 @@ RequestIdGenerator::RequestIdGenerator() {
 }
 
 void RequestIdGenerator::next(std::string& out) {
-  out.clear();
   const std::uint64_t n = ++counter_;
-  append_hex(out, splitmix64(seed_ ^ n));
-  append_hex(out, splitmix64(seed_ + (n << 1)));
+  char id[32];
+  put_hex(id, splitmix64(seed_ ^ n));
+  put_hex(id + 16, splitmix64(seed_ + (n << 1)));
+  out.assign(id, sizeof id);
 }
 
 RequestIdGenerator& process_request_ids() {
