@@ -22,6 +22,7 @@ class AccessLog final : public ExchangeObserver {
       : format_(std::move(format)), writer_(std::move(writer)) {}
 
   void on_exchange_end(const ExchangeRecord& record) override;
+  bool wants_headers() const override { return format_.uses_headers(); }
   // SIGUSR1: reopen the file (logrotate moved it).
   void reopen() { writer_->reopen(); }
   const LogWriter& writer() const { return *writer_; }

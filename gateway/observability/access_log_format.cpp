@@ -186,6 +186,13 @@ AccessLogFormat AccessLogFormat::compile(std::string_view spec) {
   return f;
 }
 
+bool AccessLogFormat::uses_headers() const {
+  if (json_) return true;
+  for (const auto& part : parts_)
+    if (part.atom == Atom::request_header || part.atom == Atom::response_header) return true;
+  return false;
+}
+
 void AccessLogFormat::render(const ExchangeRecord& r, std::string& out) const {
   if (json_) return render_json(r, out);
   for (const auto& part : parts_) {

@@ -33,6 +33,9 @@ class AccessLogFormat {
   // Appends one line (with its '\n') for `record` to `out`.
   void render(const ExchangeRecord& record, std::string& out) const;
   bool is_json() const { return json_; }
+  // Whether render() reads request or response headers (json does; a custom
+  // format when it has %{Name}i or %{Name}o).
+  bool uses_headers() const;
 
  private:
   enum class Atom : std::uint8_t {

@@ -25,6 +25,11 @@ class ExchangeObserver {
   // A WebSocket or SSE scope opened ("websocket" / "sse"); its
   // on_exchange_end, with the same scope_type, ends it.
   virtual void on_session_opened(std::string_view scope_type) {}
+  // Whether on_exchange_end reads the record's request_headers and
+  // response_headers. When no observer does, the recorder does not copy
+  // them (the metrics never do; an access log only when its format names a
+  // header). Asked once, when a connection's recorder is made.
+  virtual bool wants_headers() const { return true; }
 };
 
 class ObserverList final : public ExchangeObserver {
@@ -44,6 +49,11 @@ class ObserverList final : public ExchangeObserver {
   }
   void on_session_opened(std::string_view scope_type) override {
     for (auto* o : observers_) o->on_session_opened(scope_type);
+  }
+  bool wants_headers() const override {
+    for (auto* o : observers_)
+      if (o->wants_headers()) return true;
+    return false;
   }
 
  private:

@@ -25,7 +25,8 @@ void ExchangeRecorder::begin(const workers::ScopeRequest& scope) {
   record_.raw_path.assign(scope.raw_path);
   record_.query.assign(scope.query_string);
   record_.http_version.assign(scope.http_version);
-  for (const auto& h : scope.headers) record_.request_headers.add(h.name, h.value);
+  if (headers_)
+    for (const auto& h : scope.headers) record_.request_headers.add(h.name, h.value);
   record_.request_id.assign(scope.request_id);
   record_.bytes_in = pending_in_;
   pending_in_ = 0;
@@ -57,7 +58,8 @@ void ExchangeRecorder::response_head(std::uint16_t status, std::span<const worke
   record_.gateway_response = gateway_response;
   record_.head_bytes_out = head_bytes;
   record_.response_headers.clear();
-  for (const auto& h : headers) record_.response_headers.add(h.name, h.value);
+  if (headers_)
+    for (const auto& h : headers) record_.response_headers.add(h.name, h.value);
   record_.response_started = ExchangeRecord::SteadyClock::now();
 }
 

@@ -16,7 +16,8 @@ namespace pagi::gateway::observability {
 
 class ExchangeRecorder {
  public:
-  explicit ExchangeRecorder(ExchangeObserver* observer, std::string_view protocol = "http1") : observer_(observer) {
+  explicit ExchangeRecorder(ExchangeObserver* observer, std::string_view protocol = "http1")
+      : observer_(observer), headers_(observer != nullptr && observer->wants_headers()) {
     record_.protocol = protocol;
   }
 
@@ -65,6 +66,7 @@ class ExchangeRecorder {
 
  private:
   ExchangeObserver* observer_;
+  bool headers_;  // some observer reads the record's headers
   ExchangeRecord record_;
   bool open_ = false;
   std::uint64_t pending_in_ = 0;

@@ -63,6 +63,7 @@ class Metrics final : public ExchangeObserver {
   void on_connection_closed(std::string_view protocol) override;
   void on_exchange_end(const ExchangeRecord& record) override;
   void on_session_opened(std::string_view scope_type) override;
+  bool wants_headers() const override { return false; }
 
   // The full exposition. `ready` is the /readyz answer; `dropped_log_lines`
   // what the access log could not write.

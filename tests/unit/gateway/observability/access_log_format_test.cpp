@@ -46,6 +46,16 @@ std::string render(std::string_view format, const ExchangeRecord& r) {
   return out;
 }
 
+TEST(AccessLogFormat, UsesHeadersOnlyWhenAFieldNeedsThem) {
+  EXPECT_FALSE(AccessLogFormat::compile("common").uses_headers());
+  EXPECT_FALSE(AccessLogFormat::compile("tiny").uses_headers());
+  EXPECT_TRUE(AccessLogFormat::compile("combined").uses_headers());
+  EXPECT_TRUE(AccessLogFormat::compile("json").uses_headers());
+  EXPECT_FALSE(AccessLogFormat::compile("%h %r %s %{pool}x").uses_headers());
+  EXPECT_TRUE(AccessLogFormat::compile("%s %{X-Trace}i").uses_headers());
+  EXPECT_TRUE(AccessLogFormat::compile("%s %{content-type}o").uses_headers());
+}
+
 TEST(AccessLogFormat, CommonIsTheClfLine) {
   EXPECT_EQ(render("common", sample_record()),
             "192.0.2.7 - - [01/Dec/2026:03:57:58 +0000] \"GET /items/42?page=2 HTTP/1.1\" 200 13\n");

@@ -115,6 +115,42 @@ TEST(ExchangeRecorder, WebSocketSessionHooksAndHandedOverBytes) {
   EXPECT_EQ(c.records[0].close_code, 0);
 }
 
+// An observer that reads no headers (the metrics) spares the recorder
+// copying them; the rest of the record is filled all the same.
+class NoHeaders : public Collect {
+ public:
+  bool wants_headers() const override { return false; }
+};
+
+TEST(ExchangeRecorder, HeadersAreRecordedOnlyWhenAnObserverWantsThem) {
+  NoHeaders plain;
+  ExchangeRecorder rec(&plain);
+  rec.begin(scope());
+  const workers::HeaderView out[] = {{"content-type", "text/plain"}};
+  rec.response_head(200, out, 30, false);
+  rec.finish(DisconnectReason::none);
+  ASSERT_EQ(plain.records.size(), 1u);
+  EXPECT_EQ(plain.records[0].request_headers.size(), 0u);
+  EXPECT_EQ(plain.records[0].response_headers.size(), 0u);
+  EXPECT_EQ(plain.records[0].method, "POST");
+  EXPECT_EQ(plain.records[0].status, 200);
+
+  // A list wants them when any member does.
+  Collect full;
+  ObserverList both;
+  both.add(&plain);
+  EXPECT_FALSE(both.wants_headers());
+  both.add(&full);
+  EXPECT_TRUE(both.wants_headers());
+  ExchangeRecorder rec2(&both);
+  rec2.begin(scope());
+  rec2.response_head(200, out, 30, false);
+  rec2.finish(DisconnectReason::none);
+  ASSERT_EQ(full.records.size(), 1u);
+  EXPECT_EQ(full.records[0].request_headers.size(), 2u);
+  EXPECT_EQ(full.records[0].response_headers.size(), 1u);
+}
+
 TEST(ExchangeRecorder, WithoutObserverNothingHappens) {
   ExchangeRecorder rec(nullptr);
   EXPECT_FALSE(rec.enabled());

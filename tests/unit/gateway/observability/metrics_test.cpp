@@ -149,6 +149,8 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
   }
 }
 
+TEST(Metrics, ReadsNoHeaders) { EXPECT_FALSE(Metrics().wants_headers()); }
+
 TEST(Metrics, OwnRssIsReadFromProc) { EXPECT_GT(process_rss_bytes(::getpid()), 0u); }
 
 }  // namespace
