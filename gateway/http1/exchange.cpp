@@ -51,6 +51,9 @@ void Exchange::on_response_start(std::uint16_t status, std::span<const workers::
   // The client waits for 100 before sending its body and will never get it.
   if (request_.expect_continue && !continue_sent_ && !request_complete_) ctx.must_close = true;
   scratch_.clear();
+  // One allocation for a typical head (status line, a few fields, Date,
+  // Server, request id) instead of regrowing from the inline 15 bytes.
+  scratch_.reserve(kHeadReserve);
   plan_ = write_response_head(scratch_, ctx, status, headers);
   keep_alive_ = plan_.keep_alive;
   length_left_ = plan_.content_length.value_or(0);

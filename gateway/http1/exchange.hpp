@@ -149,6 +149,8 @@ class Exchange final : public workers::Downstream, public sse::StreamOutput {
   void end_sse_stream();
   void fail_response();
 
+  static constexpr std::size_t kHeadReserve = 256;
+
   ExchangeSink* sink_;
   std::shared_ptr<void> owner_;
   ExchangeRequest request_;

@@ -25,6 +25,9 @@ void OutputQueue::append(std::string_view bytes, std::size_t credit) {
     }
   }
   OutputItem item;
+  // A small item gets room for what usually follows it in the same turn (a
+  // head, then its body and a chunk trailer): one allocation, no regrowth.
+  if (bytes.size() < kSmallItem) item.data.reserve(kSmallItem);
   item.data.assign(bytes);
   item.credit = credit;
   items_.push_back(std::move(item));

@@ -86,6 +86,8 @@ class OutputQueue {
   // Appends coalesce into the back item while it stays this small (or has
   // room): larger pieces start an item instead of regrowing a large buffer.
   static constexpr std::size_t kCoalesceMax = 4096;
+  // A new item for a smaller piece starts with this capacity.
+  static constexpr std::size_t kSmallItem = 1024;
   bool back_appendable() const;
   // Turns the shared items from `first` on into copies.
   void copy_out_shared(std::size_t first);
