@@ -44,7 +44,10 @@ int main(int argc, char** argv) {
   observability::setup_error_log(cl.config.log_level, cl.config.log_format);
   spdlog::info("{}", cl.message);
 
-  boost::asio::io_context io;
+  // Concurrency hint 1: one thread runs this io_context (docs/architecture.md,
+  // top), so Asio keeps handlers posted from it in a thread-private
+  // queue instead of taking the scheduler's mutex for each.
+  boost::asio::io_context io(1);
   int exit_code = 0;
   // Declared before the gateway so it outlives the connections it observes.
   std::unique_ptr<OpsRuntime> ops;
