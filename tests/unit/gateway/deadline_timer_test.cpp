@@ -4,9 +4,8 @@
 // cancels it.
 #include "gateway/deadline_timer.hpp"
 
-#include <gtest/gtest.h>
-
 #include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
 
 namespace pagi::testing {
 namespace {
