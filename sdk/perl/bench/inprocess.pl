@@ -21,6 +21,10 @@ my $seconds = shift // 2;
 my $scenario = shift // 'hello';
 die "unknown scenario $scenario\n" unless $scenario =~ /\A(?:hello|echo|stream)\z/;
 # BENCH_NO_MERGE=1: deliver every httpRequest frame as its own event.
+# BENCH_WINDOW=BYTES: the send window (default 256 KiB; 2097152 lets stream
+# run without credit waits, which Devel::NYTProf cannot profile: a suspended
+# async sub panics under it). BENCH_BATCHES=N: run exactly N batches instead
+# of SECONDS (for instruction counts under valgrind --tool=callgrind).
 my $merge = !$ENV{BENCH_NO_MERGE} && defined &PAGI::Gateway::Worker::Wire::merge_bodies;
 my $enc = \&PAGI::Gateway::Worker::Codec::encode;
 my $app = PAGI::Gateway::Worker::AppLoader::load("$FindBin::RealBin/$scenario.pl");
@@ -32,7 +36,7 @@ $w->{ctx} = { send => $w->{send}, send_body => sub { PAGI::Gateway::Worker::Code
               send_raw => sub { $out .= $_[0] },
               log => sub { print STDERR @_, "\n" },
               finished => sub { delete $w->{scopes}{ $_[0] } }, settings => {} };
-$w->_on_message({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => 262144,
+$w->_on_message({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => $ENV{BENCH_WINDOW} || 262144,
                   receiveWindow => 262144, heartbeatIntervalMs => 1000, lifespan => 'off', maxMessageBytes => 1 << 24 });
 my %open = (type => 'open', scopeType => 'http', httpVersion => '1.1', method => 'GET', scheme => 'http',
     path => '/', rawPath => '/', headers => [ 'host', 'localhost:8080', 'user-agent', 'wrk/4.2', 'accept', '*/*' ],
@@ -58,7 +62,8 @@ my @frames = map { request_frames($_) } 1 .. $batch;
 my ($n, $t0) = (0, time);
 my $cpu0 = (times)[0] + (times)[1];
 my $bytes_out = 0;
-while (time < $t0 + $seconds) {
+my $batches = $ENV{BENCH_BATCHES};
+while ($batches ? $batches-- > 0 : time < $t0 + $seconds) {
     for my $f (@frames) {
         my $buf = $f;
         my @m = PAGI::Gateway::Worker::Codec::decode_frames(\$buf);

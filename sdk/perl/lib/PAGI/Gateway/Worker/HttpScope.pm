@@ -202,9 +202,21 @@ sub _send {
     if (ref $ev eq 'HASH' && defined(my $type = $ev->{type})) {
         if ($type eq 'http.response.body') {
             if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
-                && !defined $ev->{offset} && !defined $ev->{length}) {
-                my $body = $ev->{body} // '';
-                return _send_body($self, $body, $ev->{more} ? 1 : 0) unless ref $body || utf8::is_utf8($body);
+                && !defined $ev->{offset} && !defined $ev->{length}
+                && !ref $ev->{body} && !utf8::is_utf8($ev->{body} // '')) {
+                # The body is read in place (no copy of the app's string).
+                my $n = length($ev->{body} // '');
+                # A streamed chunk that fits the window: _send_body inline.
+                if ($ev->{more} && $n && !@{ $self->{pending} } && $n <= $self->{max_chunk}
+                    && ($self->{in_flight} + $n <= $self->{window} || !$self->{in_flight})) {
+                    if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $ev->{body}, 1) }
+                    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $ev->{body}, more => 1 }) }
+                    my $t = $self->{transport};
+                    $n = $t->{buffered} = $self->{in_flight} += $n;
+                    $t->_set_buffered($n) unless $t->{above} || $n < $t->{high};
+                    return $DONE;
+                }
+                return _send_body($self, $ev->{body} // '', $ev->{more} ? 1 : 0);
             }
         }
         elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
