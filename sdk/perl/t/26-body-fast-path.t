@@ -1,4 +1,4 @@
-# The streamed-body fast path of $send (HttpScope::_send): chunks that fit
+# The plain-body path of $send (HttpScope::_send_body): chunks that fit
 # the send window go out through the context's send_body at once with the
 # shared done future; a chunk that does not fit waits for credit; the final
 # chunk completes the response; transport numbers follow every chunk.

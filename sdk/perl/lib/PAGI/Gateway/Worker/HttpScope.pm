@@ -204,18 +204,6 @@ sub _send {
             if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
                 && !defined $ev->{offset} && !defined $ev->{length}
                 && !ref $ev->{body} && !utf8::is_utf8($ev->{body} // '')) {
-                # The body is read in place (no copy of the app's string).
-                my $n = length($ev->{body} // '');
-                # A streamed chunk that fits the window: _send_body inline.
-                if ($ev->{more} && $n && !@{ $self->{pending} } && $n <= $self->{max_chunk}
-                    && ($self->{in_flight} + $n <= $self->{window} || !$self->{in_flight})) {
-                    if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $ev->{body}, 1) }
-                    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $ev->{body}, more => 1 }) }
-                    my $t = $self->{transport};
-                    $n = $t->{buffered} = $self->{in_flight} += $n;
-                    $t->_set_buffered($n) unless $t->{above} || $n < $t->{high};
-                    return $DONE;
-                }
                 return _send_body($self, $ev->{body} // '', $ev->{more} ? 1 : 0);
             }
         }
@@ -312,19 +300,20 @@ sub _emit_or_wait {
 }
 
 # A validated plain body chunk (see _send); the same state changes as
-# _check_order and _emit_or_wait make for it.
+# _check_order and _emit_or_wait make for it. The body is used as $_[1], not copied into a lexical: a streamed chunk
+# (16 KiB and more) goes from the app's string to the encoder in place.
 sub _send_body {
-    my ($self, $body, $more) = @_;
+    my ($self, undef, $more) = @_;
     if (!$more) {
         $self->{body_done} = 1;
         $self->{complete} = $self->{conn}{complete} = 1 unless $self->{trailers};    # _set_complete
     }
-    my $n = length $body;
-    return $self->_emit_or_wait({ type => 'httpResponseBody', body => $body, more => $more }, $n)
+    my $n = length $_[1];
+    return $self->_emit_or_wait({ type => 'httpResponseBody', body => $_[1], more => $more }, $n)
         if $n > $self->{max_chunk} || @{ $self->{pending} }
             || ($self->{in_flight} && $self->{in_flight} + $n > $self->{window});
-    if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $body, $more) }
-    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $body, more => $more }) }
+    if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $_[1], $more) }
+    else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $_[1], more => $more }) }
     if ($n) {
         my $t = $self->{transport};
         $n = $t->{buffered} = $self->{in_flight} += $n;
