@@ -2,7 +2,9 @@
  * accelerator"): split_frames and decode_message over a bytes object
  * (_speedups_decode.c), producing exactly what the pure decoders produce,
  * and the worker's hot encoders (_speedups_encode.c), byte-identical. This
- * file: the module, its configuration, the pure fallback.
+ * file: the module, its configuration, the pure fallback. _speedups_scope.c
+ * adds two per-request helpers of the worker that are not codec: the ASGI
+ * scope builder and the eager first step.
  *
  * No layout is compiled in: pagi_worker/_accel.py hands configure() the
  * tables of _layout.py (generated from protocol/pagi.capnp), the same ones
@@ -25,6 +27,7 @@ PyObject *sp_pure_split;
 PyObject *sp_pure_decode;
 long long sp_default_max_frame;
 PyObject *sp_empty_str;
+PyObject *sp_empty_tuple;
 Encoders sp_enc;
 
 /* --- the pure fallback, configuration, the module ---------------------------- */
@@ -184,6 +187,12 @@ static PyMethodDef methods[] = {
      "codec.encode_start_block."},
     {"encode_scope_end", (PyCFunction)(void (*)(void))encode_scope_end, METH_FASTCALL | METH_KEYWORDS,
      "codec.encode_scope_end."},
+    {"configure_scope", configure_scope, METH_VARARGS, "Installs asgi_http_scope's constants and pure fallback."},
+    {"asgi_http_scope", (PyCFunction)(void (*)(void))asgi_http_scope, METH_FASTCALL | METH_KEYWORDS,
+     "asgi_http.pure_asgi_scope."},
+    {"configure_eager", configure_eager, METH_VARARGS, "Installs eager_start's task type and callbacks."},
+    {"eager_start", (PyCFunction)(void (*)(void))eager_start, METH_FASTCALL | METH_KEYWORDS,
+     "eager.pure_start."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -199,7 +208,8 @@ PyMODINIT_FUNC PyInit__speedups(void)
     if (m == NULL)
         return NULL;
     sp_empty_str = PyUnicode_FromStringAndSize(NULL, 0);
-    if (sp_empty_str == NULL || PyModule_AddIntConstant(m, "VERSION", SPEEDUPS_VERSION) < 0) {
+    sp_empty_tuple = PyTuple_New(0);
+    if (sp_empty_str == NULL || sp_empty_tuple == NULL || PyModule_AddIntConstant(m, "VERSION", SPEEDUPS_VERSION) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,5 +1,5 @@
 /* Shared by the C accelerator of pagi_worker.codec: _speedups.c (module,
- * configuration), _speedups_decode.c, _speedups_encode.c. */
+ * configuration), _speedups_decode.c, _speedups_encode.c, _speedups_scope.c. */
 #ifndef PAGI_SPEEDUPS_H
 #define PAGI_SPEEDUPS_H
 #define PY_SSIZE_T_CLEAN
@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Bump when the behaviour changes; _accel.py refuses a stale build. */
-#define SPEEDUPS_VERSION 2
+#define SPEEDUPS_VERSION 3
 
 enum {
     K_BOOL, K_U8, K_U16, K_U32, K_U64, K_I8, K_I16, K_I32, K_I64, K_ENUM,
@@ -45,6 +45,7 @@ extern PyObject *sp_pure_split;     /* codec's pure split_frames */
 extern PyObject *sp_pure_decode;    /* codec's pure decode_message */
 extern long long sp_default_max_frame;
 extern PyObject *sp_empty_str;
+extern PyObject *sp_empty_tuple;
 
 /* Encoders: constants from codec.py (configure_encoders) and its pure
  * functions, which take every argument these do not. */
@@ -95,5 +96,10 @@ PyObject *encode_body(PyObject *self, PyObject *const *args, Py_ssize_t nargs, P
 PyObject *encode_start_block(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
 PyObject *encode_scope_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
 PyObject *configure_encoders(PyObject *self, PyObject *args);
+/* _speedups_scope.c: the ASGI scope builder and the eager first step. */
+PyObject *configure_scope(PyObject *self, PyObject *args);
+PyObject *asgi_http_scope(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
+PyObject *configure_eager(PyObject *self, PyObject *args);
+PyObject *eager_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
 
 #endif

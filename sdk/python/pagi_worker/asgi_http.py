@@ -50,8 +50,13 @@ encode = codec.encode
 encode_scope_end = codec.encode_scope_end
 
 
-def build_scope(m, state):
-    """ASGI http scope from a decoded ScopeOpen."""
+_ASGI = {'version': '3.0', 'spec_version': ASGI_SPEC_VERSION}
+
+
+def pure_asgi_scope(m, state, drain):
+    """ASGI http scope from a decoded ScopeOpen, with the gateway's request
+    id and the worker's drain future (docs/python.md). asgi_scope is its C
+    twin when the accelerator is built (_speedups_scope.c)."""
     h = m['headers']
     it = iter(h)
     host = m['clientHost']
@@ -65,9 +70,10 @@ def build_scope(m, state):
         ext['http.response.early_hint'] = {}
     if bits & EXT_TLS and m['tls'] is not None:
         ext['tls'] = _tls_extension(m['tls'])
+    ext['pagi.gateway'] = {'request_id': m['requestId'], 'drain': drain}
     scope = {
         'type': 'http',
-        'asgi': {'version': '3.0', 'spec_version': ASGI_SPEC_VERSION},
+        'asgi': _ASGI.copy(),
         'http_version': m['httpVersion'],
         'method': m['method'],
         'scheme': m['scheme'],
@@ -86,6 +92,12 @@ def build_scope(m, state):
     if m['peerHost']:
         scope['pagi.peer'] = (m['peerHost'], m['peerPort'])
     return scope
+
+
+asgi_scope = pure_asgi_scope
+if codec._speedups is not None:
+    codec._speedups.configure_scope(EXT_EARLY_HINTS, EXT_TLS, _ASGI, pure_asgi_scope)
+    asgi_scope = codec._speedups.asgi_http_scope
 
 
 def _tls_extension(t):
@@ -119,7 +131,8 @@ class HttpScope(CreditFlow):
     def __init__(self, worker, sid, m):
         self.w = worker
         self.id = sid
-        self.scope = self._make_scope(m, worker)
+        b = self._build_scope
+        self.scope = b(m, worker.state, worker.drain) if b is not None else self._make_scope(m, worker)
         self.events = deque()
         self.waiter = None
         if m['hasBody']:
@@ -140,11 +153,12 @@ class HttpScope(CreditFlow):
         self.disconnected = False
         self.task = None
 
+    # (m, state, drain) -> scope, called without a method frame; a subclass
+    # with a scope of its own sets it to None and overrides _make_scope.
+    _build_scope = staticmethod(asgi_scope)
+
     def _make_scope(self, m, worker):
-        scope = build_scope(m, worker.state)
-        # The gateway's request id and drain future (docs/python.md).
-        scope['extensions']['pagi.gateway'] = worker.gateway_info(m)
-        return scope
+        return asgi_scope(m, worker.state, worker.drain)
 
     def start(self, app):
         # The first step runs now; a Task only if it waits (eager.py).

@@ -51,16 +51,15 @@ class EagerTask(asyncio.Task):
             return '<EagerTask pending (first step)>'
 
 
-def start(loop, coro):
+def pure_start(loop, coro):
     """Runs coro's first step now; returns its Task, or None when the
-    coroutine finished in that step."""
+    coroutine finished in that step. (start is the C twin when built.)"""
     ctx = copy_context()
     task = EagerTask.__new__(EagerTask)
     try:
         _enter_task(loop, task)
     except RuntimeError:
-        # Called from inside a running task: no eager step there.
-        return loop.create_task(coro, context=ctx)
+        return _after(NESTED, loop, coro, task, ctx, None)
     try:
         first = ctx.run(coro.send, None)
     except StopIteration as stop:
@@ -68,20 +67,38 @@ def start(loop, coro):
         # Someone kept the task (3: here, the argument, the holder): make it
         # a real one that ends with the same result.
         if _getrefcount(task) > 2:
-            _task_init(task, _value(stop.value), loop=loop, context=ctx)
+            _after(RETURNED, loop, coro, task, ctx, stop.value)
         return None
     except BaseException as exc:
         _leave_task(loop, task)
-        _task_init(task, _raise(exc), loop=loop, context=ctx)
-        return task
+        return _after(RAISED, loop, coro, task, ctx, exc)
     _leave_task(loop, task)
-    cancels = task.cancelling()
-    resume = _resume(coro, first, True)
-    resume.send(None)           # primed: the Task's first step resumes it
-    _task_init(task, resume, loop=loop, context=ctx, name=task.get_name())
-    if cancels:
-        task.cancel()
-    return task
+    return _after(SUSPENDED, loop, coro, task, ctx, first)
+
+
+# How the first step ended, for _after (the C eager_start uses the same).
+NESTED, RETURNED, RAISED, SUSPENDED = range(4)
+
+
+def _after(kind, loop, coro, task, ctx, value):
+    """Everything but a first step that finished with nobody keeping its
+    task; returns what start returns."""
+    if kind == SUSPENDED:
+        cancels = task.cancelling()
+        resume = _resume(coro, value, True)
+        resume.send(None)           # primed: the Task's first step resumes it
+        _task_init(task, resume, loop=loop, context=ctx, name=task.get_name())
+        if cancels:
+            task.cancel()
+        return task
+    if kind == RETURNED:
+        _task_init(task, _value(value), loop=loop, context=ctx)
+        return None
+    if kind == RAISED:
+        _task_init(task, _raise(value), loop=loop, context=ctx)
+        return task
+    # Called from inside a running task: no eager step there.
+    return loop.create_task(coro, context=ctx)
 
 
 @types.coroutine
@@ -115,3 +132,13 @@ async def _value(v):
 
 async def _raise(exc):
     raise exc
+
+
+start = pure_start
+try:
+    from .codec import _speedups
+except ImportError:         # pragma: no cover - codec always defines it
+    _speedups = None
+if _speedups is not None:
+    _speedups.configure_eager(EagerTask, _enter_task, _leave_task, _after, pure_start)
+    start = _speedups.eager_start

@@ -89,6 +89,8 @@ class PagiHttpScope(HttpScope):
         self.transport = self.scope['pagi.transport'] = Transport(worker.send_window)
         self.ended = False
 
+    _build_scope = None
+
     def _make_scope(self, m, worker):
         return build_scope(m, worker.state, worker)
 

@@ -19,6 +19,18 @@ except ImportError:          # the SDK runs without it; so do these tests
 
 LOOPS = ['asyncio'] + (['uvloop'] if uvloop else [])
 
+# The pure start and, when the accelerator is built, its C twin
+# (_speedups_scope.c): the in-process tests run against each.
+STARTS = {'pure': eager.pure_start}
+if eager.start is not eager.pure_start:
+    STARTS['c'] = eager.start
+
+
+@pytest.fixture(params=sorted(STARTS))
+def each_start(request, monkeypatch):
+    monkeypatch.setattr(eager, 'start', STARTS[request.param])
+    return request.param
+
 
 def run(loop_kind, main):
     factory = uvloop.new_event_loop if loop_kind == 'uvloop' else asyncio.new_event_loop
@@ -40,6 +52,7 @@ async def _from_callback(fn):
     return await fut
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_finishing_coroutine_makes_no_task(loop_kind):
     steps = []
@@ -55,6 +68,7 @@ def test_finishing_coroutine_makes_no_task(loop_kind):
     assert steps == [True]        # current_task() answered during the step
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_suspending_coroutine_continues_in_the_same_task(loop_kind):
     async def app(ev):
@@ -72,6 +86,7 @@ def test_suspending_coroutine_continues_in_the_same_task(loop_kind):
     assert run(loop_kind, main) == (True, 'value')
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_task_repr_and_name_in_the_first_step(loop_kind):
     async def app(ev):
@@ -91,6 +106,7 @@ def test_task_repr_and_name_in_the_first_step(loop_kind):
     assert name == 'named-early' and in_repr
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_bare_yield_and_chained_waits(loop_kind):
     async def app():
@@ -105,6 +121,7 @@ def test_bare_yield_and_chained_waits(loop_kind):
     assert run(loop_kind, main) == 'done'
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 @pytest.mark.parametrize('when', ['before_first_step', 'while_waiting'])
 def test_cancellation_reaches_the_coroutine(loop_kind, when):
@@ -137,6 +154,7 @@ def test_cancellation_reaches_the_coroutine(loop_kind, when):
         assert ev_cancelled is True    # as with create_task: the awaited future is cancelled
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_cancel_caught_and_waiting_again(loop_kind):
     async def app(ev):
@@ -155,6 +173,7 @@ def test_cancel_caught_and_waiting_again(loop_kind):
     assert run(loop_kind, main) == 'survived'
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_self_cancel_in_the_first_step_is_replayed(loop_kind):
     async def app(ev):
@@ -170,6 +189,7 @@ def test_self_cancel_in_the_first_step_is_replayed(loop_kind):
     assert run(loop_kind, main) is True
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_kept_task_of_a_finished_step_ends_with_its_result(loop_kind):
     kept = []
@@ -185,6 +205,7 @@ def test_kept_task_of_a_finished_step_ends_with_its_result(loop_kind):
     assert run(loop_kind, main) == 'result'
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_base_exception_in_the_first_step_surfaces_like_a_task(loop_kind):
     async def app():
@@ -198,6 +219,43 @@ def test_base_exception_in_the_first_step_surfaces_like_a_task(loop_kind):
     assert run(loop_kind, main) is True
 
 
+@pytest.mark.usefixtures('each_start')
+@pytest.mark.parametrize('loop_kind', LOOPS)
+def test_exception_in_the_first_step_keeps_its_traceback(loop_kind):
+    async def app():
+        raise ValueError('boom')
+
+    async def main():
+        t = await _from_callback(lambda loop: eager.start(loop, app()))
+        try:
+            await t
+        except ValueError as exc:
+            names = []
+            tb = exc.__traceback__
+            while tb is not None:
+                names.append(tb.tb_frame.f_code.co_name)
+                tb = tb.tb_next
+            return names
+    assert 'app' in run(loop_kind, main)
+
+
+@pytest.mark.usefixtures('each_start')
+@pytest.mark.parametrize('loop_kind', LOOPS)
+def test_start_inside_a_running_task_makes_a_plain_task(loop_kind):
+    async def app(ev):
+        return (await ev) + 1
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        ev = loop.create_future()
+        t = eager.start(loop, app(ev))      # here: inside main's task
+        assert isinstance(t, asyncio.Task) and not isinstance(t, eager.EagerTask)
+        ev.set_result(1)
+        return await t
+    assert run(loop_kind, main) == 2
+
+
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_close_of_an_abandoned_task_closes_the_coroutine(loop_kind):
     closed = []
@@ -218,6 +276,7 @@ def test_close_of_an_abandoned_task_closes_the_coroutine(loop_kind):
     assert closed == [True]
 
 
+@pytest.mark.usefixtures('each_start')
 @pytest.mark.parametrize('loop_kind', LOOPS)
 def test_contextvars_are_per_start(loop_kind):
     var = contextvars.ContextVar('v', default='unset')

@@ -285,3 +285,89 @@ def test_a_layout_it_does_not_take_means_pure(fast, monkeypatch):
         monkeypatch.undo()
         _accel.load(vars(codec))      # configured again from the real layout
     assert same(fast, codec.encode(1, T['credit'], {'bytes': 5}))[0] == 'ok'
+
+
+# --- the ASGI scope builder (_speedups_scope.c) against asgi_http.pure_asgi_scope
+
+def _open(**kw):
+    """A decoded ScopeOpen, through the pure codec, with kw's fields."""
+    m = {'type': 'http', 'httpVersion': '1.1', 'method': 'GET', 'scheme': 'http', 'path': '/a b',
+         'rawPath': b'/a%20b', 'queryString': b'x=1', 'rootPath': '/root',
+         'headers': [b'host', b'h', b'accept', b'*/*'], 'clientHost': '10.0.0.1', 'clientPort': 5,
+         'serverHost': '127.0.0.1', 'serverPort': 8080, 'requestId': 'rid-1'}
+    m.update(kw)
+    (_, _, p), = codec.pure_split_frames(codec.encode(7, T['open'], m))[0]
+    return p
+
+
+def _scope_outcome(fn, m, state, drain):
+    try:
+        s = fn(m, state, drain)
+    except Exception as e:      # noqa: B902 - any error must match
+        return type(e).__name__, str(e)
+    # The drain future itself, not a copy; state and the asgi dict copied.
+    assert s['extensions']['pagi.gateway']['drain'] is drain
+    assert s['state'] is not state and s['state'] == state
+    return 'ok', repr(s), [type(v).__name__ for v in s.values()]
+
+
+@pytest.fixture(scope='module')
+def scope_fns(fast):
+    from pagi_worker import asgi_http
+    fast.configure_scope(asgi_http.EXT_EARLY_HINTS, asgi_http.EXT_TLS, asgi_http._ASGI,
+                         asgi_http.pure_asgi_scope)
+    return asgi_http.pure_asgi_scope, fast.asgi_http_scope
+
+
+def test_asgi_scope_same_on_every_open_shape(scope_fns):
+    pure, fast = scope_fns
+    eh, tls = codec.CONST['extEarlyHints'], codec.CONST['extTls']
+    tls_info = {'tlsVersion': 0x304, 'cipherSuite': 0x1301, 'serverCert': 'PEM',
+                'clientCertChain': ['a', 'b'], 'clientCertName': 'CN=x', 'clientCertError': ''}
+    shapes = [
+        {}, {'clientHost': ''}, {'serverIsUnix': True, 'serverHost': '/run/s.sock', 'serverPort': 0},
+        {'peerHost': '192.0.2.1', 'peerPort': 443}, {'extensions': eh}, {'extensions': tls},
+        {'extensions': eh | tls, 'tls': tls_info}, {'extensions': tls, 'tls': tls_info},
+        {'headers': []}, {'headers': [b'odd']}, {'headers': [b'a', b'1', b'b']},
+        {'httpVersion': '2', 'method': 'POST', 'scheme': 'https', 'queryString': b'', 'rootPath': ''},
+        {'hasBody': True, 'body': b'xyz', 'more': True, 'expectContinue': True},
+        {'path': 'caf\u00e9', 'requestId': ''},
+    ]
+    drain = object()
+    for kw in shapes:
+        m = _open(**kw)
+        for state in ({}, {'db': [1], 'n': 2}):
+            want = _scope_outcome(pure, m, state, drain)
+            assert want[0] == 'ok', kw
+            assert _scope_outcome(fast, m, state, drain) == want, kw
+    s1, s2 = fast(_open(), {}, drain), fast(_open(), {}, drain)
+    assert s1['asgi'] is not s2['asgi'] and s1['asgi'] == {'version': '3.0', 'spec_version': '2.3'}
+    assert s1['extensions']['http.response.trailers'] is not s2['extensions']['http.response.trailers']
+
+
+def test_asgi_scope_same_errors_and_results_on_odd_dicts(scope_fns):
+    """Dicts the decoder never makes (missing keys, other types) must not
+    crash it: whatever it does not build, the pure function does or raises."""
+    pure, fast = scope_fns
+    rnd = random.Random(7)
+    base = _open()
+    odd_values = [None, 0, 1, -1, 2 ** 70, 1.5, '', 'x', b'', b'y', [], [b'a'], (b'a', b'b'), {}, True, object()]
+    drain = object()
+    for _ in range(3000):
+        m = dict(base)
+        for _ in range(rnd.randint(1, 3)):
+            k = rnd.choice(list(base))
+            if rnd.random() < 0.2:
+                m.pop(k, None)
+            else:
+                m[k] = rnd.choice(odd_values)
+        state = rnd.choice([{}, {'a': 1}, None, [], 'x'])
+        want = _scope_outcome(pure, m, state, drain) if isinstance(state, dict) else None
+        if want is None:
+            # Not a dict state: both take the pure road (state.copy()).
+            assert outcome(fast, m, state, drain) == outcome(pure, m, state, drain)
+        else:
+            assert _scope_outcome(fast, m, state, drain) == want, m
+    # Wrong argument counts and keywords go to the pure function too.
+    assert outcome(fast, base, {}) == outcome(pure, base, {})
+    assert outcome(lambda: fast(base, {}, drain=drain)) == outcome(lambda: pure(base, {}, drain=drain))

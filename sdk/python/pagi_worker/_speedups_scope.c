@@ -1,0 +1,307 @@
+/* Two per-request helpers of the worker's hot path (docs/benchmarks.md,
+ * "Python worker hello path, second pass"), each the twin of a pure Python
+ * function that stays the reference and the fallback:
+ *
+ * - asgi_http_scope(m, state, drain): asgi_http.pure_asgi_scope, the ASGI
+ *   http scope from a decoded `open` in one call (no Python frame, no
+ *   intermediate zip/tuple objects). Anything it does not build itself (a
+ *   missing key, an unexpected type, a TLS extension) goes to the pure
+ *   function, which builds it or raises its own error.
+ * - eager_start(loop, coro): eager.pure_start's common case: a first step
+ *   that finishes, run with PyIter_Send, so no StopIteration (and no
+ *   traceback) is made. Every other outcome goes to eager._after. */
+#include "_speedups.h"
+
+static struct {
+    int ready;
+    long long ext_early_hints, ext_tls;
+    PyObject *asgi;            /* {'version': '3.0', 'spec_version': ...}, copied per scope */
+    PyObject *pure;            /* asgi_http.pure_asgi_scope */
+} sc;
+
+static struct {
+    int ready;
+    PyTypeObject *task_type;   /* eager.EagerTask */
+    PyObject *enter, *leave;   /* asyncio.tasks._enter_task / _leave_task */
+    PyObject *after;           /* eager._after(kind, loop, coro, task, ctx, value) */
+    PyObject *pure;            /* eager.pure_start: anything but (loop, coroutine) */
+} eg;
+
+/* Interned keys: those of the decoded `open` and those of the scope. */
+enum {
+    K_httpVersion, K_method, K_scheme, K_path, K_rawPath, K_queryString, K_rootPath, K_headers,
+    K_clientHost, K_clientPort, K_serverHost, K_serverPort, K_serverIsUnix, K_extensions, K_tls,
+    K_peerHost, K_peerPort, K_requestId,
+    S_type, S_asgi, S_http_version, S_method, S_scheme, S_path, S_raw_path, S_query_string,
+    S_root_path, S_headers, S_client, S_server, S_state, S_extensions, S_peer, S_http,
+    S_trailers, S_pathsend, S_early_hint, S_gateway, S_request_id, S_drain, NKEYS
+};
+static const char *const key_names[NKEYS] = {
+    "httpVersion", "method", "scheme", "path", "rawPath", "queryString", "rootPath", "headers",
+    "clientHost", "clientPort", "serverHost", "serverPort", "serverIsUnix", "extensions", "tls",
+    "peerHost", "peerPort", "requestId",
+    "type", "asgi", "http_version", "method", "scheme", "path", "raw_path", "query_string",
+    "root_path", "headers", "client", "server", "state", "extensions", "pagi.peer", "http",
+    "http.response.trailers", "http.response.pathsend", "http.response.early_hint", "pagi.gateway",
+    "request_id", "drain",
+};
+static PyObject *keys[NKEYS];
+
+static int intern_keys(void)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (keys[i] == NULL && (keys[i] = PyUnicode_InternFromString(key_names[i])) == NULL)
+            return -1;
+    return 0;
+}
+
+/* configure_scope(ext_early_hints, ext_tls, asgi_dict, pure_asgi_scope) */
+PyObject *configure_scope(PyObject *self, PyObject *args)
+{
+    long long eh, tls;
+    PyObject *asgi, *pure;
+    if (!PyArg_ParseTuple(args, "LLO!O", &eh, &tls, &PyDict_Type, &asgi, &pure) || intern_keys() < 0)
+        return NULL;
+    sc.ext_early_hints = eh;
+    sc.ext_tls = tls;
+    Py_INCREF(asgi);
+    Py_XSETREF(sc.asgi, asgi);
+    Py_INCREF(pure);
+    Py_XSETREF(sc.pure, pure);
+    sc.ready = 1;
+    Py_RETURN_NONE;
+}
+
+/* d[key] = v, taking v's reference; -1 when v is NULL or the set fails. */
+static int put(PyObject *d, PyObject *key, PyObject *v)
+{
+    if (v == NULL)
+        return -1;
+    int rc = PyDict_SetItem(d, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static PyObject *pair(PyObject *a, PyObject *b)
+{
+    PyObject *t = PyTuple_New(2);
+    if (t != NULL) {
+        Py_INCREF(a);
+        Py_INCREF(b);
+        PyTuple_SET_ITEM(t, 0, a);
+        PyTuple_SET_ITEM(t, 1, b);
+    }
+    return t;
+}
+
+/* list(zip(it, it)) over a flat list: (name, value) pairs, an odd tail dropped. */
+static PyObject *header_pairs(PyObject *flat)
+{
+    Py_ssize_t n = PyList_GET_SIZE(flat) / 2;
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = pair(PyList_GET_ITEM(flat, 2 * i), PyList_GET_ITEM(flat, 2 * i + 1));
+        if (t == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, t);
+    }
+    return out;
+}
+
+/* The scope, or NULL with no error set: "let the pure function do it". */
+static PyObject *build(PyObject *m, PyObject *state, PyObject *drain)
+{
+    PyObject *f[K_requestId + 1];
+    for (int i = 0; i <= K_requestId; i++)
+        if ((f[i] = PyDict_GetItemWithError(m, keys[i])) == NULL)
+            return NULL;        /* missing: the pure function raises KeyError */
+    PyObject *bits_o = f[K_extensions];
+    if (!PyList_CheckExact(f[K_headers]) || !PyLong_CheckExact(bits_o))
+        return NULL;
+    long long bits = PyLong_AsLongLong(bits_o);
+    if (bits == -1 && PyErr_Occurred())
+        return NULL;
+    if ((bits & sc.ext_tls) && f[K_tls] != Py_None)
+        return NULL;            /* rare: the pure function builds the tls dict */
+    int has_client = PyObject_IsTrue(f[K_clientHost]);
+    int unix_server = PyObject_IsTrue(f[K_serverIsUnix]);
+    int has_peer = PyObject_IsTrue(f[K_peerHost]);
+    if (has_client < 0 || unix_server < 0 || has_peer < 0)
+        return NULL;
+
+    PyObject *ext = _PyDict_NewPresized(4);
+    if (ext == NULL || put(ext, keys[S_trailers], PyDict_New()) < 0 ||
+        put(ext, keys[S_pathsend], PyDict_New()) < 0 ||
+        ((bits & sc.ext_early_hints) && put(ext, keys[S_early_hint], PyDict_New()) < 0))
+        goto fail_ext;
+    PyObject *gw = _PyDict_NewPresized(2);
+    if (gw == NULL || PyDict_SetItem(gw, keys[S_request_id], f[K_requestId]) < 0 ||
+        PyDict_SetItem(gw, keys[S_drain], drain) < 0) {
+        Py_XDECREF(gw);
+        goto fail_ext;
+    }
+    if (put(ext, keys[S_gateway], gw) < 0)
+        goto fail_ext;
+
+    PyObject *s = _PyDict_NewPresized(15);
+    if (s == NULL)
+        goto fail_ext;
+    PyObject *client = Py_None;
+    if (has_client)
+        client = pair(f[K_clientHost], f[K_clientPort]);
+    else
+        Py_INCREF(client);
+    /* Key order as pure_asgi_scope's dict display. */
+    if (PyDict_SetItem(s, keys[S_type], keys[S_http]) < 0 || put(s, keys[S_asgi], PyDict_Copy(sc.asgi)) < 0 ||
+        PyDict_SetItem(s, keys[S_http_version], f[K_httpVersion]) < 0 ||
+        PyDict_SetItem(s, keys[S_method], f[K_method]) < 0 || PyDict_SetItem(s, keys[S_scheme], f[K_scheme]) < 0 ||
+        PyDict_SetItem(s, keys[S_path], f[K_path]) < 0 || PyDict_SetItem(s, keys[S_raw_path], f[K_rawPath]) < 0 ||
+        PyDict_SetItem(s, keys[S_query_string], f[K_queryString]) < 0 ||
+        PyDict_SetItem(s, keys[S_root_path], f[K_rootPath]) < 0 ||
+        put(s, keys[S_headers], header_pairs(f[K_headers])) < 0 || put(s, keys[S_client], client) < 0 ||
+        put(s, keys[S_server], pair(f[K_serverHost], unix_server ? Py_None : f[K_serverPort])) < 0 ||
+        put(s, keys[S_state], PyDict_Copy(state)) < 0 || PyDict_SetItem(s, keys[S_extensions], ext) < 0 ||
+        (has_peer && put(s, keys[S_peer], pair(f[K_peerHost], f[K_peerPort])) < 0)) {
+        Py_DECREF(s);
+        goto fail_ext;
+    }
+    Py_DECREF(ext);
+    return s;
+fail_ext:
+    Py_XDECREF(ext);
+    PyErr_Clear();
+    return NULL;
+}
+
+/* asgi_http_scope(m, state, drain) as asgi_http.pure_asgi_scope. */
+PyObject *asgi_http_scope(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *s = NULL;
+    if (sc.ready && kwnames == NULL && nargs == 3 && PyDict_CheckExact(args[0]) && PyDict_CheckExact(args[1]))
+        s = build(args[0], args[1], args[2]);
+    return s != NULL ? s : sp_fallback(sc.pure, args, nargs, kwnames);
+}
+
+/* --- the eager first step ------------------------------------------------------ */
+
+/* What eager._after is told (eager.py names them too). */
+enum { E_NESTED, E_RETURNED, E_RAISED, E_SUSPENDED };
+
+/* configure_eager(EagerTask, _enter_task, _leave_task, _after, pure_start) */
+PyObject *configure_eager(PyObject *self, PyObject *args)
+{
+    PyObject *type, *enter, *leave, *after, *pure;
+    if (!PyArg_ParseTuple(args, "O!OOOO", &PyType_Type, &type, &enter, &leave, &after, &pure))
+        return NULL;
+    Py_INCREF(pure);
+    Py_XSETREF(eg.pure, pure);
+    Py_INCREF(type);
+    Py_XSETREF(eg.task_type, (PyTypeObject *)type);
+    Py_INCREF(enter);
+    Py_XSETREF(eg.enter, enter);
+    Py_INCREF(leave);
+    Py_XSETREF(eg.leave, leave);
+    Py_INCREF(after);
+    Py_XSETREF(eg.after, after);
+    eg.ready = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *call2(PyObject *fn, PyObject *a, PyObject *b)
+{
+    PyObject *args[2] = {a, b};
+    return PyObject_Vectorcall(fn, args, 2, NULL);
+}
+
+/* eager._after(kind, loop, coro, task, ctx, value), taking value's reference. */
+static PyObject *after(int kind, PyObject *loop, PyObject *coro, PyObject *task, PyObject *ctx, PyObject *value)
+{
+    PyObject *k = PyLong_FromLong(kind);
+    if (k == NULL) {
+        Py_XDECREF(value);
+        return NULL;
+    }
+    PyObject *args[6] = {k, loop, coro, task, ctx, value ? value : Py_None};
+    PyObject *r = PyObject_Vectorcall(eg.after, args, 6, NULL);
+    Py_DECREF(k);
+    Py_XDECREF(value);
+    return r;
+}
+
+/* eager_start(loop, coro): eager.pure_start. The first step runs in a copy
+ * of the context with the (not yet initialised) task as current_task();
+ * a step that finishes with nobody keeping the task costs nothing more. */
+PyObject *eager_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (!eg.ready || kwnames != NULL || nargs != 2 || !PyCoro_CheckExact(args[1]))
+        return sp_fallback(eg.pure, args, nargs, kwnames);
+    PyObject *loop = args[0], *coro = args[1], *r = NULL;
+    PyObject *ctx = PyContext_CopyCurrent();
+    if (ctx == NULL)
+        return NULL;
+    PyObject *task = eg.task_type->tp_new(eg.task_type, sp_empty_tuple, NULL);
+    if (task == NULL)
+        goto out;
+    PyObject *ok = call2(eg.enter, loop, task);
+    if (ok == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_RuntimeError))
+            goto out;
+        PyErr_Clear();          /* inside a running task: a plain Task */
+        r = after(E_NESTED, loop, coro, task, ctx, NULL);
+        goto out;
+    }
+    Py_DECREF(ok);
+    PyObject *value = NULL;
+    PySendResult sent = PYGEN_ERROR;
+    if (PyContext_Enter(ctx) == 0) {
+        sent = PyIter_Send(coro, Py_None, &value);
+        if (PyContext_Exit(ctx) < 0) {
+            Py_XDECREF(value);
+            value = NULL;
+            sent = PYGEN_ERROR;
+        }
+    }
+    PyObject *et = NULL, *ev = NULL, *etb = NULL;
+    if (sent == PYGEN_ERROR) {
+        PyErr_Fetch(&et, &ev, &etb);
+        PyErr_NormalizeException(&et, &ev, &etb);
+        if (etb != NULL && ev != NULL)
+            PyException_SetTraceback(ev, etb);
+    }
+    ok = call2(eg.leave, loop, task);
+    if (ok == NULL) {
+        Py_XDECREF(value);
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(etb);
+        goto out;
+    }
+    Py_DECREF(ok);
+    if (sent == PYGEN_RETURN) {
+        if (Py_REFCNT(task) > 1) /* kept by someone: a Task that ends with value */
+            r = after(E_RETURNED, loop, coro, task, ctx, value);
+        else {
+            Py_DECREF(value);
+            Py_INCREF(Py_None);
+            r = Py_None;
+        }
+    } else if (sent == PYGEN_NEXT) {
+        r = after(E_SUSPENDED, loop, coro, task, ctx, value);
+    } else {
+        Py_XDECREF(et);
+        Py_XDECREF(etb);
+        if (ev == NULL) {       /* no exception object: nothing sane to replay */
+            PyErr_SetString(PyExc_SystemError, "eager_start: the first step failed without an exception");
+            goto out;
+        }
+        r = after(E_RAISED, loop, coro, task, ctx, ev);
+    }
+out:
+    Py_XDECREF(task);
+    Py_DECREF(ctx);
+    return r;
+}
