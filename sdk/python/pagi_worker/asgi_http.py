@@ -191,13 +191,18 @@ class HttpScope(CreditFlow):
             w.send_frame(encode_body(self.id, BACKSTOP_BODY, False))
         elif not self.complete and not self.disconnected and not failed:
             log('%s: application returned without completing the response' % request_line(self.scope))
-        w.send_frame(encode_scope_end(self.id, failed, message))
+        end = encode_scope_end(self.id, failed, message)
+        if w._reading:          # the worker writes its frames at the end of the read
+            w._out.append(end)
+        else:
+            w.send_frame(end)
         self.disconnected = True
-        self._wake_receiver(_DISCONNECT)
+        if self.waiter is not None:
+            self._wake_receiver(_DISCONNECT)
         self._forget()
 
     def _forget(self):
-        self.w.scope_done(self.id)
+        self.w.scopes.pop(self.id, None)
 
     # --- messages from the gateway -------------------------------------------
 
@@ -276,7 +281,10 @@ class HttpScope(CreditFlow):
             if n <= w.max_chunk and (not f or (f + n <= w.send_window and f < w.send_window)):
                 # Fits the window and one frame: out now, without another coroutine.
                 self.in_flight = f + n
-                w.send_frame(encode_body(self.id, body, more))
+                if w._reading:
+                    w._out.append(encode_body(self.id, body, more))
+                else:
+                    w.send_frame(encode_body(self.id, body, more))
             else:
                 await self._send_body(body, more)
         elif t == 'http.response.start':
@@ -323,7 +331,11 @@ class HttpScope(CreditFlow):
                 _START_CACHE[key] = block
         self.started = True
         self.trailers = trailers
-        self.w.send_frame(encode_start_block(self.id, block))
+        w = self.w
+        if w._reading:
+            w._out.append(encode_start_block(self.id, block))
+        else:
+            w.send_frame(encode_start_block(self.id, block))
 
     async def _send_body(self, body, more):
         w = self.w

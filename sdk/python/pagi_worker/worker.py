@@ -15,6 +15,7 @@ import os
 import socket
 
 from . import codec
+from . import eager
 from .asgi_http import HttpScope
 from .websocket import WebSocketScope
 from .lifespan import Lifespan
@@ -30,6 +31,7 @@ T_DRAIN = _T['drain']
 T_SHUTDOWN = _T['shutdown']
 T_HELLO = _T['hello']
 C = codec.CONST
+eager_start = eager.start
 
 # Bytes of a frame that are not body: segment table, pointers, struct words.
 _FRAME_OVERHEAD = 4096
@@ -58,6 +60,9 @@ class Worker(asyncio.Protocol):
         # ASGI and WSGI have no on_complete: hello asks the gateway to skip
         # responseDone (docs/protocol.md); PAGI-native apps keep it.
         self.skip_response_done = skip_response_done
+        # http scopes started here without a call of their start(), when
+        # the class does not change it (one Python frame less per request).
+        self._http_start_is_eager = scope_class.start is HttpScope.start
         self.transport = None
         self.state = {}
         self.scopes = {}
@@ -139,10 +144,17 @@ class Worker(asyncio.Protocol):
             self._have = len(rest)
             self._need = codec.frame_size(rest) or 8
         dispatch = self._dispatch
+        scopes = self.scopes
         self._reading = True
         try:
-            for m in msgs:
-                dispatch(*m)
+            for sid, tag, p in msgs:
+                # An http open, inline: what _dispatch and _on_open would do.
+                if (tag == T_OPEN and p['type'] == 'http' and self._http_start_is_eager
+                        and self.welcome is not None and sid not in scopes):
+                    s = scopes[sid] = self.scope_class(self, sid, p)
+                    s.task = eager_start(self.loop, s.run(self.app))
+                else:
+                    dispatch(sid, tag, p)
         finally:
             self._reading = False
         if self._out and not self._flush_scheduled:
