@@ -23,6 +23,7 @@ Struct *sp_structs;
 Py_ssize_t sp_nstructs;
 Member *sp_members;
 Py_ssize_t sp_nmembers;
+unsigned long sp_generation;
 PyObject *sp_pure_split;
 PyObject *sp_pure_decode;
 long long sp_default_max_frame;
@@ -91,6 +92,7 @@ static PyObject *configure(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O!OOL", &PyList_Type, &slist, &PyList_Type, &mlist, &split, &decode, &dmax))
         return NULL;
     free_tables();
+    sp_generation++;
     Py_ssize_t ns = PyList_GET_SIZE(slist), nm = PyList_GET_SIZE(mlist);
     sp_structs = PyMem_Calloc(ns ? ns : 1, sizeof *sp_structs);
     sp_members = PyMem_Calloc(nm ? nm : 1, sizeof *sp_members);
@@ -190,6 +192,8 @@ static PyMethodDef methods[] = {
     {"configure_scope", configure_scope, METH_VARARGS, "Installs asgi_http_scope's constants and pure fallback."},
     {"asgi_http_scope", (PyCFunction)(void (*)(void))asgi_http_scope, METH_FASTCALL | METH_KEYWORDS,
      "asgi_http.pure_asgi_scope."},
+    {"split_frames_http", (PyCFunction)(void (*)(void))split_frames_http, METH_FASTCALL | METH_KEYWORDS,
+     "asgi_http.pure_split_frames_http."},
     {"configure_eager", configure_eager, METH_VARARGS, "Installs eager_start's task type and callbacks."},
     {"eager_start", (PyCFunction)(void (*)(void))eager_start, METH_FASTCALL | METH_KEYWORDS,
      "eager.pure_start."},

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Bump when the behaviour changes; _accel.py refuses a stale build. */
-#define SPEEDUPS_VERSION 3
+#define SPEEDUPS_VERSION 4
 
 enum {
     K_BOOL, K_U8, K_U16, K_U32, K_U64, K_I8, K_I16, K_I32, K_I64, K_ENUM,
@@ -41,6 +41,7 @@ extern Struct *sp_structs;
 extern Py_ssize_t sp_nstructs;
 extern Member *sp_members;
 extern Py_ssize_t sp_nmembers;
+extern unsigned long sp_generation;  /* bumped by every configure() */
 extern PyObject *sp_pure_split;     /* codec's pure split_frames */
 extern PyObject *sp_pure_decode;    /* codec's pure decode_message */
 extern long long sp_default_max_frame;
@@ -86,6 +87,31 @@ static inline void wr64(uint8_t *p, uint64_t v)
     wr32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* One message's segment: bytes [ss, se) of p. */
+typedef struct {
+    const uint8_t *p;
+    int64_t ss, se;
+} Seg;
+
+/* split_frames_http's context: `open` (union tag `tag`) of type http
+ * becomes a ready ASGI scope (_speedups_scope.c). */
+typedef struct {
+    unsigned tag;
+    PyObject *state, *drain;
+    Py_ssize_t nargs;           /* the caller's, for the pure fallback */
+} OpenCtx;
+
+/* Structs with up to this many fields decode through a stack array. */
+#define SP_MAX_FIELDS 32
+
+/* _speedups_decode.c */
+int sp_dec_values(const Seg *g, const Struct *S, int64_t pp, int32_t lo, uint32_t hi, PyObject **vals);
+PyObject *sp_values_dict(const Struct *S, PyObject **vals);
+PyObject *sp_dec_struct(const Seg *g, const Struct *S, int64_t pp, int32_t lo, uint32_t hi);
+PyObject *sp_split(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const OpenCtx *oc, PyObject *pure);
+/* _speedups_scope.c: the payload of an `open` under split_frames_http. */
+PyObject *sp_open_payload(const Seg *g, int64_t pp, int32_t lo, uint32_t hi, const OpenCtx *oc);
+
 /* Anything this module does not decode or encode goes to the pure
  * function, which raises the codec's own error (or does it). */
 PyObject *sp_fallback(PyObject *pure, PyObject *const *args, size_t nargsf, PyObject *kwnames);
@@ -99,6 +125,7 @@ PyObject *configure_encoders(PyObject *self, PyObject *args);
 /* _speedups_scope.c: the ASGI scope builder and the eager first step. */
 PyObject *configure_scope(PyObject *self, PyObject *args);
 PyObject *asgi_http_scope(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
+PyObject *split_frames_http(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
 PyObject *configure_eager(PyObject *self, PyObject *args);
 PyObject *eager_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames);
 

@@ -3,11 +3,6 @@
  * _speedups.c for the rules: bounds, errors through the pure functions). */
 #include "_speedups.h"
 
-typedef struct {
-    const uint8_t *p;
-    int64_t ss, se;
-} Seg;
-
 /* Text: strict UTF-8 first (what the pure decoder does), U+FFFD on invalid. */
 static PyObject *text(const uint8_t *s, int64_t n)
 {
@@ -98,21 +93,20 @@ static PyObject *data_int(const uint8_t *d, int64_t dsize, const Field *f)
     return NULL;
 }
 
-/* A struct behind the pointer (lo, hi) at word pp -> dict in field order. */
-static PyObject *dec_struct(const Seg *g, const Struct *S, int64_t pp, int32_t lo, uint32_t hi)
+/* The fields of the struct behind the pointer (lo, hi) at word pp, in
+ * field order, into vals[S->nfields] (new references); -1 when it does
+ * not decode (vals then holds nothing). */
+int sp_dec_values(const Seg *g, const Struct *S, int64_t pp, int32_t lo, uint32_t hi, PyObject **vals)
 {
     if (lo & 3)
-        return NULL;
+        return -1;
     int64_t st = pp + 8 + ptr_offset(lo);
     int64_t dw = hi & 0xffff, pc = hi >> 16;
     int64_t pe = st + dw * 8;
     if (st < g->ss || pe + pc * 8 > g->se)
-        return NULL;
+        return -1;
     const uint8_t *d = g->p + st;
     int64_t dsize = dw * 8;
-    PyObject *out = _PyDict_NewPresized(S->nfields);
-    if (out == NULL)
-        return NULL;
     for (Py_ssize_t i = 0; i < S->nfields; i++) {
         const Field *f = &S->fields[i];
         PyObject *v = NULL;
@@ -148,7 +142,7 @@ static PyObject *dec_struct(const Seg *g, const Struct *S, int64_t pp, int32_t l
                 break;
             case K_STRUCT:
                 if (plo || phi) {
-                    v = dec_struct(g, &sp_structs[f->sub], pos, plo, phi);
+                    v = sp_dec_struct(g, &sp_structs[f->sub], pos, plo, phi);
                 } else {
                     Py_INCREF(Py_None);
                     v = Py_None;
@@ -156,18 +150,43 @@ static PyObject *dec_struct(const Seg *g, const Struct *S, int64_t pp, int32_t l
                 break;
             }
         }
-        if (v == NULL || PyDict_SetItem(out, f->key, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(out);
-            return NULL;
+        if (v == NULL) {
+            while (i-- > 0)
+                Py_DECREF(vals[i]);
+            return -1;
         }
-        Py_DECREF(v);
+        vals[i] = v;
+    }
+    return 0;
+}
+
+/* vals (field order, references taken) -> dict; NULL on failure. */
+PyObject *sp_values_dict(const Struct *S, PyObject **vals)
+{
+    PyObject *out = _PyDict_NewPresized(S->nfields);
+    for (Py_ssize_t i = 0; i < S->nfields; i++) {
+        if (out != NULL && PyDict_SetItem(out, S->fields[i].key, vals[i]) < 0)
+            Py_CLEAR(out);
+        Py_DECREF(vals[i]);
     }
     return out;
 }
 
+/* A struct behind the pointer (lo, hi) at word pp -> dict in field order. */
+PyObject *sp_dec_struct(const Seg *g, const Struct *S, int64_t pp, int32_t lo, uint32_t hi)
+{
+    PyObject *small[SP_MAX_FIELDS];
+    PyObject **vals = S->nfields <= SP_MAX_FIELDS ? small : PyMem_Malloc(S->nfields * sizeof *vals);
+    PyObject *out = NULL;
+    if (vals != NULL && sp_dec_values(g, S, pp, lo, hi, vals) == 0)
+        out = sp_values_dict(S, vals);
+    if (vals != small)
+        PyMem_Free(vals);
+    return out;
+}
+
 /* One single segment p[ss:se] -> (scope, tag, payload), or NULL. */
-static PyObject *dec_message(const uint8_t *p, int64_t ss, int64_t se)
+static PyObject *dec_message(const uint8_t *p, int64_t ss, int64_t se, const OpenCtx *oc)
 {
     Seg g = {p, ss, se};
     if (se - ss < 8)
@@ -194,7 +213,10 @@ static PyObject *dec_message(const uint8_t *p, int64_t ss, int64_t se)
     PyObject *payload;
     switch (m->kind) {
     case M_STRUCT:
-        payload = dec_struct(&g, &sp_structs[m->sub], pp, plo, phi);
+        if (oc != NULL && tag == oc->tag)
+            payload = sp_open_payload(&g, pp, plo, phi, oc);
+        else
+            payload = sp_dec_struct(&g, &sp_structs[m->sub], pp, plo, phi);
         break;
     case M_TEXT:
         if (!plo) {
@@ -250,11 +272,13 @@ static int64_t arg_index(PyObject *o, int64_t limit)
     return v;
 }
 
-/* split_frames(b, pos=0, max_frame_bytes=DEFAULT) as codec.split_frames. */
-PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+/* split_frames(b, pos=0, max_frame_bytes=DEFAULT) as codec.split_frames;
+ * with oc, `open` payloads are oc's (sp_open_payload) and pure is the
+ * function anything else goes to. */
+PyObject *sp_split(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const OpenCtx *oc, PyObject *pure)
 {
-    if (kwnames != NULL || nargs < 1 || nargs > 3 || !PyBytes_CheckExact(args[0]) || sp_pure_split == NULL)
-        return sp_fallback(sp_pure_split, args, nargs, kwnames);
+    if (kwnames != NULL || nargs < 1 || nargs > 3 || !PyBytes_CheckExact(args[0]) || pure == NULL)
+        return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
     PyObject *b = args[0];
     const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(b);
     int64_t end = PyBytes_GET_SIZE(b);
@@ -263,18 +287,18 @@ PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
     if (nargs > 2) {
         int overflow = 0;
         if (!PyLong_Check(args[2]))
-            return sp_fallback(sp_pure_split, args, nargs, kwnames);
+            return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
         max_frame = PyLong_AsLongLongAndOverflow(args[2], &overflow);
         if (overflow > 0)
             max_frame = INT64_MAX;
         else if (overflow < 0 || (max_frame == -1 && PyErr_Occurred()))
-            return sp_fallback(sp_pure_split, args, nargs, kwnames);
+            return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
     }
     if (pos < 0)
-        return sp_fallback(sp_pure_split, args, nargs, kwnames);
+        return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
     PyObject *msgs = PyList_New(0);
     if (msgs == NULL)
-        return sp_fallback(sp_pure_split, args, nargs, kwnames);
+        return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
     while (end - pos >= 8) {
         uint32_t nm1 = rd32(p + pos);
         int64_t words = rd32(p + pos + 4);
@@ -283,7 +307,7 @@ PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
             goto bad;
         if (end - pos < flen)
             break;
-        PyObject *m = dec_message(p, pos + 8, pos + flen);
+        PyObject *m = dec_message(p, pos + 8, pos + flen, oc);
         if (m == NULL)
             goto bad;
         int rc = PyList_Append(msgs, m);
@@ -305,7 +329,12 @@ PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
     return t;
 bad:
     Py_DECREF(msgs);
-    return sp_fallback(sp_pure_split, args, nargs, kwnames);
+    return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+}
+
+PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return sp_split(args, nargs, kwnames, NULL, sp_pure_split);
 }
 
 /* decode_message(b, ss, se) as codec.decode_message. */
@@ -317,6 +346,6 @@ PyObject *decode_message(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     int64_t ss = arg_index(args[1], len), se = arg_index(args[2], len);
     PyObject *m = NULL;
     if (ss >= 0 && se >= 0)
-        m = dec_message((const uint8_t *)PyBytes_AS_STRING(args[0]), ss, se);
+        m = dec_message((const uint8_t *)PyBytes_AS_STRING(args[0]), ss, se, NULL);
     return m != NULL ? m : sp_fallback(sp_pure_decode, args, nargs, kwnames);
 }

@@ -17,6 +17,11 @@ static struct {
     long long ext_early_hints, ext_tls;
     PyObject *asgi;            /* {'version': '3.0', 'spec_version': ...}, copied per scope */
     PyObject *pure;            /* asgi_http.pure_asgi_scope */
+    PyObject *pure_split;      /* asgi_http.pure_split_frames_http */
+    unsigned open_tag;         /* Envelope tag of `open` */
+    unsigned long generation;  /* of the tables idx was found in; 0: not yet */
+    int nidx;                  /* ScopeOpen's fields (-1: not a struct member we know) */
+    int idx[64];               /* ScopeOpen field index by O_* / K_* below */
 } sc;
 
 static struct {
@@ -34,8 +39,10 @@ enum {
     K_peerHost, K_peerPort, K_requestId,
     S_type, S_asgi, S_http_version, S_method, S_scheme, S_path, S_raw_path, S_query_string,
     S_root_path, S_headers, S_client, S_server, S_state, S_extensions, S_peer, S_http,
-    S_trailers, S_pathsend, S_early_hint, S_gateway, S_request_id, S_drain, NKEYS
+    S_trailers, S_pathsend, S_early_hint, S_gateway, S_request_id, S_drain,
+    O_type, O_hasBody, O_more, O_body, O_expectContinue, S_http_request, S_body, S_more_body, NKEYS
 };
+_Static_assert(NKEYS <= 64, "sc.idx is indexed by these");
 static const char *const key_names[NKEYS] = {
     "httpVersion", "method", "scheme", "path", "rawPath", "queryString", "rootPath", "headers",
     "clientHost", "clientPort", "serverHost", "serverPort", "serverIsUnix", "extensions", "tls",
@@ -44,6 +51,7 @@ static const char *const key_names[NKEYS] = {
     "root_path", "headers", "client", "server", "state", "extensions", "pagi.peer", "http",
     "http.response.trailers", "http.response.pathsend", "http.response.early_hint", "pagi.gateway",
     "request_id", "drain",
+    "type", "hasBody", "more", "body", "expectContinue", "http.request", "body", "more_body",
 };
 static PyObject *keys[NKEYS];
 
@@ -55,13 +63,20 @@ static int intern_keys(void)
     return 0;
 }
 
-/* configure_scope(ext_early_hints, ext_tls, asgi_dict, pure_asgi_scope) */
+/* configure_scope(ext_early_hints, ext_tls, asgi_dict, pure_asgi_scope,
+ *                 open_tag, pure_split_frames_http) */
 PyObject *configure_scope(PyObject *self, PyObject *args)
 {
     long long eh, tls;
-    PyObject *asgi, *pure;
-    if (!PyArg_ParseTuple(args, "LLO!O", &eh, &tls, &PyDict_Type, &asgi, &pure) || intern_keys() < 0)
+    unsigned open_tag;
+    PyObject *asgi, *pure, *pure_split;
+    if (!PyArg_ParseTuple(args, "LLO!OIO", &eh, &tls, &PyDict_Type, &asgi, &pure, &open_tag, &pure_split) ||
+        intern_keys() < 0)
         return NULL;
+    sc.open_tag = open_tag;
+    sc.generation = 0;
+    Py_INCREF(pure_split);
+    Py_XSETREF(sc.pure_split, pure_split);
     sc.ext_early_hints = eh;
     sc.ext_tls = tls;
     Py_INCREF(asgi);
@@ -112,13 +127,10 @@ static PyObject *header_pairs(PyObject *flat)
     return out;
 }
 
-/* The scope, or NULL with no error set: "let the pure function do it". */
-static PyObject *build(PyObject *m, PyObject *state, PyObject *drain)
+/* The scope from the open's fields f (borrowed, by K_*), or NULL with no
+ * error set: "let the pure function do it". */
+static PyObject *build_from(PyObject *const *f, PyObject *state, PyObject *drain)
 {
-    PyObject *f[K_requestId + 1];
-    for (int i = 0; i <= K_requestId; i++)
-        if ((f[i] = PyDict_GetItemWithError(m, keys[i])) == NULL)
-            return NULL;        /* missing: the pure function raises KeyError */
     PyObject *bits_o = f[K_extensions];
     if (!PyList_CheckExact(f[K_headers]) || !PyLong_CheckExact(bits_o))
         return NULL;
@@ -177,6 +189,15 @@ fail_ext:
     return NULL;
 }
 
+static PyObject *build(PyObject *m, PyObject *state, PyObject *drain)
+{
+    PyObject *f[K_requestId + 1];
+    for (int i = 0; i <= K_requestId; i++)
+        if ((f[i] = PyDict_GetItemWithError(m, keys[i])) == NULL)
+            return NULL;        /* missing: the pure function raises KeyError */
+    return build_from(f, state, drain);
+}
+
 /* asgi_http_scope(m, state, drain) as asgi_http.pure_asgi_scope. */
 PyObject *asgi_http_scope(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -184,6 +205,99 @@ PyObject *asgi_http_scope(PyObject *self, PyObject *const *args, Py_ssize_t narg
     if (sc.ready && kwnames == NULL && nargs == 3 && PyDict_CheckExact(args[0]) && PyDict_CheckExact(args[1]))
         s = build(args[0], args[1], args[2]);
     return s != NULL ? s : sp_fallback(sc.pure, args, nargs, kwnames);
+}
+
+/* --- `open` straight into the scope ---------------------------------------- */
+
+/* Finds ScopeOpen's fields in the current tables (once per configure()). */
+static int open_fields(void)
+{
+    if (sc.generation == sp_generation)
+        return sc.nidx;
+    sc.generation = sp_generation;
+    sc.nidx = -1;
+    if (sc.open_tag >= (unsigned)sp_nmembers || sp_members[sc.open_tag].kind != M_STRUCT)
+        return -1;
+    const Struct *S = &sp_structs[sp_members[sc.open_tag].sub];
+    if (S->nfields > SP_MAX_FIELDS)
+        return -1;
+    for (int k = 0; k <= O_expectContinue; k++) {
+        if (k > K_requestId && k < O_type)
+            continue;
+        sc.idx[k] = -1;
+        for (Py_ssize_t i = 0; i < S->nfields; i++)
+            if (PyUnicode_Compare(S->fields[i].key, keys[k]) == 0)
+                sc.idx[k] = (int)i;
+        if (sc.idx[k] < 0)
+            return -1;          /* a schema without it: plain dicts */
+    }
+    sc.nidx = (int)S->nfields;
+    return sc.nidx;
+}
+
+#define F(k) vals[sc.idx[k]]
+
+/* (scope, first http.request event or None, expectContinue) for an http
+ * `open`, the plain dict for the others (as split_frames gives them). */
+PyObject *sp_open_payload(const Seg *g, int64_t pp, int32_t lo, uint32_t hi, const OpenCtx *oc)
+{
+    const Struct *S = &sp_structs[sp_members[oc->tag].sub];
+    PyObject *vals[SP_MAX_FIELDS];
+    if (sp_dec_values(g, S, pp, lo, hi, vals) < 0)
+        return NULL;
+    PyObject *t = F(O_type);    /* an enum name, or an int for an unknown value */
+    if (t != keys[S_http] && !(PyUnicode_CheckExact(t) && PyUnicode_Compare(t, keys[S_http]) == 0))
+        return sp_values_dict(S, vals);
+    PyObject *f[K_requestId + 1];
+    for (int k = 0; k <= K_requestId; k++)
+        f[k] = F(k);
+    PyObject *scope = build_from(f, oc->state, oc->drain);
+    if (scope == NULL) {
+        /* The TLS extension (or no memory): the pure builder, on the dict. */
+        PyObject *m = _PyDict_NewPresized(S->nfields);
+        for (Py_ssize_t i = 0; m != NULL && i < S->nfields; i++)
+            if (PyDict_SetItem(m, S->fields[i].key, vals[i]) < 0)
+                Py_CLEAR(m);
+        if (m != NULL) {
+            PyObject *a[3] = {m, oc->state, oc->drain};
+            scope = PyObject_Vectorcall(sc.pure, a, 3, NULL);
+            Py_DECREF(m);
+        }
+    }
+    PyObject *ev = Py_None, *r = NULL;
+    Py_INCREF(ev);
+    int has_body = PyObject_IsTrue(F(O_hasBody));
+    if (scope == NULL || has_body < 0)
+        goto out;
+    if (has_body) {
+        Py_DECREF(ev);
+        ev = _PyDict_NewPresized(3);
+        if (ev == NULL || PyDict_SetItem(ev, keys[S_type], keys[S_http_request]) < 0 ||
+            PyDict_SetItem(ev, keys[S_body], F(O_body)) < 0 || PyDict_SetItem(ev, keys[S_more_body], F(O_more)) < 0)
+            goto out;
+    }
+    r = PyTuple_Pack(3, scope, ev, F(O_expectContinue));
+out:
+    Py_XDECREF(scope);
+    Py_XDECREF(ev);
+    for (Py_ssize_t i = 0; i < S->nfields; i++)
+        Py_DECREF(vals[i]);
+    return r;
+}
+
+#undef F
+
+/* split_frames_http(b, pos, max_frame_bytes, state, drain) as
+ * asgi_http.pure_split_frames_http: split_frames, with every http `open`
+ * as (ASGI scope, first http.request event or None, expectContinue). */
+PyObject *split_frames_http(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    OpenCtx oc = {sc.open_tag, NULL, NULL, nargs};
+    if (!sc.ready || kwnames != NULL || nargs != 5 || !PyDict_CheckExact(args[3]) || open_fields() < 0)
+        return sp_fallback(sc.pure_split, args, nargs, kwnames);
+    oc.state = args[3];
+    oc.drain = args[4];
+    return sp_split(args, 3, NULL, &oc, sc.pure_split);
 }
 
 /* --- the eager first step ------------------------------------------------------ */

@@ -21,6 +21,7 @@ from .validate import SendError
 
 _T = codec.TAG
 T_CREDIT = _T['credit']
+T_OPEN = _T['open']
 T_HTTP_REQUEST = _T['httpRequest']
 T_HTTP_DISCONNECT = _T['httpDisconnect']
 T_RESPONSE_DONE = _T['responseDone']
@@ -94,10 +95,26 @@ def pure_asgi_scope(m, state, drain):
     return scope
 
 
+def pure_split_frames_http(b, pos, max_frame_bytes, state, drain):
+    """codec.split_frames for a worker whose http scopes are ASGI scopes:
+    the payload of an http `open` is (scope, the first http.request event
+    or None, expectContinue), what HttpScope takes. split_frames_http is
+    its C twin, which builds the scope without the intermediate dict."""
+    msgs, pos = codec.split_frames(b, pos, max_frame_bytes)
+    for i, (sid, tag, p) in enumerate(msgs):
+        if tag == T_OPEN and p['type'] == 'http':
+            ev = {'type': 'http.request', 'body': p['body'], 'more_body': p['more']} if p['hasBody'] else None
+            msgs[i] = (sid, tag, (pure_asgi_scope(p, state, drain), ev, p['expectContinue']))
+    return msgs, pos
+
+
 asgi_scope = pure_asgi_scope
+split_frames_http = pure_split_frames_http
 if codec._speedups is not None:
-    codec._speedups.configure_scope(EXT_EARLY_HINTS, EXT_TLS, _ASGI, pure_asgi_scope)
+    codec._speedups.configure_scope(EXT_EARLY_HINTS, EXT_TLS, _ASGI, pure_asgi_scope, T_OPEN,
+                                    pure_split_frames_http)
     asgi_scope = codec._speedups.asgi_http_scope
+    split_frames_http = codec._speedups.split_frames_http
 
 
 def _tls_extension(t):
@@ -129,19 +146,23 @@ class HttpScope(CreditFlow):
                  'body_done', 'trailers', 'trailer_headers', 'disconnected', 'task')
 
     def __init__(self, worker, sid, m):
+        """m: the decoded open, or what split_frames_http made of it."""
         self.w = worker
         self.id = sid
-        b = self._build_scope
-        self.scope = b(m, worker.state, worker.drain) if b is not None else self._make_scope(m, worker)
-        self.events = deque()
-        self.waiter = None
-        if m['hasBody']:
-            more = m['more']
-            self.events.append({'type': 'http.request', 'body': m['body'], 'more_body': more})
-            self.body_more = more
+        self.events = events = deque()
+        if type(m) is tuple:
+            self.scope, ev, self.cont = m
+        else:
+            b = self._build_scope
+            self.scope = b(m, worker.state, worker.drain) if b is not None else self._make_scope(m, worker)
+            ev = {'type': 'http.request', 'body': m['body'], 'more_body': m['more']} if m['hasBody'] else None
+            self.cont = m['expectContinue']
+        if ev is not None:
+            events.append(ev)
+            self.body_more = ev['more_body']
         else:
             self.body_more = True
-        self.cont = m['expectContinue']
+        self.waiter = None
         self.uncredited = 0
         self.in_flight = 0
         self.credit_waiter = None

@@ -16,7 +16,7 @@ import socket
 
 from . import codec
 from . import eager
-from .asgi_http import HttpScope
+from .asgi_http import HttpScope, asgi_scope, split_frames_http
 from .websocket import WebSocketScope
 from .lifespan import Lifespan
 from .log import log, SDK_NAME
@@ -63,6 +63,9 @@ class Worker(asyncio.Protocol):
         # http scopes started here without a call of their start(), when
         # the class does not change it (one Python frame less per request).
         self._http_start_is_eager = scope_class.start is HttpScope.start
+        # ASGI scopes (HttpScope, WsgiScope): built while the frames are
+        # split, without the intermediate dict of the open (asgi_http.py).
+        self._split_http = self._http_start_is_eager and getattr(scope_class, '_build_scope', None) is asgi_scope
         self.transport = None
         self.state = {}
         self.scopes = {}
@@ -134,7 +137,10 @@ class Worker(asyncio.Protocol):
             data = b''.join(self._parts)
             self._parts = []
         try:
-            msgs, pos = codec.split_frames(data, 0, self.max_frame)
+            if self._split_http:
+                msgs, pos = split_frames_http(data, 0, self.max_frame, self.state, self.drain)
+            else:
+                msgs, pos = codec.split_frames(data, 0, self.max_frame)
         except codec.CodecError as exc:
             log('bad frame from the gateway: %s' % exc)
             return self._stop(1)
@@ -149,7 +155,7 @@ class Worker(asyncio.Protocol):
         try:
             for sid, tag, p in msgs:
                 # An http open, inline: what _dispatch and _on_open would do.
-                if (tag == T_OPEN and p['type'] == 'http' and self._http_start_is_eager
+                if (tag == T_OPEN and self._http_start_is_eager and (type(p) is tuple or p['type'] == 'http')
                         and self.welcome is not None and sid not in scopes):
                     s = scopes[sid] = self.scope_class(self, sid, p)
                     s.task = eager_start(self.loop, s.run(self.app))
@@ -215,7 +221,7 @@ class Worker(asyncio.Protocol):
         if sid in self.scopes:
             log('scope %d opened twice' % sid)
             return self._stop(1)
-        t = p['type']
+        t = 'http' if type(p) is tuple else p['type']     # tuple: split_frames_http's
         if t == 'http':
             s = self.scopes[sid] = self.scope_class(self, sid, p)
             s.start(self.app)

@@ -315,7 +315,7 @@ def _scope_outcome(fn, m, state, drain):
 def scope_fns(fast):
     from pagi_worker import asgi_http
     fast.configure_scope(asgi_http.EXT_EARLY_HINTS, asgi_http.EXT_TLS, asgi_http._ASGI,
-                         asgi_http.pure_asgi_scope)
+                         asgi_http.pure_asgi_scope, T['open'], asgi_http.pure_split_frames_http)
     return asgi_http.pure_asgi_scope, fast.asgi_http_scope
 
 
@@ -371,3 +371,79 @@ def test_asgi_scope_same_errors_and_results_on_odd_dicts(scope_fns):
     # Wrong argument counts and keywords go to the pure function too.
     assert outcome(fast, base, {}) == outcome(pure, base, {})
     assert outcome(lambda: fast(base, {}, drain=drain)) == outcome(lambda: pure(base, {}, drain=drain))
+
+
+# --- split_frames_http: opens straight into ASGI scopes ----------------------
+
+def _split_http_outcome(fn, *args):
+    try:
+        msgs, pos = fn(*args)
+    except Exception as e:      # noqa: B902 - any error must match
+        return type(e).__name__, str(e)
+    return 'ok', repr(msgs), pos
+
+
+@pytest.fixture(scope='module')
+def split_fns(scope_fns):
+    from pagi_worker import asgi_http
+    return asgi_http.pure_split_frames_http, _speedups.split_frames_http
+
+
+def test_split_frames_http_same_on_every_open_shape(split_fns):
+    pure, fast = split_fns
+    eh, tls = codec.CONST['extEarlyHints'], codec.CONST['extTls']
+    tls_info = {'tlsVersion': 0x304, 'cipherSuite': 0x1301, 'serverCert': 'PEM',
+                'clientCertChain': ['a'], 'clientCertName': '', 'clientCertError': 'bad'}
+    shapes = [{}, {'hasBody': True, 'body': b'abc', 'more': True}, {'hasBody': True}, {'expectContinue': True},
+              {'extensions': eh | tls, 'tls': tls_info}, {'type': 'websocket', 'subprotocols': ['a']},
+              {'type': 'sse'}, {'type': 'lifespan'}, {'clientHost': '', 'headers': [b'x']},
+              {'serverIsUnix': True, 'peerHost': 'p', 'peerPort': 1}]
+    drain = object()
+    frames = []
+    for i, kw in enumerate(shapes):
+        m = {'type': 'http', 'method': 'GET', 'path': '/', 'rawPath': b'/', 'headers': [b'h', b'v'],
+             'clientHost': '1.2.3.4', 'clientPort': 9, 'serverHost': 's', 'serverPort': 80, 'requestId': 'r'}
+        m.update(kw)
+        frames.append(codec.encode(i + 1, T['open'], m))
+    frames.append(codec.encode(99, T['credit'], {'bytes': 5}))
+    frames.append(codec.encode(100, T['open'], {'type': 7}))    # not in the enum: decodes as 7
+    buf = b''.join(frames)
+    for state in ({}, {'k': [1]}):
+        want = _split_http_outcome(pure, buf, 0, 1 << 20, state, drain)
+        assert want[0] == 'ok'
+        assert _split_http_outcome(fast, buf, 0, 1 << 20, state, drain) == want
+    msgs, _ = fast(buf, 0, 1 << 20, {}, drain)
+    scope, ev, cont = msgs[1][2]
+    assert ev == {'type': 'http.request', 'body': b'abc', 'more_body': True} and cont is False
+    assert msgs[0][2][1] is None and msgs[3][2][2] is True
+    assert 'tls' in msgs[4][2][0]['extensions']
+    assert isinstance(msgs[5][2], dict) and msgs[5][2]['type'] == 'websocket'
+    assert msgs[-1][2]['type'] == 7
+    # A partial frame at the end stays for the next read, as with split_frames.
+    assert _split_http_outcome(fast, buf + frames[0][:20], 0, 1 << 20, {}, drain) == \
+        _split_http_outcome(pure, buf + frames[0][:20], 0, 1 << 20, {}, drain)
+
+
+def test_split_frames_http_same_on_mutated_frames(split_fns):
+    """Mutated, truncated and random bytes: the same messages or the same
+    error, never a crash (the decoder takes the gateway's frames)."""
+    pure, fast = split_fns
+    rnd = random.Random(11)
+    drain = object()
+    base = [codec.encode(3, T['open'], {'type': 'http', 'method': 'POST', 'path': '/p', 'rawPath': b'/p',
+                                        'headers': [b'a', b'b', b'c', b'd'], 'hasBody': True, 'body': b'xy',
+                                        'clientHost': 'c', 'requestId': 'id', 'extensions': 3}),
+            codec.encode(4, T['open'], {'type': 'websocket', 'path': '/w', 'subprotocols': ['x', 'y']})]
+    for _ in range(3000):
+        b = bytearray(rnd.choice(base))
+        for _ in range(rnd.randint(1, 4)):
+            b[rnd.randrange(len(b))] = rnd.randrange(256)
+        if rnd.random() < 0.2:
+            b = b[:rnd.randrange(len(b))]
+        b = bytes(b)
+        assert _split_http_outcome(fast, b, 0, 1 << 20, {}, drain) == \
+            _split_http_outcome(pure, b, 0, 1 << 20, {}, drain), b
+    # Arguments it does not take go to the pure function.
+    for args in [(base[0], 0, 1 << 20, None, drain), (base[0], 0, 1 << 20, {}), (bytearray(base[0]), 0, 1 << 20, {}, drain),
+                 (base[0], 5, 1 << 20, {}, drain), (base[0], 0, 8, {}, drain)]:
+        assert _split_http_outcome(fast, *args) == _split_http_outcome(pure, *args), args
