@@ -3,6 +3,22 @@
  * _speedups.c for the rules: bounds, errors through the pure functions). */
 #include "_speedups.h"
 
+/* Short strings and byte strings repeat from request to request (method,
+ * version, scheme, addresses, header names and many values): a small
+ * direct-mapped cache hands out the same immutable object instead of a new
+ * one each time (the objects are equal to what the pure decoder makes). */
+#define CACHE_SLOTS 256
+#define CACHE_MAX_LEN 32
+static PyObject *str_cache[CACHE_SLOTS], *bytes_cache[CACHE_SLOTS];
+
+static unsigned cache_slot(const uint8_t *s, int64_t n)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)n;
+    for (int64_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 16777619u;
+    return (h ^ (h >> 16)) & (CACHE_SLOTS - 1);
+}
+
 /* Text: strict UTF-8 first (what the pure decoder does), U+FFFD on invalid. */
 static PyObject *text(const uint8_t *s, int64_t n)
 {
@@ -10,10 +26,41 @@ static PyObject *text(const uint8_t *s, int64_t n)
         Py_INCREF(sp_empty_str);
         return sp_empty_str;
     }
+    PyObject **slot = NULL;
+    if (n <= CACHE_MAX_LEN) {
+        slot = &str_cache[cache_slot(s, n)];
+        PyObject *c = *slot;    /* only compact ASCII strings are stored */
+        if (c != NULL && PyUnicode_GET_LENGTH(c) == n && memcmp(PyUnicode_DATA(c), s, (size_t)n) == 0) {
+            Py_INCREF(c);
+            return c;
+        }
+    }
     PyObject *v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, NULL);
     if (v == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
         PyErr_Clear();
         v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "replace");
+    }
+    if (v != NULL && slot != NULL && PyUnicode_IS_COMPACT_ASCII(v)) {
+        Py_INCREF(v);
+        Py_XSETREF(*slot, v);
+    }
+    return v;
+}
+
+static PyObject *data(const uint8_t *s, int64_t n)
+{
+    if (n < 2 || n > CACHE_MAX_LEN)     /* CPython shares b'' and 1-byte strings */
+        return PyBytes_FromStringAndSize((const char *)s, (Py_ssize_t)n);
+    PyObject **slot = &bytes_cache[cache_slot(s, n)];
+    PyObject *c = *slot;
+    if (c != NULL && PyBytes_GET_SIZE(c) == n && memcmp(PyBytes_AS_STRING(c), s, (size_t)n) == 0) {
+        Py_INCREF(c);
+        return c;
+    }
+    PyObject *v = PyBytes_FromStringAndSize((const char *)s, (Py_ssize_t)n);
+    if (v != NULL) {
+        Py_INCREF(v);
+        Py_XSETREF(*slot, v);
     }
     return v;
 }
@@ -27,7 +74,7 @@ static PyObject *blob(const Seg *g, int64_t pos, int32_t lo, uint32_t hi, int is
         return NULL;
     if (is_text)
         return text(g->p + s, c - 1);
-    return PyBytes_FromStringAndSize((const char *)g->p + s, (Py_ssize_t)c);
+    return data(g->p + s, c);
 }
 
 /* List(Data)/List(Text) at pos -> flat list; lo != 0. */

@@ -247,17 +247,14 @@ PyObject *sp_open_payload(const Seg *g, int64_t pp, int32_t lo, uint32_t hi, con
         return NULL;
     PyObject *t = F(O_type);    /* an enum name, or an int for an unknown value */
     if (t != keys[S_http] && !(PyUnicode_CheckExact(t) && PyUnicode_Compare(t, keys[S_http]) == 0))
-        return sp_values_dict(S, vals);
+        return sp_values_dict(S, vals);     /* websocket, sse, lifespan: as split_frames */
     PyObject *f[K_requestId + 1];
     for (int k = 0; k <= K_requestId; k++)
         f[k] = F(k);
     PyObject *scope = build_from(f, oc->state, oc->drain);
     if (scope == NULL) {
-        /* The TLS extension (or no memory): the pure builder, on the dict. */
-        PyObject *m = _PyDict_NewPresized(S->nfields);
-        for (Py_ssize_t i = 0; m != NULL && i < S->nfields; i++)
-            if (PyDict_SetItem(m, S->fields[i].key, vals[i]) < 0)
-                Py_CLEAR(m);
+        /* The TLS extension (or no memory): the pure builder, on the whole dict. */
+        PyObject *m = sp_dec_struct(g, S, pp, lo, hi);
         if (m != NULL) {
             PyObject *a[3] = {m, oc->state, oc->drain};
             scope = PyObject_Vectorcall(sc.pure, a, 3, NULL);

@@ -447,3 +447,22 @@ def test_split_frames_http_same_on_mutated_frames(split_fns):
     for args in [(base[0], 0, 1 << 20, None, drain), (base[0], 0, 1 << 20, {}), (bytearray(base[0]), 0, 1 << 20, {}, drain),
                  (base[0], 5, 1 << 20, {}, drain), (base[0], 0, 8, {}, drain)]:
         assert _split_http_outcome(fast, *args) == _split_http_outcome(pure, *args), args
+
+
+def test_short_string_cache_never_mixes_values_up(fast):
+    """The decoder reuses objects of short texts and byte strings it saw
+    before (_speedups_decode.c): thousands of distinct ones, colliding in
+    its 256 slots, non-ASCII and invalid UTF-8 among them, must each decode
+    to their own value, over and over."""
+    rnd = random.Random(5)
+    words = [bytes(rnd.randrange(32, 127) for _ in range(rnd.randint(2, 33))) for _ in range(1500)]
+    words += [b'caf\xc3\xa9', b'\xff\xfe', b'ab', b'ba', b'x' * 32, b'x' * 33]
+    for _ in range(3):
+        rnd.shuffle(words)
+        for i in range(0, len(words), 4):
+            w = words[i:i + 4]
+            frame = codec.encode(1, T['open'], {'type': 'http', 'method': w[0], 'path': w[-1],
+                                                'rawPath': w[0], 'headers': w})
+            want = codec.pure_split_frames(frame)
+            got = fast.split_frames(frame)
+            assert repr(got) == repr(want), w
