@@ -309,7 +309,29 @@ class HttpScope(CreditFlow):
             else:
                 await self._send_body(body, more)
         elif t == 'http.response.start':
-            self.send_start(message)
+            if self.started:
+                raise SendError("'http.response.start' sent twice")
+            trailers = bool(message.get('trailers', False))
+            status = message['status']
+            headers = message.get('headers', ())
+            try:
+                key = (status, trailers, tuple(headers))
+                block = _START_CACHE.get(key)
+            except TypeError:           # unhashable header pairs (lists)
+                key = block = None
+            if block is None:
+                block = start_block(validate.status(status), validate.flat_headers(headers), trailers)
+                if key is not None and type(status) is int:
+                    if len(_START_CACHE) >= _START_CACHE_MAX:
+                        _START_CACHE.clear()
+                    _START_CACHE[key] = block
+            self.started = True
+            self.trailers = trailers
+            w = self.w
+            if w._reading:
+                w._out.append(encode_start_block(self.id, block))
+            else:
+                w.send_frame(encode_start_block(self.id, block))
         elif t == 'http.response.trailers':
             self._send_trailers(message)
         elif t == 'http.response.pathsend':
@@ -332,31 +354,6 @@ class HttpScope(CreditFlow):
             # receive() waiting across the end of the response hears
             # http.disconnect now.
             self._wake_receiver(_DISCONNECT)
-
-    def send_start(self, message):
-        if self.started:
-            raise SendError("'http.response.start' sent twice")
-        trailers = bool(message.get('trailers', False))
-        status = message['status']
-        headers = message.get('headers', ())
-        try:
-            key = (status, trailers, tuple(headers))
-            block = _START_CACHE.get(key)
-        except TypeError:           # unhashable header pairs (lists)
-            key = block = None
-        if block is None:
-            block = start_block(validate.status(status), validate.flat_headers(headers), trailers)
-            if key is not None and type(status) is int:
-                if len(_START_CACHE) >= _START_CACHE_MAX:
-                    _START_CACHE.clear()
-                _START_CACHE[key] = block
-        self.started = True
-        self.trailers = trailers
-        w = self.w
-        if w._reading:
-            w._out.append(encode_start_block(self.id, block))
-        else:
-            w.send_frame(encode_start_block(self.id, block))
 
     async def _send_body(self, body, more):
         w = self.w

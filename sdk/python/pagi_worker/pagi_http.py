@@ -120,7 +120,7 @@ class PagiHttpScope(HttpScope):
             if self.complete:
                 self.conn._complete = True
         elif t == 'http.response.start':
-            HttpScope.send_start(self, message)
+            await HttpScope.send(self, message)
             self.conn._started = True
         elif t == 'http.response.trailers':
             self._send_trailers(message)
