@@ -40,7 +40,7 @@ enum {
     S_type, S_asgi, S_http_version, S_method, S_scheme, S_path, S_raw_path, S_query_string,
     S_root_path, S_headers, S_client, S_server, S_state, S_extensions, S_peer, S_http,
     S_trailers, S_pathsend, S_early_hint, S_gateway, S_request_id, S_drain,
-    O_type, O_hasBody, O_more, O_body, O_expectContinue, S_http_request, S_body, S_more_body, NKEYS
+    O_type, O_hasBody, O_more, O_body, O_expectContinue, NKEYS
 };
 _Static_assert(NKEYS <= 64, "sc.idx is indexed by these");
 static const char *const key_names[NKEYS] = {
@@ -51,7 +51,7 @@ static const char *const key_names[NKEYS] = {
     "root_path", "headers", "client", "server", "state", "extensions", "pagi.peer", "http",
     "http.response.trailers", "http.response.pathsend", "http.response.early_hint", "pagi.gateway",
     "request_id", "drain",
-    "type", "hasBody", "more", "body", "expectContinue", "http.request", "body", "more_body",
+    "type", "hasBody", "more", "body", "expectContinue",
 };
 static PyObject *keys[NKEYS];
 
@@ -237,8 +237,9 @@ static int open_fields(void)
 
 #define F(k) vals[sc.idx[k]]
 
-/* (scope, first http.request event or None, expectContinue) for an http
- * `open`, the plain dict for the others (as split_frames gives them). */
+/* (scope, body or None, more, expectContinue) for an http `open` (body:
+ * the first http.request's, None without one), the plain dict for the
+ * others (as split_frames gives them). */
 PyObject *sp_open_payload(const Seg *g, int64_t pp, int32_t lo, uint32_t hi, const OpenCtx *oc)
 {
     const Struct *S = &sp_structs[sp_members[oc->tag].sub];
@@ -261,22 +262,11 @@ PyObject *sp_open_payload(const Seg *g, int64_t pp, int32_t lo, uint32_t hi, con
             Py_DECREF(m);
         }
     }
-    PyObject *ev = Py_None, *r = NULL;
-    Py_INCREF(ev);
+    PyObject *r = NULL;
     int has_body = PyObject_IsTrue(F(O_hasBody));
-    if (scope == NULL || has_body < 0)
-        goto out;
-    if (has_body) {
-        Py_DECREF(ev);
-        ev = _PyDict_NewPresized(3);
-        if (ev == NULL || PyDict_SetItem(ev, keys[S_type], keys[S_http_request]) < 0 ||
-            PyDict_SetItem(ev, keys[S_body], F(O_body)) < 0 || PyDict_SetItem(ev, keys[S_more_body], F(O_more)) < 0)
-            goto out;
-    }
-    r = PyTuple_Pack(3, scope, ev, F(O_expectContinue));
-out:
+    if (scope != NULL && has_body >= 0)
+        r = PyTuple_Pack(4, scope, has_body ? F(O_body) : Py_None, F(O_more), F(O_expectContinue));
     Py_XDECREF(scope);
-    Py_XDECREF(ev);
     for (Py_ssize_t i = 0; i < S->nfields; i++)
         Py_DECREF(vals[i]);
     return r;
@@ -286,7 +276,7 @@ out:
 
 /* split_frames_http(b, pos, max_frame_bytes, state, drain) as
  * asgi_http.pure_split_frames_http: split_frames, with every http `open`
- * as (ASGI scope, first http.request event or None, expectContinue). */
+ * as (ASGI scope, body or None, more, expectContinue). */
 PyObject *split_frames_http(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     OpenCtx oc = {sc.open_tag, NULL, NULL, nargs};

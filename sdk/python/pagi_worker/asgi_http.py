@@ -97,14 +97,15 @@ def pure_asgi_scope(m, state, drain):
 
 def pure_split_frames_http(b, pos, max_frame_bytes, state, drain):
     """codec.split_frames for a worker whose http scopes are ASGI scopes:
-    the payload of an http `open` is (scope, the first http.request event
-    or None, expectContinue), what HttpScope takes. split_frames_http is
-    its C twin, which builds the scope without the intermediate dict."""
+    the payload of an http `open` is (scope, body, more, expectContinue),
+    what HttpScope takes (body: the first http.request's, None when the
+    open carries none). split_frames_http is its C twin, which builds the
+    scope without the intermediate dict."""
     msgs, pos = codec.split_frames(b, pos, max_frame_bytes)
     for i, (sid, tag, p) in enumerate(msgs):
         if tag == T_OPEN and p['type'] == 'http':
-            ev = {'type': 'http.request', 'body': p['body'], 'more_body': p['more']} if p['hasBody'] else None
-            msgs[i] = (sid, tag, (pure_asgi_scope(p, state, drain), ev, p['expectContinue']))
+            msgs[i] = (sid, tag, (pure_asgi_scope(p, state, drain), p['body'] if p['hasBody'] else None,
+                                  p['more'], p['expectContinue']))
     return msgs, pos
 
 
@@ -141,7 +142,7 @@ _DISCONNECT = {'type': 'http.disconnect'}
 
 
 class HttpScope(CreditFlow):
-    __slots__ = ('w', 'id', 'scope', 'events', 'waiter', 'body_more', 'cont',
+    __slots__ = ('w', 'id', 'scope', 'first', 'first_more', 'events', 'waiter', 'body_more', 'cont',
                  'uncredited', 'in_flight', 'credit_waiter', 'started', 'complete',
                  'body_done', 'trailers', 'trailer_headers', 'disconnected', 'task')
 
@@ -149,19 +150,22 @@ class HttpScope(CreditFlow):
         """m: the decoded open, or what split_frames_http made of it."""
         self.w = worker
         self.id = sid
-        self.events = events = deque()
         if type(m) is tuple:
-            self.scope, ev, self.cont = m
+            self.scope, body, more, self.cont = m
         else:
             b = self._build_scope
             self.scope = b(m, worker.state, worker.drain) if b is not None else self._make_scope(m, worker)
-            ev = {'type': 'http.request', 'body': m['body'], 'more_body': m['more']} if m['hasBody'] else None
+            body = m['body'] if m['hasBody'] else None
+            more = m['more']
             self.cont = m['expectContinue']
-        if ev is not None:
-            events.append(ev)
-            self.body_more = ev['more_body']
+        # The open's http.request, made into an event only when receive()
+        # takes it (most GET handlers never call receive()).
+        self.first = body
+        if body is not None:
+            self.first_more = self.body_more = more
         else:
             self.body_more = True
+        self.events = None      # later http.request events: a deque once one comes
         self.waiter = None
         self.uncredited = 0
         self.in_flight = 0
@@ -234,6 +238,8 @@ class HttpScope(CreditFlow):
             self.body_more = p['more']
             ev = {'type': 'http.request', 'body': p['body'], 'more_body': p['more']}
             if not self._wake_receiver(ev):
+                if self.events is None:
+                    self.events = deque()
                 self.events.append(ev)
         elif tag == T_HTTP_DISCONNECT:
             self.disconnected = True
@@ -259,6 +265,12 @@ class HttpScope(CreditFlow):
             self._open_body()
         if self.disconnected or self.complete:
             return {'type': 'http.disconnect'}
+        body = self.first
+        if body is not None:
+            self.first = None
+            ev = {'type': 'http.request', 'body': body, 'more_body': self.first_more}
+            self._account_event(ev)
+            return ev
         if self.events:
             ev = self.events.popleft()
             self._account_event(ev)

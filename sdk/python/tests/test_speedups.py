@@ -413,9 +413,9 @@ def test_split_frames_http_same_on_every_open_shape(split_fns):
         assert want[0] == 'ok'
         assert _split_http_outcome(fast, buf, 0, 1 << 20, state, drain) == want
     msgs, _ = fast(buf, 0, 1 << 20, {}, drain)
-    scope, ev, cont = msgs[1][2]
-    assert ev == {'type': 'http.request', 'body': b'abc', 'more_body': True} and cont is False
-    assert msgs[0][2][1] is None and msgs[3][2][2] is True
+    scope, body, more, cont = msgs[1][2]
+    assert (body, more, cont) == (b'abc', True, False)
+    assert msgs[0][2][1] is None and msgs[2][2][1] == b'' and msgs[3][2][3] is True
     assert 'tls' in msgs[4][2][0]['extensions']
     assert isinstance(msgs[5][2], dict) and msgs[5][2]['type'] == 'websocket'
     assert msgs[-1][2]['type'] == 7
