@@ -151,14 +151,16 @@ class Worker(asyncio.Protocol):
             self._need = codec.frame_size(rest) or 8
         dispatch = self._dispatch
         scopes = self.scopes
+        inline = self._http_start_is_eager
+        scope_class, loop, app = self.scope_class, self.loop, self.app
         self._reading = True
         try:
             for sid, tag, p in msgs:
                 # An http open, inline: what _dispatch and _on_open would do.
-                if (tag == T_OPEN and self._http_start_is_eager and (type(p) is tuple or p['type'] == 'http')
+                if (tag == T_OPEN and inline and (type(p) is tuple or p['type'] == 'http')
                         and self.welcome is not None and sid not in scopes):
-                    s = scopes[sid] = self.scope_class(self, sid, p)
-                    s.task = eager_start(self.loop, s.run(self.app))
+                    s = scopes[sid] = scope_class(self, sid, p)
+                    s.task = eager_start(loop, s.run(app))
                 else:
                     dispatch(sid, tag, p)
         finally:
