@@ -65,7 +65,8 @@ class Worker(asyncio.Protocol):
         self._http_start_is_eager = scope_class.start is HttpScope.start
         # ASGI scopes (HttpScope, WsgiScope): built while the frames are
         # split, without the intermediate dict of the open (asgi_http.py).
-        self._split_http = self._http_start_is_eager and getattr(scope_class, '_build_scope', None) is asgi_scope
+        self._split_http = (self._http_start_is_eager
+                            and getattr(scope_class, '_build_scope', None) is asgi_scope)
         self.transport = None
         self.state = {}
         self.scopes = {}

@@ -444,7 +444,8 @@ def test_split_frames_http_same_on_mutated_frames(split_fns):
         assert _split_http_outcome(fast, b, 0, 1 << 20, {}, drain) == \
             _split_http_outcome(pure, b, 0, 1 << 20, {}, drain), b
     # Arguments it does not take go to the pure function.
-    for args in [(base[0], 0, 1 << 20, None, drain), (base[0], 0, 1 << 20, {}), (bytearray(base[0]), 0, 1 << 20, {}, drain),
+    for args in [(base[0], 0, 1 << 20, None, drain), (base[0], 0, 1 << 20, {}),
+                 (bytearray(base[0]), 0, 1 << 20, {}, drain),
                  (base[0], 5, 1 << 20, {}, drain), (base[0], 0, 8, {}, drain)]:
         assert _split_http_outcome(fast, *args) == _split_http_outcome(pure, *args), args
 
