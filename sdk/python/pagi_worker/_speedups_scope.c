@@ -1,4 +1,4 @@
-/* Two per-request helpers of the worker's hot path (docs/benchmarks.md,
+/* Per-request helpers of the worker's hot path (docs/benchmarks.md,
  * "Python worker hello path, second pass"), each the twin of a pure Python
  * function that stays the reference and the fallback:
  *
@@ -7,6 +7,10 @@
  *   intermediate zip/tuple objects). Anything it does not build itself (a
  *   missing key, an unexpected type, a TLS extension) goes to the pure
  *   function, which builds it or raises its own error.
+ * - split_frames_http(b, pos, max, state, drain):
+ *   asgi_http.pure_split_frames_http, split_frames with every http `open`
+ *   decoded straight into that scope (its fields into an array, no dict);
+ *   a frame that does not decode goes to the pure function as a whole.
  * - eager_start(loop, coro): eager.pure_start's common case: a first step
  *   that finishes, run with PyIter_Send, so no StopIteration (and no
  *   traceback) is made. Every other outcome goes to eager._after. */
