@@ -10,7 +10,8 @@
 // a handler allocation) was a measurable share of a hello request. So a
 // later deadline only updates the stored one; the running wait stays, and
 // when it fires early it waits again for the stored deadline. The wait is
-// cancelled and restarted only for an earlier deadline (or none).
+// cancelled and restarted only for an earlier deadline; with none left it
+// is kept, and ends when it fires. cancel() ends it at once.
 #pragma once
 
 #include <chrono>
@@ -43,10 +44,11 @@ class DeadlineTimer {
       if (*d && (!next || **d < *next)) next = **d;
     if (next == armed_) return;
     armed_ = next;
-    if (!next) {
-      if (waiting_) cancel_wait();
-      return;
-    }
+    // None: the running wait stays and ends quietly when it fires. An HTTP/1
+    // exchange has no deadline of its own while the app works, so cancelling
+    // here and starting a wait again at the response cost two timer-queue
+    // operations and two handler runs per request.
+    if (!next) return;
     // The running wait fires no later than `next`: it re-waits then.
     if (waiting_ && timer_.expiry() <= *next) return;
     if (waiting_) cancel_wait();

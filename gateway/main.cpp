@@ -44,10 +44,13 @@ int main(int argc, char** argv) {
   observability::setup_error_log(cl.config.log_level, cl.config.log_format);
   spdlog::info("{}", cl.message);
 
-  // Concurrency hint 1: one thread runs this io_context (docs/architecture.md,
-  // top), so Asio keeps handlers posted from it in a thread-private
-  // queue instead of taking the scheduler's mutex for each.
-  boost::asio::io_context io(1);
+  // One thread runs this io_context and does all its socket I/O
+  // (docs/architecture.md, top; the access log's writer thread never touches
+  // it). UNSAFE_IO drops the per-descriptor mutex Asio takes around every
+  // reactor operation; like hint 1 it also keeps handlers posted from the
+  // loop thread in a thread-private queue. The scheduler keeps its lock, so
+  // a post from another thread would still be safe.
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   int exit_code = 0;
   // Declared before the gateway so it outlives the connections it observes.
   std::unique_ptr<OpsRuntime> ops;

@@ -96,7 +96,12 @@ class EdgeOpener final : public workers::ScopeOpener {
     }
     const EdgeSettings& settings = *rules.settings;
     const workers::ScopeRequest& request = resolve(rules, original);
-    const auto client = parse_ip(request.client_host);
+    // Parsed on first use: most scopes meet no access rule or maintenance.
+    std::optional<std::optional<IpAddress>> parsed_client;
+    const auto client = [&]() -> const std::optional<IpAddress>& {
+      if (!parsed_client) parsed_client.emplace(parse_ip(request.client_host));
+      return *parsed_client;
+    };
 
     // Route only when something asks for it.
     std::size_t route = 0;
@@ -105,7 +110,7 @@ class EdgeOpener final : public workers::ScopeOpener {
 
     // Access: the route's rules, else the listener's, else the global ones.
     const CompiledAccess* access = rules.route_access[route] ? rules.route_access[route].get() : listener_access_;
-    if (access && access->verdict(client) == Verdict::deny)
+    if (access && access->verdict(client()) == Verdict::deny)
       return answer_locally(s_.io, plain_answer(403, "Forbidden"), std::move(downstream), "edge:access");
 
     if (auto limited = rate_limit(rules, request, route))
@@ -124,10 +129,10 @@ class EdgeOpener final : public workers::ScopeOpener {
     const bool stream = request.type != wire::ScopeType::HTTP;
     bool spared = false;
     if (s_.maintenance.active_for(pool)) {
-      spared = maintenance_spares(request, client);
+      spared = maintenance_spares(request, client());
       if (!spared) return answer_locally(s_.io, maintenance_answer(request), std::move(downstream), "edge:maintenance");
     } else if (stream) {
-      spared = maintenance_spares(request, client);
+      spared = maintenance_spares(request, client());
     }
 
     if (request.type == wire::ScopeType::HTTP && (!settings.sendfile_roots.empty() || settings.accel_redirect))

@@ -6,7 +6,6 @@
 #include <string>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
 
@@ -26,10 +25,12 @@ void WritePump::guarded(F&& f) {
 void WritePump::schedule() {
   if (posted_ || writing_) return;
   posted_ = true;
-  asio::post(socket_.get_executor(), [this, owner = host_.pump_owner()] {
-    posted_ = false;
-    guarded([&] { run(); });
-  });
+  batch_.add(*this, host_.pump_owner(), socket_.get_executor());
+}
+
+void WritePump::run_batched() {
+  posted_ = false;
+  guarded([&] { run(); });
 }
 
 void WritePump::run() {

@@ -15,11 +15,12 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 
 #include "gateway/http1/output_queue.hpp"
+#include "gateway/http1/turn_batch.hpp"
 #include "protocol/disconnect_reason.hpp"
 
 namespace pagi::gateway::http1 {
 
-class WritePump {
+class WritePump final : private TurnBatch::Task {
  public:
   // What the pump needs from its connection.
   class Host {
@@ -44,17 +45,18 @@ class WritePump {
 
   // `chunk` bounds one pread of the read fallback.
   WritePump(boost::asio::generic::stream_protocol::socket& socket, OutputQueue& out, std::size_t chunk, Host& host)
-      : socket_(socket), out_(out), chunk_(chunk), host_(host) {}
+      : socket_(socket), out_(out), chunk_(chunk), host_(host), batch_(TurnBatch::of(socket.get_executor())) {}
   WritePump(const WritePump&) = delete;
   WritePump& operator=(const WritePump&) = delete;
 
-  // Writes soon: posted, so a head and the body that comes with it leave in
-  // one write.
+  // Writes soon: at the end of the loop turn (gateway/http1/turn_batch.hpp),
+  // so a head and the body that comes with it leave in one write.
   void schedule();
   // Writes what can be written now.
   void run();
 
  private:
+  void run_batched() override;
   void start_write();
   void on_written(boost::system::error_code ec, std::size_t n);
   // Returns false when waiting for the socket (or when the connection failed).
@@ -67,6 +69,7 @@ class WritePump {
   OutputQueue& out_;
   std::size_t chunk_;
   Host& host_;
+  TurnBatch& batch_;
   // Asio writes at most 64 buffers per call (its buffer_sequence_adapter).
   static constexpr std::size_t kMaxGather = 64;
   std::vector<boost::asio::const_buffer> gather_;  // the pending write's buffers

@@ -205,20 +205,36 @@ void Metrics::on_exchange_end(const ExchangeRecord& r) {
     --slot(sessions_, r.scope_type).open;
     slot(session_durations_, r.scope_type).observe(static_cast<double>(r.duration().count()) / 1e6);
   }
-  auto& p = protocol(r.protocol);
-  p.bytes_in += r.bytes_in;
-  p.bytes_out += r.bytes_out;
+  if (!last_.per_protocol || r.protocol != last_.protocol) {
+    last_.protocol.assign(r.protocol);
+    last_.per_protocol = &protocol(r.protocol);
+  }
+  last_.per_protocol->bytes_in += r.bytes_in;
+  last_.per_protocol->bytes_out += r.bytes_out;
   const std::string_view pool = r.pool.empty() ? std::string_view("-") : std::string_view(r.pool);
-  key_.assign(pool);
-  key_ += '\0';
-  key_ += method_label(r.method);
-  key_ += '\0';
-  key_ += status_class(r.status);
-  ++slot(requests_, key_);
-  const double seconds = static_cast<double>(r.duration().count()) / 1e6;
-  slot(durations_, pool).observe(seconds);
+  if (!last_.durations || pool != last_.pool) {
+    last_.pool.assign(pool);
+    last_.durations = &slot(durations_, pool);
+    last_.upstream = nullptr;
+    last_.requests = nullptr;
+  }
+  const std::string_view method = method_label(r.method);
+  const std::string_view klass = status_class(r.status);
+  if (!last_.requests || method != last_.method || klass != last_.status_class) {
+    key_.assign(pool);
+    key_ += '\0';
+    key_ += method;
+    key_ += '\0';
+    key_ += klass;
+    last_.requests = &slot(requests_, key_);
+    last_.method = method;
+    last_.status_class = klass;
+  }
+  ++*last_.requests;
+  last_.durations->observe(static_cast<double>(r.duration().count()) / 1e6);
   if (!r.gateway_response && r.status) {
-    slot(upstream_durations_, pool).observe(static_cast<double>(r.upstream_time().count()) / 1e6);
+    if (!last_.upstream) last_.upstream = &slot(upstream_durations_, pool);
+    last_.upstream->observe(static_cast<double>(r.upstream_time().count()) / 1e6);
   }
   if (r.gateway_response) {
     char status[8];

@@ -59,6 +59,10 @@ class Histogram {
 
 class Metrics final : public ExchangeObserver {
  public:
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;  // last_ points into its own maps
+  Metrics& operator=(const Metrics&) = delete;
+
   void on_connection_opened(std::string_view protocol) override;
   void on_connection_closed(std::string_view protocol) override;
   void on_exchange_end(const ExchangeRecord& record) override;
@@ -92,6 +96,21 @@ class Metrics final : public ExchangeObserver {
   std::map<std::string, Sessions, std::less<>> sessions_;            // websocket, sse
   std::map<std::string, Histogram, std::less<>> session_durations_;  // by scope type
   std::string key_;                                                  // scratch
+  // The slots of the last exchange: consecutive ones nearly always share
+  // protocol, pool, method and status class, and then skip the lookups by
+  // string. Map nodes never move and no entry is erased, so the pointers
+  // stay valid; method and status_class view string literals.
+  struct LastSlots {
+    std::string protocol;
+    PerProtocol* per_protocol = nullptr;
+    std::string pool;
+    Histogram* durations = nullptr;
+    Histogram* upstream = nullptr;  // looked up on first use
+    std::string_view method;
+    std::string_view status_class;
+    std::uint64_t* requests = nullptr;
+  };
+  LastSlots last_;
 };
 
 }  // namespace pagi::gateway::observability

@@ -1,7 +1,7 @@
 // DeadlineTimer on a real io_context and the steady clock: it fires at the
 // earliest deadline; a deadline moved later keeps the running Asio wait
 // (which re-waits when it fires early), an earlier one restarts it, none
-// cancels it.
+// keeps it (it ends quietly when it fires), cancel() ends it.
 #include "gateway/deadline_timer.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -76,16 +76,31 @@ TEST_F(DeadlineTimerTest, EarlierDeadlineRestartsTheWait) {
   EXPECT_LT(Clock::now(), start + 2s);
 }
 
-TEST_F(DeadlineTimerTest, NoDeadlineCancels) {
+TEST_F(DeadlineTimerTest, NoDeadlineKeepsTheWaitAndNeverFires) {
   const auto start = Clock::now();
-  a = start + 3s;
+  a = start + 30ms;
   rearm();
   a.reset();
   rearm();
-  EXPECT_FALSE(timer.waiting());
-  io.run_for(5s);
+  EXPECT_TRUE(timer.waiting());  // kept: no cancel, no new wait later
+  io.run_for(5s);                // returns once the kept wait ended
   EXPECT_EQ(fired, 0);
+  EXPECT_FALSE(timer.waiting());
   EXPECT_LT(Clock::now(), start + 2s);
+}
+
+TEST_F(DeadlineTimerTest, DeadlineAfterNoneReusesTheKeptWait) {
+  const auto start = Clock::now();
+  a = start + 10ms;
+  rearm();
+  a.reset();
+  rearm();
+  b = start + 40ms;  // later than the kept wait: no new handler
+  rearm();
+  EXPECT_EQ(handlers_made, 1);
+  io.run_for(5s);
+  EXPECT_EQ(fired, 1);
+  EXPECT_GE(fired_at, *b);
 }
 
 TEST_F(DeadlineTimerTest, ClearedWhileWaitingOnThenArmedAgain) {
@@ -94,7 +109,7 @@ TEST_F(DeadlineTimerTest, ClearedWhileWaitingOnThenArmedAgain) {
   rearm();
   a = start + 3s;  // later: the 10 ms wait stays
   rearm();
-  a.reset();  // none: cancelled
+  a.reset();  // none: the wait is kept
   rearm();
   b = start + 30ms;
   rearm();

@@ -113,6 +113,39 @@ TEST(Metrics, CountersMoveWithExchanges) {
   EXPECT_GT(v.at("process_start_time_seconds"), 1.6e9);
 }
 
+// The slots remembered from the last exchange must follow every change of
+// pool, protocol, method and status class, and come back to the right ones.
+TEST(Metrics, AlternatingKeysCountSeparately) {
+  Metrics m;
+  auto in = [](std::string pool, std::string_view protocol, std::string method, std::uint16_t status) {
+    auto r = record(std::move(method), status);
+    r.pool = std::move(pool);
+    r.protocol = protocol;
+    return r;
+  };
+  m.on_exchange_end(in("app", "http1", "GET", 200));
+  m.on_exchange_end(in("api", "http1", "GET", 200));
+  m.on_exchange_end(in("app", "http2", "GET", 200));
+  m.on_exchange_end(in("app", "http2", "POST", 200));
+  m.on_exchange_end(in("app", "http2", "POST", 404));
+  m.on_exchange_end(in("", "http1", "GET", 200));
+  m.on_exchange_end(in("app", "http1", "GET", 200));
+  std::string text;
+  m.render(text, {}, true, 0);
+  const auto v = parse(text);
+  EXPECT_EQ(v.at("pagi_requests_total{pool=\"app\",method=\"GET\",status=\"2xx\"}"), 3);
+  EXPECT_EQ(v.at("pagi_requests_total{pool=\"api\",method=\"GET\",status=\"2xx\"}"), 1);
+  EXPECT_EQ(v.at("pagi_requests_total{pool=\"app\",method=\"POST\",status=\"2xx\"}"), 1);
+  EXPECT_EQ(v.at("pagi_requests_total{pool=\"app\",method=\"POST\",status=\"4xx\"}"), 1);
+  EXPECT_EQ(v.at("pagi_requests_total{pool=\"-\",method=\"GET\",status=\"2xx\"}"), 1);
+  EXPECT_EQ(v.at("pagi_request_duration_seconds_count{pool=\"app\"}"), 5);
+  EXPECT_EQ(v.at("pagi_request_duration_seconds_count{pool=\"api\"}"), 1);
+  EXPECT_EQ(v.at("pagi_upstream_duration_seconds_count{pool=\"app\"}"), 5);
+  EXPECT_EQ(v.at("pagi_upstream_duration_seconds_count{pool=\"api\"}"), 1);
+  EXPECT_EQ(v.at("pagi_received_bytes_total{protocol=\"http1\"}"), 40);
+  EXPECT_EQ(v.at("pagi_received_bytes_total{protocol=\"http2\"}"), 30);
+}
+
 TEST(Metrics, SessionsOpenUntilTheirExchangeEnds) {
   Metrics m;
   m.on_session_opened("websocket");
