@@ -23,6 +23,7 @@ use PAGI::Gateway::Worker::Transport;
 use PAGI::Gateway::Worker::SendValidator;
 use PAGI::Gateway::Worker::FastFrames;
 use PAGI::Gateway::Worker::StreamScope;
+use PAGI::Gateway::Worker::DoneFuture;
 
 my %SEND = (
     'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
@@ -34,9 +35,9 @@ my %SEND = (
 # Which scope->{extensions} key an extension event needs.
 my %NEEDS_EXT = ('http.fullflush' => 'fullflush', 'http.response.early_hint' => 'http.response.early_hint');
 my $DISCONNECT = { type => 'http.disconnect' };
-# What $send returns when the event went out at once. Every caller may share
-# it: a done Future has nothing left to change (on_ready/then run at once).
-my $DONE = Future->done;
+# What $send returns when the event went out at once, shared by every scope
+# (DoneFuture.pm: why sharing is safe, and its cheaper awaits).
+my $DONE = $PAGI::Gateway::Worker::DoneFuture::DONE;
 my $FAST = PAGI::Gateway::Worker::FastFrames::available();
 # The statuses the response-start fast path takes: the strings 200 .. 599
 # (what /\A[2-5][0-9][0-9]\z/ matches; a hash lookup is cheaper).
