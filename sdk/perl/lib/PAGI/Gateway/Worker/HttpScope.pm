@@ -86,13 +86,32 @@ sub _open {
     return $self;
 }
 
+# $receive and $send of a scope: [\$target, $receive, $send]. They reach
+# the scope through $target, a weak reference: the app's future may hold them
+# while the scope holds that future. Plain calls, not method calls.
+sub _closures {
+    my $target;
+    return [ \$target,
+        sub { $target ? _receive($target) : Future->done({%$DISCONNECT}) },
+        sub { $target ? _send($target, $_[0]) : $DONE } ];
+}
+
+# Closure sets of forgotten scopes that nothing else references any more
+# (XS sole_ref: no other strong or weak reference to either closure, so no
+# code can call them again): the next scope points them at itself instead
+# of cloning two closures. Without the XS accelerator each scope makes its own.
+my $SOLE = PAGI::Gateway::Worker::XS::load() && defined &PAGI::Gateway::Worker::XS::sole_ref
+    ? \&PAGI::Gateway::Worker::XS::sole_ref : undef;
+my @SPARE;
+my $SPARE_MAX = 256;
+
 sub run {
     my ($self, $app) = @_;
-    my $weak = $self;
-    Scalar::Util::weaken($weak);
-    # Plain calls, not method calls: no lookup per event.
-    my $receive = sub { $weak ? _receive($weak) : Future->done({%$DISCONNECT}) };
-    my $send = sub { $weak ? _send($weak, $_[0]) : $DONE };
+    my $c = $self->{cl} = pop(@SPARE) // _closures();
+    Scalar::Util::weaken(${ $c->[0] } = $self);
+    # Lexical copies, not the array's elements: anything the app keeps of its
+    # arguments (even \@_) then holds a reference that sole_ref sees.
+    my ($receive, $send) = ($c->[1], $c->[2]);
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
@@ -121,7 +140,7 @@ sub on_message {
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
         if (!$self->{conn}->_complete) { $self->_maybe_forget }
-        elsif ($self->{ended}) { $self->{ctx}{finished}->($self->{id}) }    # _maybe_forget, now finished
+        elsif ($self->{ended}) { _forget($self) }    # _maybe_forget, now finished
         else { $self->_deliver({%$DISCONNECT}) }    # not ended: nothing to forget yet
     }
     elsif ($t eq 'httpDisconnect') {
@@ -433,7 +452,7 @@ sub _send_scope_end {
     else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => 0, message => '' }) }
     $self->{ended} = 1;
     # _maybe_forget inline (the usual case: a complete response waits for responseDone).
-    $self->{ctx}{finished}->($self->{id}) if !$self->{complete} || $self->{conn}{finished};
+    _forget($self) if !$self->{complete} || $self->{conn}{finished};
 }
 
 # Kept until scopeEnd went out and, for a complete response, until the
@@ -442,6 +461,18 @@ sub _maybe_forget {
     my ($self) = @_;
     return unless $self->{ended};
     return if $self->{complete} && !$self->{conn}{finished};
+    _forget($self);
+}
+
+# The worker forgets the scope (its app has finished: scopeEnd went out);
+# its closures become spare when nothing else holds them.
+sub _forget {
+    my ($self) = @_;
+    my $c = delete $self->{cl};
+    if ($c && $SOLE && @SPARE < $SPARE_MAX && $SOLE->($c->[1]) && $SOLE->($c->[2])) {
+        ${ $c->[0] } = undef;
+        push @SPARE, $c;
+    }
     $self->{ctx}{finished}->($self->{id});
 }
 
