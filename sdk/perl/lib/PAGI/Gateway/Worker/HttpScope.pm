@@ -139,7 +139,7 @@ sub on_message {
     }
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
-        if (!$self->{conn}->_complete) { $self->_maybe_forget }
+        if (!PAGI::Gateway::Worker::ConnectionState::_complete($self->{conn})) { $self->_maybe_forget }
         elsif ($self->{ended}) { _forget($self) }    # _maybe_forget, now finished
         else { $self->_deliver({%$DISCONNECT}) }    # not ended: nothing to forget yet
     }
@@ -402,8 +402,15 @@ sub _app_finished {
     if ($self->{complete} && $f->is_done) {
         # The usual end (what the general path below does for it): a plain 1
         # for the successful end, the frame is built when it goes out.
-        $self->{end_msg} = 1;
-        $self->_send_scope_end unless @{ $self->{pending} };
+        if (@{ $self->{pending} } || !$self->{raw}) {
+            $self->{end_msg} = 1;
+            _send_scope_end($self) unless @{ $self->{pending} };
+            return;
+        }
+        # Nothing waits for credit: _send_scope_end's fast frame, inline.
+        $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id}));
+        $self->{ended} = 1;
+        _forget($self) if $self->{conn}{finished};    # complete: else kept for responseDone
         return;
     }
     my $conn = $self->{conn};
