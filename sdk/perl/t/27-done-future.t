@@ -56,6 +56,11 @@ my $waiter = (async sub { await $all; $resumed = 1 })->();
 ok !$resumed, 'an await on it suspends';
 $late->done;
 ok $resumed && $waiter->is_done, 'and resumes';
+my $nd = $f->AWAIT_NEW_DONE(3);
+ok ref($nd) eq 'Future' && $nd->is_done && $nd->get == 3, 'AWAIT_NEW_DONE on it makes a new plain future';
+my $nf = $f->AWAIT_NEW_FAIL("no\n");
+ok ref($nf) eq 'Future' && $nf->is_failed, 'AWAIT_NEW_FAIL too';
+ok $f->is_done, 'and leaves it done';
 my $nc = $f->without_cancel;
 ok $nc->is_done && ref($nc) eq 'Future', 'without_cancel';
 

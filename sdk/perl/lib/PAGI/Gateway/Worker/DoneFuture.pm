@@ -30,6 +30,12 @@ our @ISA = ('Future');
 
 sub new { shift; Future->new(@_) }
 
+# Future::AsyncAwait makes an async sub's result with these, on a class or
+# on a future it takes as the prototype: never this instance (Future's
+# versions call ->done on the invocant, which is already done).
+sub AWAIT_NEW_DONE { shift; Future->done(@_) }
+sub AWAIT_NEW_FAIL { shift; Future->fail(@_) }
+
 # Constant subs: no Perl frame per call.
 use constant AWAIT_IS_READY => 1;
 sub AWAIT_GET { return }

@@ -91,9 +91,39 @@ sub _open {
 # while the scope holds that future. Plain calls, not method calls.
 sub _closures {
     my $target;
-    return [ \$target,
-        sub { $target ? _receive($target) : Future->done({%$DISCONNECT}) },
-        sub { $target ? _send($target, $_[0]) : $DONE } ];
+    my $receive = sub { $target ? _receive($target) : Future->done({%$DISCONNECT}) };
+    # $send runs the hot paths itself (one sub frame less per event): a
+    # plain byte-string body chunk of a started response, and a response
+    # start with a canonical status and a valid header list. They pass every
+    # check of _send by construction, so they go straight out.
+    my $send = sub {
+        my $self = $target or return $DONE;
+        # After the client left (or the response finished) sends are no-ops.
+        return $DONE if $self->{conn}{finished};
+        my $ev = $_[0];
+        if (ref $ev eq 'HASH' && defined(my $type = $ev->{type})) {
+            if ($type eq 'http.response.body') {
+                if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
+                    && !defined $ev->{offset} && !defined $ev->{length}
+                    && !ref $ev->{body} && !utf8::is_utf8($ev->{body} // '')) {
+                    return _send_body($self, $ev->{body} // '', $ev->{more} ? 1 : 0);
+                }
+            }
+            elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
+                my ($status, $h) = $ev->{status};
+                if (defined $status && !ref $status && $STATUS{$status}
+                    && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
+                    && !@{ $self->{pending} }) {
+                    $self->{started} = $self->{conn}{started} = 1;
+                    $self->{trailers} = $ev->{trailers} ? 1 : 0;
+                    $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $self->{trailers}, $h));
+                    return $DONE;
+                }
+            }
+        }
+        return _send($self, $ev);
+    };
+    return [ \$target, $receive, $send ];
 }
 
 # Closure sets of forgotten scopes that nothing else references any more
@@ -115,8 +145,10 @@ sub run {
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
-    # Most apps finish within the call (everything they sent fit the window).
-    if ($f->is_ready) { _app_finished($self, $f) }
+    # Most apps finish within the call (everything they sent fit the window),
+    # successfully, with the response complete.
+    if ($self->{complete} && $f->is_done) { _end_ok($self) }
+    elsif ($f->is_ready) { _app_finished($self, $f) }
     else {
         $self->{app_future} = $f;    # kept while it runs
         PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f);    # no closure per request
@@ -212,33 +244,10 @@ sub _account {
 
 # --- $send ----------------------------------------------------------------------
 
+# Everything $send does not take on its hot paths (see _closures):
+# validation, then the send window.
 sub _send {
     my ($self, $ev) = @_;
-    # After the client left (or the response finished) sends are no-ops.
-    return $DONE if $self->{conn}{finished};
-    # The hot paths: a plain byte-string body chunk of a started response,
-    # and a response start with a canonical status and a valid header list.
-    # They pass every check below by construction, so they go straight out.
-    if (ref $ev eq 'HASH' && defined(my $type = $ev->{type})) {
-        if ($type eq 'http.response.body') {
-            if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
-                && !defined $ev->{offset} && !defined $ev->{length}
-                && !ref $ev->{body} && !utf8::is_utf8($ev->{body} // '')) {
-                return _send_body($self, $ev->{body} // '', $ev->{more} ? 1 : 0);
-            }
-        }
-        elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
-            my ($status, $h) = $ev->{status};
-            if (defined $status && !ref $status && $STATUS{$status}
-                && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
-                && !@{ $self->{pending} }) {
-                $self->{started} = $self->{conn}{started} = 1;
-                $self->{trailers} = $ev->{trailers} ? 1 : 0;
-                $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $self->{trailers}, $h));
-                return $DONE;
-            }
-        }
-    }
     my ($wire, $bytes) = eval {
         die "pagi-worker-perl: \$send expects an event hash reference\n" unless ref $ev eq 'HASH';
         my $type = $ev->{type};
@@ -399,20 +408,7 @@ sub _stream_fh {
 
 sub _app_finished {
     my ($self, $f) = @_;
-    if ($self->{complete} && $f->is_done) {
-        # The usual end (what the general path below does for it): a plain 1
-        # for the successful end, the frame is built when it goes out.
-        if (@{ $self->{pending} } || !$self->{raw}) {
-            $self->{end_msg} = 1;
-            _send_scope_end($self) unless @{ $self->{pending} };
-            return;
-        }
-        # Nothing waits for credit: _send_scope_end's fast frame, inline.
-        $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id}));
-        $self->{ended} = 1;
-        _forget($self) if $self->{conn}{finished};    # complete: else kept for responseDone
-        return;
-    }
+    return _end_ok($self) if $self->{complete} && $f->is_done;
     my $conn = $self->{conn};
     my $scope = $self->{scope};
     my ($failed, $error) = (0, '');
@@ -449,6 +445,22 @@ sub _app_finished {
     $self->{end_msg} = $failed ? { scope => $self->{id}, type => 'scopeEnd', failed => 1, message => $error } : 1;
     # Frames still waiting for credit must reach the gateway before scopeEnd.
     $self->_send_scope_end unless @{ $self->{pending} };
+}
+
+# The usual end: the app succeeded and the response is complete (what
+# _app_finished's general path does for it). A plain 1 for the successful
+# end: the frame is built when it goes out.
+sub _end_ok {
+    my ($self) = @_;
+    if (@{ $self->{pending} } || !$self->{raw}) {
+        $self->{end_msg} = 1;
+        _send_scope_end($self) unless @{ $self->{pending} };
+        return;
+    }
+    # Nothing waits for credit: _send_scope_end's fast frame, inline.
+    $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id}));
+    $self->{ended} = 1;
+    _forget($self) if $self->{conn}{finished};    # complete: else kept for responseDone
 }
 
 sub _send_scope_end {
