@@ -124,7 +124,7 @@ sub start {
     $self->{wire} = PAGI::Gateway::Worker::Wire->new(
         loop       => $loop,
         fh         => $fh,
-        on_message => sub { $weak->_on_message($_[0]) if $weak },
+        on_message => sub { _on_message($weak, $_[0]) if $weak },    # a plain call per message
         on_eof     => sub { $weak->_stop(0) if $weak },
         on_error   => sub { return unless $weak; $weak->_log($_[0]); $weak->_stop(1) },
         send_buffer => $ENV{PAGI_WORKER_SEND_BUFFER},
