@@ -365,11 +365,18 @@ sub _credit {
     # flight: a credit that frees less would wake it for one or two events.
     # Cannot stall: the gateway credits every byte once it drained.
     return if @$pending && $self->{in_flight} * 2 > $self->{window};
+    my $send_body = $self->{ctx}{send_body};
     while (@$pending) {
         my ($wire, $f, $b) = @{ $pending->[0] };
         last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
         shift @$pending;
-        $self->_emit($wire, $b);
+        if ($send_body && defined $wire->{body}) {
+            # A plain body (only httpResponseBody wires carry one): the body
+            # encoder, as for a body that fit at once; then what _emit counts.
+            $send_body->($self->{id}, $wire->{body}, $wire->{more});
+            $self->{transport}->_set_buffered($self->{in_flight} += $b) if $b;
+        }
+        else { $self->_emit($wire, $b) }
         $f->done;
     }
     $self->_send_scope_end if !@$pending && $self->{end_msg};
