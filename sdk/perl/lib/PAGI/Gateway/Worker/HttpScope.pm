@@ -72,7 +72,8 @@ sub _open {
         body_more => 1,         # more request body may come
         continue  => $m->{expectContinue},
         in_flight => 0,         # response body bytes not yet credited back
-        pending   => [],        # [wire, future, bytes] waiting for credit
+        # pending  [wire, future, bytes] waiting for credit: only while
+        #          something waits (made by the first, deleted when drained)
     }, $class // __PACKAGE__;
     if ($m->{hasBody}) {
         # An empty chunk with more to come tells the app nothing: its first
@@ -113,10 +114,11 @@ sub _closures {
                 my ($status, $h) = $ev->{status};
                 if (defined $status && !ref $status && $STATUS{$status}
                     && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
-                    && !@{ $self->{pending} }) {
+                    && !$self->{pending}) {
                     $self->{started} = $self->{conn}{started} = 1;
-                    $self->{trailers} = $ev->{trailers} ? 1 : 0;
-                    $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $self->{trailers}, $h));
+                    my $trailers = $ev->{trailers} ? 1 : 0;
+                    $self->{trailers} = 1 if $trailers;    # a flag read as a boolean
+                    $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $trailers, $h));
                     return $DONE;
                 }
             }
@@ -186,9 +188,8 @@ sub _client_gone {
     my ($self, $reason) = @_;
     return unless $self->{conn}->_disconnect($reason);
     # Sends after disconnect are no-ops: release anything waiting for credit.
-    my $pending = $self->{pending};
-    $self->{pending} = [];
-    $_->[1]->done for @$pending;
+    my $pending = delete $self->{pending};
+    $_->[1]->done for @{ $pending || [] };
     $self->_deliver({%$DISCONNECT});
     $self->_send_scope_end if $self->{end_msg};
 }
@@ -319,7 +320,7 @@ sub _emit_or_wait {
         }
         return Future->needs_all(@f)->then(sub { Future->done });
     }
-    if (@{ $self->{pending} } || ($self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
+    if ($self->{pending} || ($self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
         my $f = Future->new;
         push @{ $self->{pending} }, [ $wire, $f, $bytes ];
         return $f;
@@ -339,7 +340,7 @@ sub _send_body {
     }
     my $n = length $_[1];
     return $self->_emit_or_wait({ type => 'httpResponseBody', body => $_[1], more => $more }, $n)
-        if $n > $self->{max_chunk} || @{ $self->{pending} }
+        if $n > $self->{max_chunk} || $self->{pending}
             || ($self->{in_flight} && $self->{in_flight} + $n > $self->{window});
     if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $_[1], $more) }
     else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $_[1], more => $more }) }
@@ -360,26 +361,29 @@ sub _credit {
     my $n = $self->{in_flight} - $bytes;
     $self->{in_flight} = $n < 0 ? 0 : $n;
     $self->{transport}->_set_buffered($self->{in_flight});
-    my $pending = $self->{pending};
-    # A waiting app is woken only once at most half the window is in
-    # flight: a credit that frees less would wake it for one or two events.
-    # Cannot stall: the gateway credits every byte once it drained.
-    return if @$pending && $self->{in_flight} * 2 > $self->{window};
-    my $send_body = $self->{ctx}{send_body};
-    while (@$pending) {
-        my ($wire, $f, $b) = @{ $pending->[0] };
-        last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
-        shift @$pending;
-        if ($send_body && defined $wire->{body}) {
-            # A plain body (only httpResponseBody wires carry one): the body
-            # encoder, as for a body that fit at once; then what _emit counts.
-            $send_body->($self->{id}, $wire->{body}, $wire->{more});
-            $self->{transport}->_set_buffered($self->{in_flight} += $b) if $b;
+    if (my $pending = $self->{pending}) {
+        # A waiting app is woken only once at most half the window is in
+        # flight: a credit that frees less would wake it for one or two events.
+        # Cannot stall: the gateway credits every byte once it drained.
+        return if $self->{in_flight} * 2 > $self->{window};
+        my $send_body = $self->{ctx}{send_body};
+        while (@$pending) {
+            my ($wire, $f, $b) = @{ $pending->[0] };
+            last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
+            shift @$pending;
+            # Drained: gone before the app wakes (its next send need not wait).
+            delete $self->{pending} unless @$pending;
+            if ($send_body && defined $wire->{body}) {
+                # A plain body (only httpResponseBody wires carry one): the body
+                # encoder, as for a body that fit at once; then what _emit counts.
+                $send_body->($self->{id}, $wire->{body}, $wire->{more});
+                $self->{transport}->_set_buffered($self->{in_flight} += $b) if $b;
+            }
+            else { $self->_emit($wire, $b) }
+            $f->done;
         }
-        else { $self->_emit($wire, $b) }
-        $f->done;
     }
-    $self->_send_scope_end if !@$pending && $self->{end_msg};
+    $self->_send_scope_end if !$self->{pending} && $self->{end_msg};
 }
 
 # `fh` bodies become ordinary body events read from the handle.
@@ -451,7 +455,7 @@ sub _app_finished {
     # A plain 1 for the usual successful end: the frame is built when it goes out.
     $self->{end_msg} = $failed ? { scope => $self->{id}, type => 'scopeEnd', failed => 1, message => $error } : 1;
     # Frames still waiting for credit must reach the gateway before scopeEnd.
-    $self->_send_scope_end unless @{ $self->{pending} };
+    $self->_send_scope_end unless $self->{pending};
 }
 
 # The usual end: the app succeeded and the response is complete (what
@@ -459,9 +463,9 @@ sub _app_finished {
 # end: the frame is built when it goes out.
 sub _end_ok {
     my ($self) = @_;
-    if (@{ $self->{pending} } || !$self->{raw}) {
+    if ($self->{pending} || !$self->{raw}) {
         $self->{end_msg} = 1;
-        _send_scope_end($self) unless @{ $self->{pending} };
+        _send_scope_end($self) unless $self->{pending};
         return;
     }
     # Nothing waits for credit: _send_scope_end's fast frame, inline.
