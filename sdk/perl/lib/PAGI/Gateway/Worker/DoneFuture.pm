@@ -36,14 +36,13 @@ sub new { shift; Future->new(@_) }
 sub AWAIT_NEW_DONE { shift; Future->done(@_) }
 sub AWAIT_NEW_FAIL { shift; Future->fail(@_) }
 
-# Constant subs: no Perl frame per call.
+# Ready (a constant sub: no Perl frame), and no values, as result() of
+# Future->done returns in list and scalar context.
 use constant AWAIT_IS_READY => 1;
 sub AWAIT_GET { return }
 *AWAIT_RESULT = \&AWAIT_GET;
 
 # The shared instance.
 our $DONE = Future->isa('Future::PP') ? bless(Future->done, __PACKAGE__) : Future->done;
-
-sub done_future { $DONE }
 
 1;
