@@ -361,3 +361,15 @@ pairs(SV *flat)
     }
   OUTPUT:
     RETVAL
+
+bool
+sole_ref(SV *ref)
+  CODE:
+    /* True when ref is the only reference to what it points to: no other
+     * strong reference (refcount 1) and no weak one (backref magic). The
+     * http scope reuses its $send/$receive closures for the next scope only
+     * then: nobody else can call them any more. */
+    RETVAL = SvROK(ref) && SvREFCNT(SvRV(ref)) == 1
+        && !(SvMAGICAL(SvRV(ref)) && mg_find(SvRV(ref), PERL_MAGIC_backref));
+  OUTPUT:
+    RETVAL

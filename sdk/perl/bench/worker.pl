@@ -4,6 +4,10 @@
 # completed scopes (scopeEnd) per second. The driver's own codec work runs in
 # this process, on the other core.
 #   perl -Isdk/perl/lib sdk/perl/bench/worker.pl [SECONDS] [DEPTH]
+# BENCH_SCOPES=N: stop after exactly N scopes instead of SECONDS;
+# BENCH_WRAP='valgrind --tool=callgrind ...': run the worker under that
+# command (instructions per scope of the whole worker, the wire and the loop
+# included: the difference of two BENCH_SCOPES runs).
 use strict;
 use warnings;
 use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
@@ -20,7 +24,7 @@ my $pid = fork // die;
 if (!$pid) {
     close $gw;
     $ENV{PAGI_WORKER_FD} = fileno $wk;
-    exec $^X, ($ENV{BENCH_PROFILE} ? ('-d:NYTProf') : ()), "-I$root/lib", "$root/bin/pagi-worker-perl", "$root/bench/hello.pl";
+    exec split(' ', $ENV{BENCH_WRAP} // ''), $^X, ($ENV{BENCH_PROFILE} ? ('-d:NYTProf') : ()), "-I$root/lib", "$root/bin/pagi-worker-perl", "$root/bench/hello.pl";
     die $!;
 }
 close $wk;
@@ -47,15 +51,17 @@ my $open_frame = sub { PAGI::Gateway::Worker::Codec::encode({ %$open_tmpl, scope
 my $done_frame = sub { PAGI::Gateway::Worker::Codec::encode({ scope => $_[0], type => 'responseDone' }) };
 syswrite($gw, join '', map { $open_frame->($id++) } 1 .. $depth);
 my ($count, $t0) = (0, time);
+my $scopes = $ENV{BENCH_SCOPES};
 my $end = $t0 + $seconds;
 while (1) {
     my $m = next_msg();
     next unless $m->{type} eq 'scopeEnd';
     $count++;
     my $out = $done_frame->($m->{scope});
-    $out .= $open_frame->($id++);
+    # With BENCH_SCOPES, no more opens than that in total.
+    $out .= $open_frame->($id++) unless $scopes && $id > $scopes;
     syswrite($gw, $out);
-    last if ($count % 256 == 0) && time > $end;
+    last if $scopes ? $count >= $scopes : ($count % 256 == 0) && time > $end;
 }
 my $el = time - $t0;
 printf "worker: %d scopes in %.2fs = %.0f req/s (depth %d)\n", $count, $el, $count / $el, $depth;

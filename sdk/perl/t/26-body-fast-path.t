@@ -36,6 +36,8 @@ ok !$f3->is_ready, 'a chunk over the window waits';
 is scalar @bodies, 2, 'and is not sent yet';
 $s->on_message({ type => 'credit', bytes => 80 });
 ok $f3->is_done, 'credit releases it';
+is_deeply $bodies[-1], [ 7, $chunk, 1 ], 'the woken chunk goes out through send_body too';
+is scalar(grep { $_->{type} eq 'httpResponseBody' } @msgs), 0, 'not through the generic send';
 is $t->buffered_amount, 40, 'buffered after credit and the released chunk';
 
 ok !$s->{conn}->response_complete, 'not complete before the final chunk';

@@ -124,7 +124,7 @@ sub start {
     $self->{wire} = PAGI::Gateway::Worker::Wire->new(
         loop       => $loop,
         fh         => $fh,
-        on_message => sub { $weak->_on_message($_[0]) if $weak },
+        on_message => sub { _on_message($weak, $_[0]) if $weak },    # a plain call per message
         on_eof     => sub { $weak->_stop(0) if $weak },
         on_error   => sub { return unless $weak; $weak->_log($_[0]); $weak->_stop(1) },
         send_buffer => $ENV{PAGI_WORKER_SEND_BUFFER},
@@ -240,10 +240,14 @@ my %CONTROL = (
 
 sub _on_message {
     my ($self, $m) = @_;
+    my $t = $m->{type};
     if (my $s = $self->{scopes}{ $m->{scope} }) {
-        return $s->on_message($m) unless $m->{type} eq 'open';
+        return $s->on_message($m) unless $t eq 'open';
     }
-    if (my $h = $CONTROL{ $m->{type} }) { return $h->($self, $m) }
+    # The usual open (http, after the welcome, a new id): what _on_open does
+    # for it, without its checks for the other cases.
+    elsif ($t eq 'open' && $m->{scopeType} eq 'http' && $self->{welcome}) { return _open_http($self, $m) }
+    if (my $h = $CONTROL{$t}) { return $h->($self, $m) }
     # Events for a scope that already ended cross in flight: ignore them.
     return if $m->{scope};
     $self->_log("ignoring unexpected '$m->{type}' message");
@@ -287,18 +291,25 @@ sub _on_open {
         $l->start($self->{app});
         return;
     }
+    return _open_http($self, $m) if $type eq 'http';
+    my $scope = PAGI::Gateway::Worker::ScopeBuilder::build($m, $self->{state});
+    $scope->{'pagi.gateway'}{drain} = $self->{drain_future} //= Future->new;    # see _open_http
+    my $class = $SCOPE_CLASS{$type} // 'PAGI::Gateway::Worker::StreamScope';
+    my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
+    $s->run($self->{app});
+}
+
+# An http scope (plain calls: no argument hash, no method lookup).
+sub _open_http {
+    my ($self, $m) = @_;
     my $scope = PAGI::Gateway::Worker::ScopeBuilder::build($m, $self->{state});
     # The gateway drains this worker (reload, recycle): a Future done with
     # the seconds left before it closes what is still open (server_shutdown).
     # Long-lived streams can await it to wind down on their own.
     $scope->{'pagi.gateway'}{drain} = $self->{drain_future} //= Future->new;
-    if ($type eq 'http') {    # plain calls: no argument hash, no method lookup
-        my $s = $self->{scopes}{$id} = PAGI::Gateway::Worker::HttpScope::_open($m, $self->{ctx}, $scope);
-        return PAGI::Gateway::Worker::HttpScope::run($s, $self->{app});
-    }
-    my $class = $SCOPE_CLASS{$type} // 'PAGI::Gateway::Worker::StreamScope';
-    my $s = $self->{scopes}{$id} = $class->new(open => $m, ctx => $self->{ctx}, scope => $scope);
-    $s->run($self->{app});
+    PAGI::Gateway::Worker::HttpScope::run(
+        $self->{scopes}{ $m->{scope} } = PAGI::Gateway::Worker::HttpScope::_open($m, $self->{ctx}, $scope),
+        $self->{app});
 }
 
 sub _drain_future {

@@ -3,6 +3,8 @@ package PAGI::Gateway::Worker::HttpScope;
 # request body with credit, validates and forwards what it sends within the
 # send window, follows responseDone/httpDisconnect into pagi.connection, and
 # finishes with the 500 backstop (when needed) and scopeEnd.
+# (Slightly over 500 lines: the hot paths of $send, run and the scope end
+# stay in this one package so they are plain sub calls, not method lookups.)
 #
 # The worker (PAGI::Gateway::Worker) gives it:
 #   ->{id}, and a context hashref `ctx` with
@@ -23,6 +25,7 @@ use PAGI::Gateway::Worker::Transport;
 use PAGI::Gateway::Worker::SendValidator;
 use PAGI::Gateway::Worker::FastFrames;
 use PAGI::Gateway::Worker::StreamScope;
+use PAGI::Gateway::Worker::DoneFuture;
 
 my %SEND = (
     'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
@@ -34,9 +37,9 @@ my %SEND = (
 # Which scope->{extensions} key an extension event needs.
 my %NEEDS_EXT = ('http.fullflush' => 'fullflush', 'http.response.early_hint' => 'http.response.early_hint');
 my $DISCONNECT = { type => 'http.disconnect' };
-# What $send returns when the event went out at once. Every caller may share
-# it: a done Future has nothing left to change (on_ready/then run at once).
-my $DONE = Future->done;
+# What $send returns when the event went out at once, shared by every scope
+# (DoneFuture.pm: why sharing is safe, and its cheaper awaits).
+my $DONE = $PAGI::Gateway::Worker::DoneFuture::DONE;
 my $FAST = PAGI::Gateway::Worker::FastFrames::available();
 # The statuses the response-start fast path takes: the strings 200 .. 599
 # (what /\A[2-5][0-9][0-9]\z/ matches; a hash lookup is cheaper).
@@ -71,7 +74,8 @@ sub _open {
         body_more => 1,         # more request body may come
         continue  => $m->{expectContinue},
         in_flight => 0,         # response body bytes not yet credited back
-        pending   => [],        # [wire, future, bytes] waiting for credit
+        # pending  [wire, future, bytes] waiting for credit: only while
+        #          something waits (made by the first, deleted when drained)
     }, $class // __PACKAGE__;
     if ($m->{hasBody}) {
         # An empty chunk with more to come tells the app nothing: its first
@@ -85,18 +89,70 @@ sub _open {
     return $self;
 }
 
+# $receive and $send of a scope: [\$target, $receive, $send]. They reach
+# the scope through $target, a weak reference: the app's future may hold them
+# while the scope holds that future. Plain calls, not method calls.
+sub _closures {
+    my $target;
+    my $receive = sub { $target ? _receive($target) : Future->done({%$DISCONNECT}) };
+    # $send runs the hot paths itself (one sub frame less per event): a
+    # plain byte-string body chunk of a started response, and a response
+    # start with a canonical status and a valid header list. They pass every
+    # check of _send by construction, so they go straight out.
+    my $send = sub {
+        my $self = $target or return $DONE;
+        # After the client left (or the response finished) sends are no-ops.
+        return $DONE if $self->{conn}{finished};
+        my $ev = $_[0];
+        if (ref $ev eq 'HASH' && defined(my $type = $ev->{type})) {
+            if ($type eq 'http.response.body') {
+                if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
+                    && !defined $ev->{offset} && !defined $ev->{length}
+                    && !ref $ev->{body} && !utf8::is_utf8($ev->{body} // '')) {
+                    return _send_body($self, $ev->{body} // '', $ev->{more} ? 1 : 0);
+                }
+            }
+            elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
+                my ($status, $h) = $ev->{status};
+                if (defined $status && !ref $status && $STATUS{$status}
+                    && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
+                    && !$self->{pending}) {
+                    $self->{started} = $self->{conn}{started} = 1;
+                    my $trailers = $ev->{trailers} ? 1 : 0;
+                    $self->{trailers} = 1 if $trailers;    # a flag read as a boolean
+                    $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $trailers, $h));
+                    return $DONE;
+                }
+            }
+        }
+        return _send($self, $ev);
+    };
+    return [ \$target, $receive, $send ];
+}
+
+# Closure sets of forgotten scopes that nothing else references any more
+# (XS sole_ref: no other strong or weak reference to either closure, so no
+# code can call them again): the next scope points them at itself instead
+# of cloning two closures. Without the XS accelerator each scope makes its own.
+my $SOLE = PAGI::Gateway::Worker::XS::load() && defined &PAGI::Gateway::Worker::XS::sole_ref
+    ? \&PAGI::Gateway::Worker::XS::sole_ref : undef;
+my @SPARE;
+my $SPARE_MAX = 256;
+
 sub run {
     my ($self, $app) = @_;
-    my $weak = $self;
-    Scalar::Util::weaken($weak);
-    # Plain calls, not method calls: no lookup per event.
-    my $receive = sub { $weak ? _receive($weak) : Future->done({%$DISCONNECT}) };
-    my $send = sub { $weak ? _send($weak, $_[0]) : $DONE };
+    my $c = $self->{cl} = pop(@SPARE) // _closures();
+    Scalar::Util::weaken(${ $c->[0] } = $self);
+    # Lexical copies, not the array's elements: anything the app keeps of its
+    # arguments (even \@_) then holds a reference that sole_ref sees.
+    my ($receive, $send) = ($c->[1], $c->[2]);
     my $f = eval { $app->($self->{scope}, $receive, $send) };
     if (!defined $f && $@) { $f = Future->fail($@) }
     elsif (ref $f ne 'Future' && !(blessed $f && $f->isa('Future'))) { $f = Future->done }
-    # Most apps finish within the call (everything they sent fit the window).
-    if ($f->is_ready) { _app_finished($self, $f) }
+    # Most apps finish within the call (everything they sent fit the window),
+    # successfully, with the response complete.
+    if ($self->{complete} && $f->is_done) { _end_ok($self) }
+    elsif ($f->is_ready) { _app_finished($self, $f) }
     else {
         $self->{app_future} = $f;    # kept while it runs
         PAGI::Gateway::Worker::StreamScope::_when_app_ready($self, $f);    # no closure per request
@@ -119,8 +175,8 @@ sub on_message {
     }
     elsif ($t eq 'responseDone') {
         # Once scopeEnd went out nobody can receive it (the scope is forgotten below).
-        if (!$self->{conn}->_complete) { $self->_maybe_forget }
-        elsif ($self->{ended}) { $self->{ctx}{finished}->($self->{id}) }    # _maybe_forget, now finished
+        if (!PAGI::Gateway::Worker::ConnectionState::_complete($self->{conn})) { $self->_maybe_forget }
+        elsif ($self->{ended}) { _forget($self) }    # _maybe_forget, now finished
         else { $self->_deliver({%$DISCONNECT}) }    # not ended: nothing to forget yet
     }
     elsif ($t eq 'httpDisconnect') {
@@ -134,9 +190,8 @@ sub _client_gone {
     my ($self, $reason) = @_;
     return unless $self->{conn}->_disconnect($reason);
     # Sends after disconnect are no-ops: release anything waiting for credit.
-    my $pending = $self->{pending};
-    $self->{pending} = [];
-    $_->[1]->done for @$pending;
+    my $pending = delete $self->{pending};
+    $_->[1]->done for @{ $pending || [] };
     $self->_deliver({%$DISCONNECT});
     $self->_send_scope_end if $self->{end_msg};
 }
@@ -192,33 +247,10 @@ sub _account {
 
 # --- $send ----------------------------------------------------------------------
 
+# Everything $send does not take on its hot paths (see _closures):
+# validation, then the send window.
 sub _send {
     my ($self, $ev) = @_;
-    # After the client left (or the response finished) sends are no-ops.
-    return $DONE if $self->{conn}{finished};
-    # The hot paths: a plain byte-string body chunk of a started response,
-    # and a response start with a canonical status and a valid header list.
-    # They pass every check below by construction, so they go straight out.
-    if (ref $ev eq 'HASH' && defined(my $type = $ev->{type})) {
-        if ($type eq 'http.response.body') {
-            if ($self->{started} && !$self->{complete} && !defined $ev->{file} && !defined $ev->{fh}
-                && !defined $ev->{offset} && !defined $ev->{length}
-                && !ref $ev->{body} && !utf8::is_utf8($ev->{body} // '')) {
-                return _send_body($self, $ev->{body} // '', $ev->{more} ? 1 : 0);
-            }
-        }
-        elsif ($type eq 'http.response.start' && $self->{raw} && !$self->{started}) {
-            my ($status, $h) = $ev->{status};
-            if (defined $status && !ref $status && $STATUS{$status}
-                && ($h = PAGI::Gateway::Worker::FastFrames::headers($ev->{headers} // []))
-                && !@{ $self->{pending} }) {
-                $self->{started} = $self->{conn}{started} = 1;
-                $self->{trailers} = $ev->{trailers} ? 1 : 0;
-                $self->{raw}->(PAGI::Gateway::Worker::FastFrames::start_frame($self->{id}, $status, $self->{trailers}, $h));
-                return $DONE;
-            }
-        }
-    }
     my ($wire, $bytes) = eval {
         die "pagi-worker-perl: \$send expects an event hash reference\n" unless ref $ev eq 'HASH';
         my $type = $ev->{type};
@@ -290,7 +322,7 @@ sub _emit_or_wait {
         }
         return Future->needs_all(@f)->then(sub { Future->done });
     }
-    if (@{ $self->{pending} } || ($self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
+    if ($self->{pending} || ($self->{in_flight} && $self->{in_flight} + $bytes > $self->{window})) {
         my $f = Future->new;
         push @{ $self->{pending} }, [ $wire, $f, $bytes ];
         return $f;
@@ -310,7 +342,7 @@ sub _send_body {
     }
     my $n = length $_[1];
     return $self->_emit_or_wait({ type => 'httpResponseBody', body => $_[1], more => $more }, $n)
-        if $n > $self->{max_chunk} || @{ $self->{pending} }
+        if $n > $self->{max_chunk} || $self->{pending}
             || ($self->{in_flight} && $self->{in_flight} + $n > $self->{window});
     if (my $send_body = $self->{ctx}{send_body}) { $send_body->($self->{id}, $_[1], $more) }
     else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'httpResponseBody', body => $_[1], more => $more }) }
@@ -331,19 +363,29 @@ sub _credit {
     my $n = $self->{in_flight} - $bytes;
     $self->{in_flight} = $n < 0 ? 0 : $n;
     $self->{transport}->_set_buffered($self->{in_flight});
-    my $pending = $self->{pending};
-    # A waiting app is woken only once at most half the window is in
-    # flight: a credit that frees less would wake it for one or two events.
-    # Cannot stall: the gateway credits every byte once it drained.
-    return if @$pending && $self->{in_flight} * 2 > $self->{window};
-    while (@$pending) {
-        my ($wire, $f, $b) = @{ $pending->[0] };
-        last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
-        shift @$pending;
-        $self->_emit($wire, $b);
-        $f->done;
+    if (my $pending = $self->{pending}) {
+        # A waiting app is woken only once at most half the window is in
+        # flight: a credit that frees less would wake it for one or two events.
+        # Cannot stall: the gateway credits every byte once it drained.
+        return if $self->{in_flight} * 2 > $self->{window};
+        my $send_body = $self->{ctx}{send_body};
+        while (@$pending) {
+            my ($wire, $f, $b) = @{ $pending->[0] };
+            last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
+            shift @$pending;
+            # Drained: gone before the app wakes (its next send need not wait).
+            delete $self->{pending} unless @$pending;
+            if ($send_body && defined $wire->{body}) {
+                # A plain body (only httpResponseBody wires carry one): the body
+                # encoder, as for a body that fit at once; then what _emit counts.
+                $send_body->($self->{id}, $wire->{body}, $wire->{more});
+                $self->{transport}->_set_buffered($self->{in_flight} += $b) if $b;
+            }
+            else { $self->_emit($wire, $b) }
+            $f->done;
+        }
     }
-    $self->_send_scope_end if !@$pending && $self->{end_msg};
+    $self->_send_scope_end if !$self->{pending} && $self->{end_msg};
 }
 
 # `fh` bodies become ordinary body events read from the handle.
@@ -379,13 +421,7 @@ sub _stream_fh {
 
 sub _app_finished {
     my ($self, $f) = @_;
-    if ($self->{complete} && $f->is_done) {
-        # The usual end (what the general path below does for it): a plain 1
-        # for the successful end, the frame is built when it goes out.
-        $self->{end_msg} = 1;
-        $self->_send_scope_end unless @{ $self->{pending} };
-        return;
-    }
+    return _end_ok($self) if $self->{complete} && $f->is_done;
     my $conn = $self->{conn};
     my $scope = $self->{scope};
     my ($failed, $error) = (0, '');
@@ -421,7 +457,23 @@ sub _app_finished {
     # A plain 1 for the usual successful end: the frame is built when it goes out.
     $self->{end_msg} = $failed ? { scope => $self->{id}, type => 'scopeEnd', failed => 1, message => $error } : 1;
     # Frames still waiting for credit must reach the gateway before scopeEnd.
-    $self->_send_scope_end unless @{ $self->{pending} };
+    $self->_send_scope_end unless $self->{pending};
+}
+
+# The usual end: the app succeeded and the response is complete (what
+# _app_finished's general path does for it). A plain 1 for the successful
+# end: the frame is built when it goes out.
+sub _end_ok {
+    my ($self) = @_;
+    if ($self->{pending} || !$self->{raw}) {
+        $self->{end_msg} = 1;
+        _send_scope_end($self) unless $self->{pending};
+        return;
+    }
+    # Nothing waits for credit: _send_scope_end's fast frame, inline.
+    $self->{raw}->(PAGI::Gateway::Worker::FastFrames::scope_end_ok_frame($self->{id}));
+    $self->{ended} = 1;
+    _forget($self) if $self->{conn}{finished};    # complete: else kept for responseDone
 }
 
 sub _send_scope_end {
@@ -432,7 +484,7 @@ sub _send_scope_end {
     else { $self->{ctx}{send}->({ scope => $self->{id}, type => 'scopeEnd', failed => 0, message => '' }) }
     $self->{ended} = 1;
     # _maybe_forget inline (the usual case: a complete response waits for responseDone).
-    $self->{ctx}{finished}->($self->{id}) if !$self->{complete} || $self->{conn}{finished};
+    _forget($self) if !$self->{complete} || $self->{conn}{finished};
 }
 
 # Kept until scopeEnd went out and, for a complete response, until the
@@ -441,6 +493,18 @@ sub _maybe_forget {
     my ($self) = @_;
     return unless $self->{ended};
     return if $self->{complete} && !$self->{conn}{finished};
+    _forget($self);
+}
+
+# The worker forgets the scope (its app has finished: scopeEnd went out);
+# its closures become spare when nothing else holds them.
+sub _forget {
+    my ($self) = @_;
+    my $c = delete $self->{cl};
+    if ($c && $SOLE && @SPARE < $SPARE_MAX && $SOLE->($c->[1]) && $SOLE->($c->[2])) {
+        ${ $c->[0] } = undef;
+        push @SPARE, $c;
+    }
     $self->{ctx}{finished}->($self->{id});
 }
 

@@ -37,7 +37,7 @@ sub build {
     );
     # Text fields arrive as UTF-8 bytes; path and root_path are strings.
     utf8::decode($scope{path});
-    utf8::decode($scope{root_path});
+    utf8::decode($scope{root_path}) if length $scope{root_path};    # usually empty
     $scope{method} = $m->{method} if $type ne 'websocket' || $m->{method} ne '';
     $scope{client} = [ $m->{clientHost}, $m->{clientPort} ] if $m->{clientHost} ne '';
     # The TCP peer, only when the gateway replaced client (trusted proxy,
