@@ -7,7 +7,8 @@ use Test::More;
 use Scalar::Util qw(blessed);
 use Future;
 use Future::AsyncAwait;
-use lib 't/lib';
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
 use ScopeHarness;
 use PAGI::Gateway::Worker::DoneFuture;
 
