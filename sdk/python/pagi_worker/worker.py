@@ -13,6 +13,7 @@ with one write() at the end of that read, with no callback in between.
 import asyncio
 import os
 import socket
+import sys
 
 from . import codec
 from . import eager
@@ -288,6 +289,11 @@ def new_event_loop():
     try:
         import uvloop
     except ImportError:
+        # Said once per worker: the usual cause is a python3 first on PATH
+        # (pyenv, a venv) other than the one that has Debian's python3-uvloop.
+        log('uvloop is not importable by %s; running the slower asyncio loop '
+            '(install python3-uvloop, or set the pool\'s python: to an interpreter '
+            'that has it, e.g. /usr/bin/python3)' % sys.executable)
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
 

@@ -60,3 +60,30 @@ def test_missing_attribute_is_a_clear_error():
                        capture_output=True, timeout=DEADLINE_S)
     assert r.returncode == 2
     assert b"attribute 'nope' not found" in r.stderr
+
+
+def test_event_loop_without_uvloop_says_so(monkeypatch, capsys):
+    import asyncio
+    import sys
+    from pagi_worker import worker
+    monkeypatch.setitem(sys.modules, 'uvloop', None)    # import uvloop -> ImportError
+    loop = worker.new_event_loop()
+    try:
+        assert type(loop).__module__.startswith('asyncio.')
+    finally:
+        loop.close()
+    err = capsys.readouterr().err
+    assert 'uvloop is not importable by %s' % sys.executable in err
+    assert '/usr/bin/python3' in err
+
+
+def test_event_loop_with_uvloop_is_quiet(capsys):
+    import pytest
+    uvloop = pytest.importorskip('uvloop')
+    from pagi_worker import worker
+    loop = worker.new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+    assert capsys.readouterr().err == ''
