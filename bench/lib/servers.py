@@ -3,9 +3,30 @@ environment and a temp dir. bench/run owns the process lifecycle."""
 
 import os
 import shutil
+import subprocess
 
 APPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps")
 REPO = os.path.dirname(os.path.dirname(APPS))
+
+
+def perl_xs_problem(sdk=None):
+    """Why the Perl workers of SDK directory `sdk` (default: $PAGI_PERL_SDK,
+    else the tree's sdk/perl) would run the pure codec, or None. A checkout
+    that touches Worker.xs leaves the built accelerator older than its source,
+    and the workers then fall back to pure Perl with only a line in their log:
+    a benchmark of that says nothing about the real thing."""
+    if os.environ.get("PAGI_WORKER_PURE"):
+        return None  # asked for on purpose
+    sdk = sdk or os.environ.get("PAGI_PERL_SDK") or os.path.join(REPO, "sdk", "perl")
+    probe = subprocess.run(
+        ["perl", "-I" + os.path.join(sdk, "lib"), "-MPAGI::Gateway::Worker::XS",
+         "-e", "exit(PAGI::Gateway::Worker::XS::load() ? 0 : 1)"],
+        capture_output=True, text=True)
+    if probe.returncode == 0:
+        return None
+    why = probe.stderr.strip().splitlines()
+    return (f"the Perl workers would run the pure codec: {why[-1] if why else 'the XS does not load'} "
+            "(PAGI_WORKER_PURE=1 measures the pure codec on purpose)")
 
 
 class Server:
