@@ -163,10 +163,8 @@ static PyObject *configure(PyObject *self, PyObject *args)
             goto type_error;
         sp_members[i].sub = sub;
     }
-    Py_INCREF(split);
-    Py_XSETREF(sp_pure_split, split);
-    Py_INCREF(decode);
-    Py_XSETREF(sp_pure_decode, decode);
+    Py_XSETREF(sp_pure_split, Py_NewRef(split));
+    Py_XSETREF(sp_pure_decode, Py_NewRef(decode));
     sp_default_max_frame = dmax;
     Py_RETURN_NONE;
 type_error:

@@ -41,8 +41,7 @@ static PyObject *text(const uint8_t *s, int64_t n)
         v = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "replace");
     }
     if (v != NULL && slot != NULL && PyUnicode_IS_COMPACT_ASCII(v)) {
-        Py_INCREF(v);
-        Py_XSETREF(*slot, v);
+        Py_XSETREF(*slot, Py_NewRef(v));
     }
     return v;
 }
@@ -59,8 +58,7 @@ static PyObject *data(const uint8_t *s, int64_t n)
     }
     PyObject *v = PyBytes_FromStringAndSize((const char *)s, (Py_ssize_t)n);
     if (v != NULL) {
-        Py_INCREF(v);
-        Py_XSETREF(*slot, v);
+        Py_XSETREF(*slot, Py_NewRef(v));
     }
     return v;
 }

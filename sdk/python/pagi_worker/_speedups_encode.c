@@ -109,14 +109,10 @@ PyObject *configure_encoders(PyObject *self, PyObject *args)
     sp_enc.start_eptr = steptr;
     sp_enc.t_scope_end = tse;
     sp_enc.se_eptr = seeptr;
-    Py_INCREF(block);
-    Py_XSETREF(sp_enc.se_block, block);
-    Py_INCREF(pb);
-    Py_XSETREF(sp_enc.pure_body, pb);
-    Py_INCREF(ps);
-    Py_XSETREF(sp_enc.pure_start_block, ps);
-    Py_INCREF(pse);
-    Py_XSETREF(sp_enc.pure_scope_end, pse);
+    Py_XSETREF(sp_enc.se_block, Py_NewRef(block));
+    Py_XSETREF(sp_enc.pure_body, Py_NewRef(pb));
+    Py_XSETREF(sp_enc.pure_start_block, Py_NewRef(ps));
+    Py_XSETREF(sp_enc.pure_scope_end, Py_NewRef(pse));
     sp_enc.ready = 1;
     Py_RETURN_NONE;
 }

@@ -79,14 +79,11 @@ PyObject *configure_scope(PyObject *self, PyObject *args)
         return NULL;
     sc.open_tag = open_tag;
     sc.generation = 0;
-    Py_INCREF(pure_split);
-    Py_XSETREF(sc.pure_split, pure_split);
+    Py_XSETREF(sc.pure_split, Py_NewRef(pure_split));
     sc.ext_early_hints = eh;
     sc.ext_tls = tls;
-    Py_INCREF(asgi);
-    Py_XSETREF(sc.asgi, asgi);
-    Py_INCREF(pure);
-    Py_XSETREF(sc.pure, pure);
+    Py_XSETREF(sc.asgi, Py_NewRef(asgi));
+    Py_XSETREF(sc.pure, Py_NewRef(pure));
     sc.ready = 1;
     Py_RETURN_NONE;
 }
@@ -101,18 +98,6 @@ static int put(PyObject *d, PyObject *key, PyObject *v)
     return rc;
 }
 
-static PyObject *pair(PyObject *a, PyObject *b)
-{
-    PyObject *t = PyTuple_New(2);
-    if (t != NULL) {
-        Py_INCREF(a);
-        Py_INCREF(b);
-        PyTuple_SET_ITEM(t, 0, a);
-        PyTuple_SET_ITEM(t, 1, b);
-    }
-    return t;
-}
-
 /* list(zip(it, it)) over a flat list: (name, value) pairs, an odd tail dropped. */
 static PyObject *header_pairs(PyObject *flat)
 {
@@ -121,7 +106,7 @@ static PyObject *header_pairs(PyObject *flat)
     if (out == NULL)
         return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *t = pair(PyList_GET_ITEM(flat, 2 * i), PyList_GET_ITEM(flat, 2 * i + 1));
+        PyObject *t = PyTuple_Pack(2, PyList_GET_ITEM(flat, 2 * i), PyList_GET_ITEM(flat, 2 * i + 1));
         if (t == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -168,7 +153,7 @@ static PyObject *build_from(PyObject *const *f, PyObject *state, PyObject *drain
         goto fail_ext;
     PyObject *client = Py_None;
     if (has_client)
-        client = pair(f[K_clientHost], f[K_clientPort]);
+        client = PyTuple_Pack(2, f[K_clientHost], f[K_clientPort]);
     else
         Py_INCREF(client);
     /* Key order as pure_asgi_scope's dict display. */
@@ -179,9 +164,9 @@ static PyObject *build_from(PyObject *const *f, PyObject *state, PyObject *drain
         PyDict_SetItem(s, keys[S_query_string], f[K_queryString]) < 0 ||
         PyDict_SetItem(s, keys[S_root_path], f[K_rootPath]) < 0 ||
         put(s, keys[S_headers], header_pairs(f[K_headers])) < 0 || put(s, keys[S_client], client) < 0 ||
-        put(s, keys[S_server], pair(f[K_serverHost], unix_server ? Py_None : f[K_serverPort])) < 0 ||
+        put(s, keys[S_server], PyTuple_Pack(2, f[K_serverHost], unix_server ? Py_None : f[K_serverPort])) < 0 ||
         put(s, keys[S_state], PyDict_Copy(state)) < 0 || PyDict_SetItem(s, keys[S_extensions], ext) < 0 ||
-        (has_peer && put(s, keys[S_peer], pair(f[K_peerHost], f[K_peerPort])) < 0)) {
+        (has_peer && put(s, keys[S_peer], PyTuple_Pack(2, f[K_peerHost], f[K_peerPort])) < 0)) {
         Py_DECREF(s);
         goto fail_ext;
     }
@@ -302,16 +287,11 @@ PyObject *configure_eager(PyObject *self, PyObject *args)
     PyObject *type, *enter, *leave, *after, *pure;
     if (!PyArg_ParseTuple(args, "O!OOOO", &PyType_Type, &type, &enter, &leave, &after, &pure))
         return NULL;
-    Py_INCREF(pure);
-    Py_XSETREF(eg.pure, pure);
-    Py_INCREF(type);
-    Py_XSETREF(eg.task_type, (PyTypeObject *)type);
-    Py_INCREF(enter);
-    Py_XSETREF(eg.enter, enter);
-    Py_INCREF(leave);
-    Py_XSETREF(eg.leave, leave);
-    Py_INCREF(after);
-    Py_XSETREF(eg.after, after);
+    Py_XSETREF(eg.pure, Py_NewRef(pure));
+    Py_XSETREF(eg.task_type, (PyTypeObject *)Py_NewRef(type));
+    Py_XSETREF(eg.enter, Py_NewRef(enter));
+    Py_XSETREF(eg.leave, Py_NewRef(leave));
+    Py_XSETREF(eg.after, Py_NewRef(after));
     eg.ready = 1;
     Py_RETURN_NONE;
 }
