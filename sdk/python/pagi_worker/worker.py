@@ -100,6 +100,8 @@ class Worker(asyncio.Protocol):
     # --- output -----------------------------------------------------------------
 
     def send_frame(self, frame):
+        # asgi_http.HttpScope inlines the `_reading` case (append only) at its
+        # three per-request frames: the call was ~6% of a hello's instructions.
         self._out.append(frame)
         if not self._flush_scheduled and not self._reading:
             self._flush_scheduled = True
