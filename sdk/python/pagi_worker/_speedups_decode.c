@@ -322,8 +322,9 @@ static int64_t arg_index(PyObject *o, int64_t limit)
  * function anything else goes to. */
 PyObject *sp_split(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const OpenCtx *oc, PyObject *pure)
 {
+    const Py_ssize_t pure_nargs = oc ? oc->nargs : nargs;  /* what the caller passed */
     if (kwnames != NULL || nargs < 1 || nargs > 3 || !PyBytes_CheckExact(args[0]) || pure == NULL)
-        return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+        return sp_fallback(pure, args, pure_nargs, kwnames);
     PyObject *b = args[0];
     const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(b);
     int64_t end = PyBytes_GET_SIZE(b);
@@ -332,18 +333,18 @@ PyObject *sp_split(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, c
     if (nargs > 2) {
         int overflow = 0;
         if (!PyLong_Check(args[2]))
-            return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+            return sp_fallback(pure, args, pure_nargs, kwnames);
         max_frame = PyLong_AsLongLongAndOverflow(args[2], &overflow);
         if (overflow > 0)
             max_frame = INT64_MAX;
         else if (overflow < 0 || (max_frame == -1 && PyErr_Occurred()))
-            return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+            return sp_fallback(pure, args, pure_nargs, kwnames);
     }
     if (pos < 0)
-        return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+        return sp_fallback(pure, args, pure_nargs, kwnames);
     PyObject *msgs = PyList_New(0);
     if (msgs == NULL)
-        return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+        return sp_fallback(pure, args, pure_nargs, kwnames);
     while (end - pos >= 8) {
         uint32_t nm1 = rd32(p + pos);
         int64_t words = rd32(p + pos + 4);
@@ -374,7 +375,7 @@ PyObject *sp_split(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, c
     return t;
 bad:
     Py_DECREF(msgs);
-    return sp_fallback(pure, args, oc ? oc->nargs : nargs, kwnames);
+    return sp_fallback(pure, args, pure_nargs, kwnames);
 }
 
 PyObject *split_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
