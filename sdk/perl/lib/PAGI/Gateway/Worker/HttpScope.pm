@@ -354,9 +354,16 @@ sub _send_body {
     return $DONE;
 }
 
-# Sends a wire message now, counting its bytes in flight: the same as for
-# websocket and sse scopes (an alias, not a call: no extra layer per event).
-*_emit = \&PAGI::Gateway::Worker::StreamScope::_emit;
+# Sends a wire message now, counting its bytes in flight, as for websocket
+# and sse scopes; a plain response body (only httpResponseBody wires carry
+# `body`) goes through the body encoder, as one that fit the window at once.
+sub _emit {
+    my ($self, $wire, $bytes) = @_;
+    my $send_body = $self->{ctx}{send_body};
+    return PAGI::Gateway::Worker::StreamScope::_emit($self, $wire, $bytes) unless $send_body && defined $wire->{body};
+    $send_body->($self->{id}, $wire->{body}, $wire->{more});
+    $self->{transport}->_set_buffered($self->{in_flight} += $bytes) if $bytes;
+}
 
 sub _credit {
     my ($self, $bytes) = @_;
@@ -368,20 +375,13 @@ sub _credit {
         # flight: a credit that frees less would wake it for one or two events.
         # Cannot stall: the gateway credits every byte once it drained.
         return if $self->{in_flight} * 2 > $self->{window};
-        my $send_body = $self->{ctx}{send_body};
         while (@$pending) {
             my ($wire, $f, $b) = @{ $pending->[0] };
             last if $self->{in_flight} && $self->{in_flight} + $b > $self->{window};
             shift @$pending;
             # Drained: gone before the app wakes (its next send need not wait).
             delete $self->{pending} unless @$pending;
-            if ($send_body && defined $wire->{body}) {
-                # A plain body (only httpResponseBody wires carry one): the body
-                # encoder, as for a body that fit at once; then what _emit counts.
-                $send_body->($self->{id}, $wire->{body}, $wire->{more});
-                $self->{transport}->_set_buffered($self->{in_flight} += $b) if $b;
-            }
-            else { $self->_emit($wire, $b) }
+            $self->_emit($wire, $b);
             $f->done;
         }
     }
