@@ -6,6 +6,8 @@
 #include "gateway/http1/connection.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -32,6 +34,11 @@ void Http1Connection::start() {
     recorder_.connection_opened();
     error_code ec;
     socket_.native_non_blocking(true, ec);
+    watch_ = ReadWatcher::of(socket_.get_executor()).add(socket_.native_handle(), *this, socket_.get_executor());
+    if (watch_ == 0) {
+      spdlog::error("http1 connection: cannot watch the socket for reads: {}", std::strerror(errno));
+      return close_socket(DisconnectReason::server_error);
+    }
     head_deadline_ = Clock::now() + to_duration(settings_.header_timeout);
     rearm_timer();
     start_read();
@@ -134,8 +141,14 @@ void Http1Connection::set_state(ConnectionState to) {
 
 // ---- reading ----
 void Http1Connection::start_read() {
-  if (reading_ || !open()) return;
-  // Backpressure: a full buffer, or max_pipelined requests parsed ahead.
+  if (reading_ || !open() || !read_allowed()) return;
+  reading_ = true;
+  read_hold_ = shared_from_this();
+  if (readable_) post_read();
+}
+
+// Backpressure: a full buffer, or max_pipelined requests parsed ahead.
+bool Http1Connection::read_allowed() {
   const bool answering = state_ == ConnectionState::exchange && exchange_;
   // A body read takes as much as the app's window allows (up to 256 KiB).
   if (answering && !input_.codec().message_done()) {
@@ -143,15 +156,55 @@ void Http1Connection::start_read() {
     if (const auto left = input_.codec().body_left()) want = std::min(want, *left);
     input_.set_body_window(static_cast<std::size_t>(want));
   }
-  if (!input_.may_read(answering)) return;
-  reading_ = true;
-  socket_.async_read_some(input_.prepare(), [self = shared_from_this()](error_code ec, std::size_t n) {
-    self->guarded([&] { self->on_read(ec, n); });
+  return input_.may_read(answering);
+}
+
+void Http1Connection::on_readable() {
+  readable_ = true;
+  if (reading_ && !read_posted_) guarded([&] { read_now(); });
+}
+
+// start_read runs inside other handlers: the read itself waits for a turn.
+void Http1Connection::post_read() {
+  if (read_posted_) return;
+  read_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->read_posted_ = false;
+    self->guarded([&] { self->read_now(); });
   });
 }
 
-void Http1Connection::on_read(error_code ec, std::size_t n) {
+void Http1Connection::read_now() {
+  if (!reading_ || !open()) return;
+  if (!read_allowed()) return stop_reading();  // things changed since start_read
+  const auto room = input_.prepare();
+  const auto n = ::recv(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    readable_ = false;  // wait for the watcher's next event
+    return;
+  }
+  if (n < 0 && errno == EINTR) return post_read();
+  const auto self = std::move(read_hold_);
   reading_ = false;
+  if (n < 0) return on_read(error_code(errno, boost::system::system_category()), 0);
+  if (n == 0) return on_read(asio::error::eof, 0);
+  readable_ = static_cast<std::size_t>(n) == room.size();  // a short read drained it
+  on_read({}, static_cast<std::size_t>(n));
+}
+
+void Http1Connection::stop_reading() {
+  reading_ = false;
+  const auto self = std::move(read_hold_);  // may be the last owner: lives to the end of this call
+}
+
+// `closing`: the socket is closed next, which leaves the set by itself.
+void Http1Connection::stop_watching(bool closing) {
+  if (watch_ == 0) return;
+  ReadWatcher::of(socket_.get_executor()).remove(watch_, closing ? -1 : socket_.native_handle());
+  watch_ = 0;
+}
+
+void Http1Connection::on_read(error_code ec, std::size_t n) {
   if (!open()) return;
   if (ec) {
     const auto reason = (ec == asio::error::eof) ? DisconnectReason::client_closed : DisconnectReason::read_error;
@@ -237,7 +290,7 @@ void Http1Connection::step_input() {
 
 void Http1Connection::top_up_body(std::size_t budget) {
   // Only inside a body (after its last byte the codec owes an end event).
-  if (reading_ || budget == 0 || !input_.last_read_full() || !input_.codec().mid_message()) return;
+  if (!readable_ || budget == 0 || !input_.last_read_full() || !input_.codec().mid_message()) return;
   std::uint64_t want = budget;
   if (const auto left = input_.codec().body_left()) want = std::min<std::uint64_t>(want, *left);
   if (input_.buffered_bytes() >= want) return;
@@ -249,6 +302,7 @@ void Http1Connection::top_up_body(std::size_t budget) {
   const auto n = ::recv(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
   input_.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
   if (n > 0) recorder_.bytes_in(static_cast<std::uint64_t>(n));
+  if (n < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK) : static_cast<std::size_t>(n) < room.size()) readable_ = false;
 }
 
 // The first body piece rides with the open (one frame, one event for the
@@ -425,6 +479,8 @@ void Http1Connection::close_socket(DisconnectReason reason) {
     ex->detach();
   }
   set_state(ConnectionState::closed);
+  stop_watching(true);
+  stop_reading();
   error_code ec;
   timer_.cancel();
   socket_.close(ec);

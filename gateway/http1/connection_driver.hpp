@@ -21,6 +21,7 @@
 #include "gateway/http1/date_cache.hpp"
 #include "gateway/http1/exchange.hpp"
 #include "gateway/http1/output_queue.hpp"
+#include "gateway/http1/read_watcher.hpp"
 #include "gateway/http1/request_input.hpp"
 #include "gateway/http1/request_route.hpp"
 #include "gateway/http1/write_pump.hpp"
@@ -33,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 class Http1Connection final : public Connection,
                               public ExchangeSink,
                               public WritePump::Host,
+                              public ReadWatcher::Reader,
                               public std::enable_shared_from_this<Http1Connection> {
  public:
   Http1Connection(StreamSocket socket, const HttpSettings& settings, workers::ScopeOpener& opener,
@@ -50,6 +52,7 @@ class Http1Connection final : public Connection,
 
   ~Http1Connection() override {
     if (exchange_) exchange_->detach();
+    stop_watching(true);
   }
 
   void set_extras(std::shared_ptr<const ConnectionExtras> extras) { extras_ = std::move(extras); }
@@ -86,7 +89,17 @@ class Http1Connection final : public Connection,
   bool open() const { return state_ != ConnectionState::closed; }
 
   // ---- reading ----
+  // Reads wait on the ReadWatcher, not on Asio (read_watcher.hpp says why):
+  // `reading_` says a read is wanted, `readable_` that the socket may hold
+  // bytes (no short read since its last event). While reading, the
+  // connection holds itself, as a pending Asio read would.
   void start_read();
+  bool read_allowed();
+  void on_readable() override;
+  void post_read();
+  void read_now();
+  void stop_reading();
+  void stop_watching(bool closing);
   void on_read(boost::system::error_code ec, std::size_t n);
   void process_input();
   void step_input();
@@ -166,6 +179,10 @@ class Http1Connection final : public Connection,
   bool client_keep_alive_ = false;
   bool close_after_response_ = false;
   bool reading_ = false;
+  bool readable_ = false;
+  bool read_posted_ = false;
+  ReadWatcher::Handle watch_ = 0;
+  std::shared_ptr<Http1Connection> read_hold_;
   bool processing_ = false;
   bool reprocess_ = false;
 

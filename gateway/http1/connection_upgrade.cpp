@@ -12,9 +12,10 @@ namespace pagi::gateway::http1 {
 // Ends this connection without closing its socket, for whoever takes the
 // socket over; returns the client bytes read past the request.
 std::string Http1Connection::release_socket() {
+  const auto self = shared_from_this();  // the read's hold may be the last owner
   std::string rest = input_.take_rest();
-  boost::system::error_code ec;
-  if (reading_) socket_.cancel(ec);  // its handler finds this connection closed
+  stop_watching(false);
+  stop_reading();  // a posted read finds this connection closed
   timer_.cancel();
   head_deadline_.reset();
   idle_deadline_.reset();
