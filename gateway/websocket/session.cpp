@@ -6,6 +6,8 @@
 #include "gateway/websocket/session.hpp"
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <list>
 #include <optional>
@@ -18,6 +20,7 @@
 
 #include "gateway/deadline_timer.hpp"
 #include "gateway/guarded.hpp"
+#include "gateway/http1/read_watcher.hpp"
 #include "gateway/observability/exchange_recorder.hpp"
 #include "gateway/websocket/frame_codec.hpp"
 #include "gateway/websocket/handshake.hpp"
@@ -73,6 +76,7 @@ struct QueuedMessage {
 
 class Session final : public http1::Connection,
                       public workers::Downstream,
+                      public http1::ReadWatcher::Reader,
                       public std::enable_shared_from_this<Session> {
  public:
   Session(SessionStart start, const HttpSettings& settings)
@@ -86,14 +90,24 @@ class Session final : public http1::Connection,
         client_key_(std::move(start.client_key)),
         on_closed_(std::move(start.on_closed)) {}
 
+  ~Session() override { stop_watching(); }
+
   void open(workers::ScopeOpener& opener, const workers::ScopeRequest& request) {
     hold_ = shared_from_this();  // until the app answers (nothing else may be pending)
     error_code ec;
     socket_.non_blocking(true, ec);  // read_some below must not block
+    auto& watcher = http1::ReadWatcher::of(socket_.get_executor());
+    watch_ = watcher.add(socket_.native_handle(), *this, socket_.get_executor());
+    const int watch_errno = errno;
     recorder_.connection_opened();
     recorder_.begin(request);
     recorder_.bytes_in(initial_bytes_in_);
     upstream_ = opener.open_scope(request, std::weak_ptr<workers::Downstream>(shared_from_this()));
+    if (watch_ == 0) {
+      spdlog::error("websocket session: cannot watch the socket for reads: {}", std::strerror(watch_errno));
+      abnormal(DisconnectReason::server_error);
+      return close_socket();
+    }
     wait_read();
   }
 
@@ -318,6 +332,9 @@ class Session final : public http1::Connection,
     recorder_.connection_closed();
     error_code ec;
     timer_.cancel();
+    stop_watching();
+    reading_ = false;
+    read_hold_.reset();  // `self` above keeps this alive
     socket_.close(ec);
     pending_.clear();
     out_.clear();
@@ -339,21 +356,52 @@ class Session final : public http1::Connection,
   }
 
   // ---- reading ----
+  // Reads wait on the ReadWatcher (gateway/http1/read_watcher.hpp): no
+  // epoll_ctl per message, as Asio's wait would cost. `readable_`: no short
+  // read since the socket's last event. While waiting the session holds
+  // itself, as a pending Asio wait would.
   void wait_read() {
     if (reading_ || state_ == SessionState::closed) return;
     reading_ = true;
-    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
-      self->reading_ = false;
-      if (ec || self->state_ == SessionState::closed) return;
-      self->guarded([&] { self->on_readable(); });
+    read_hold_ = shared_from_this();
+    if (readable_) post_read();
+  }
+
+  void post_read() {
+    if (read_posted_) return;
+    read_posted_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->read_posted_ = false;
+      self->read_now();
     });
   }
 
-  void on_readable() {
+  // The watcher's event: bytes, end of file or an error.
+  void on_readable() override {
+    readable_ = true;
+    if (reading_ && !read_posted_) read_now();
+  }
+
+  void read_now() {
+    if (!reading_) return;
+    reading_ = false;
+    const auto self = std::move(read_hold_);
+    if (state_ == SessionState::closed) return;
+    guarded([&] { read_available(); });
+  }
+
+  void stop_watching() {
+    if (watch_ == 0) return;
+    http1::ReadWatcher::of(socket_.get_executor()).remove(watch_, -1);  // the socket is closed next
+    watch_ = 0;
+  }
+
+  void read_available() {
     auto& scratch = read_scratch();
     for (;;) {
       error_code ec;
       const std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
+      readable_ = !ec && n == scratch.size();  // a short read drained it
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) {
         if (lingering_) return close_socket();
@@ -595,6 +643,10 @@ class Session final : public http1::Connection,
   std::uint32_t ping_interval_ms_ = 0;
   std::uint32_t pong_timeout_ms_ = 0;
   bool reading_ = false;
+  bool readable_ = false;
+  bool read_posted_ = false;
+  http1::ReadWatcher::Handle watch_ = 0;
+  std::shared_ptr<Session> read_hold_;
   bool writing_ = false;
   bool finish_after_flush_ = false;
   bool lingering_ = false;
