@@ -164,6 +164,11 @@ void Http1Connection::on_readable() {
   if (reading_ && !read_posted_) guarded([&] { read_now(); });
 }
 
+void Http1Connection::on_watcher_closed() {
+  watch_ = 0;
+  stop_reading();
+}
+
 // start_read runs inside other handlers: the read itself waits for a turn.
 void Http1Connection::post_read() {
   if (read_posted_) return;

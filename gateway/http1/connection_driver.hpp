@@ -96,6 +96,7 @@ class Http1Connection final : public Connection,
   void start_read();
   bool read_allowed();
   void on_readable() override;
+  void on_watcher_closed() override;
   void post_read();
   void read_now();
   void stop_reading();

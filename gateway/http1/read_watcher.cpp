@@ -112,9 +112,13 @@ void ReadWatcher::shutdown() {
   if (set_) set_->close(ec);  // closes epoll_fd_ too
   set_.reset();
   epoll_fd_ = -1;
-  slots_.clear();
+  // Readers may end here (and then call remove(), a no-op by now).
+  std::vector<Slot> slots;
+  slots.swap(slots_);
   free_.clear();
   watched_ = 0;
+  for (const Slot& slot : slots)
+    if (slot.reader != nullptr) slot.reader->on_watcher_closed();
 }
 
 }  // namespace pagi::gateway::http1

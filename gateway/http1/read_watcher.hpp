@@ -36,6 +36,9 @@ class ReadWatcher final : public boost::asio::execution_context::service {
     // Bytes, end of file or an error may be waiting on the socket. Runs from
     // the watcher's handler, never inside add() or remove().
     virtual void on_readable() = 0;
+    // The context is shutting down: no more events; drop what keeps the
+    // reader alive for them (a connection holds itself while it waits).
+    virtual void on_watcher_closed() = 0;
 
    protected:
     ~Reader() = default;

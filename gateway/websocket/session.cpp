@@ -382,6 +382,12 @@ class Session final : public http1::Connection,
     if (reading_ && !read_posted_) read_now();
   }
 
+  void on_watcher_closed() override {
+    watch_ = 0;
+    reading_ = false;
+    const auto self = std::move(read_hold_);
+  }
+
   void read_now() {
     if (!reading_) return;
     reading_ = false;

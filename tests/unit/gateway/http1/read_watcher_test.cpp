@@ -35,7 +35,9 @@ struct CountingReader final : ReadWatcher::Reader {
     ++calls;
     if (then) then();
   }
+  void on_watcher_closed() override { ++closed; }
   int calls = 0;
+  int closed = 0;
   std::function<void()> then;
 };
 
@@ -113,6 +115,8 @@ TEST_F(ReadWatcherTest, ReaderRemovedByAnotherInTheSameBatchIsNotCalled) {
   s2.send("y");
   io.poll();
   EXPECT_EQ(a.calls + b.calls, 1);
+  watcher.remove(a.calls ? ha : hb, -1);  // the survivor
+  EXPECT_EQ(watcher.watched(), 0u);
 }
 
 TEST_F(ReadWatcherTest, AReusedSlotGetsANewHandle) {
@@ -145,6 +149,18 @@ TEST_F(ReadWatcherTest, AnEmptyWatcherLetsRunReturnAndWakesForTheNextSocket) {
   EXPECT_EQ(b.calls, 1);
   watcher.remove(hb, s2.fd[0]);
   io.run();
+}
+
+TEST(ReadWatcherShutdown, ReadersStillWatchedHearOfIt) {
+  SocketPair s;
+  CountingReader r;
+  {
+    boost::asio::io_context io;
+    boost::asio::any_io_executor ex = io.get_executor();
+    ReadWatcher::of(ex).add(s.fd[0], r, ex);
+  }
+  EXPECT_EQ(r.closed, 1);
+  EXPECT_EQ(r.calls, 0);
 }
 
 }  // namespace
