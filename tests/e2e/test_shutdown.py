@@ -14,11 +14,18 @@ APP = "app.pl"
 
 
 def refused(gw):
+    """True once a connect to the listener is refused. A probe that races the
+    listener's close may be reset instead: the kernel resets the connections
+    still in the closing socket's queues, and connect() reports that reset
+    when the RST lands before the connecting thread has run again (seen under
+    `ctest -j2`). That says nothing yet, so the caller probes again."""
     try:
         socket.create_connection((gw.host, gw.port), timeout=5).close()
         return False
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -39,9 +46,14 @@ def test_shutdown_finishes_in_flight_request(start_gateway, channel, sig):
     assert gw.wait_exit() == 0, gw.output()
     shutdowns = [l for l in channel.lines() if l.startswith("lifespan shutdown")]
     assert sorted(int(l.split()[-1]) for l in shutdowns) == sorted(workers), channel.lines()
-    # The in-flight answer went out before lifespan shutdown ran.
+    # No lifespan shutdown before the app was answering: the pools stop only
+    # once the in-flight exchange has finished, and it cannot finish before
+    # the app sends. ("hold slow answered", noted after the last send, holds
+    # too today only because the Perl SDK writes its frames on the next loop
+    # turn; with a worker that writes at once, the idle worker's lifespan
+    # shutdown could be noted first.)
     lines = channel.lines()
-    assert lines.index("hold slow answered") < lines.index(shutdowns[0])
+    assert lines.index("hold slow answering") < lines.index(shutdowns[0]), lines
 
 
 def test_idle_shutdown_is_prompt_and_clean(start_gateway, channel):

@@ -201,11 +201,16 @@ $route{disconnect} = async sub {
 };
 
 # ?name=X: holds the request until the test opens gate "release-X".
+# "answering" is noted before the first send, so it precedes anything the
+# gateway does because of the response; "answered" after the last send
+# returned (when that is relative to the frames leaving the worker is the
+# SDK's business).
 $route{hold} = async sub {
     my ($scope, $receive, $send) = @_;
     my $name = query($scope)->{name} // 'x';
     note_event("hold $name started $$");
     await gate("release-$name");
+    note_event("hold $name answering");
     await respond($send, 200, "held $name $$");
     note_event("hold $name answered");
 };
