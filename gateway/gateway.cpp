@@ -24,9 +24,15 @@ namespace pagi::gateway {
 namespace {
 
 std::string url_of(const boost::asio::ip::tcp::endpoint& ep) {
+  // Appends, not operator+ chains: g++ 12 warns falsely (-Wrestrict) on those.
   const auto addr = ep.address();
-  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
-  return "http://" + host + ":" + std::to_string(ep.port());
+  std::string url = "http://";
+  if (addr.is_v6()) url += '[';
+  url += addr.to_string();
+  if (addr.is_v6()) url += ']';
+  url += ':';
+  url += std::to_string(ep.port());
+  return url;
 }
 
 // http.request_timeout is every pool's default; a pool's own overrides it.
@@ -148,15 +154,18 @@ struct Gateway::Impl {
     return {};
   }
 
-  void stop_pools(std::function<void()> done) {
-    // In-flight scopes had their chance while the listener drained.
+  // `in_flight_deadline`: the end of http.shutdown_timeout. A response
+  // may be out while its app still works (background tasks after the
+  // response, on_complete hooks): that scope runs on until the deadline,
+  // as under uvicorn; workers with nothing running stop at once.
+  void stop_pools(workers::Pool::Clock::time_point in_flight_deadline, std::function<void()> done) {
     auto left = std::make_shared<std::size_t>(pools.size());
     auto finish = [this, left, done = std::move(done)] {
       if (--*left != 0) return;
       phase = Phase::stopped;
       done();
     };
-    for (auto& pool : pools) pool->stop(workers::Pool::Clock::now(), finish);
+    for (auto& pool : pools) pool->stop(in_flight_deadline, finish);
   }
 
   void reload(GatewayConfig next) {
@@ -238,12 +247,15 @@ void Gateway::stop(std::function<void()> done) {
   if (impl.phase == Impl::Phase::stopping || impl.phase == Impl::Phase::stopped) return;
   impl.phase = Impl::Phase::stopping;
   impl.edge->stop();
+  const auto in_flight_deadline =
+      workers::Pool::Clock::now() +
+      std::chrono::duration_cast<workers::Pool::Clock::duration>(impl.config.http.shutdown_timeout);
   auto finished = std::make_shared<bool>(false);
-  auto stop_pools_once = [this, finished, done = std::move(done)]() mutable {
+  auto stop_pools_once = [this, finished, in_flight_deadline, done = std::move(done)]() mutable {
     if (*finished) return;
     *finished = true;
     impl_->shutdown_timer.cancel();
-    impl_->stop_pools(std::move(done));
+    impl_->stop_pools(in_flight_deadline, std::move(done));
   };
   // Phase one: no new connections, idle ones closed, busy ones finish.
   impl.listener->shutdown(stop_pools_once);

@@ -458,7 +458,8 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(
       seconds_key("body_timeout", &H::body_timeout, false, "Client stopped sending the request body this long."));
   keys.push_back(seconds_key("shutdown_timeout", &H::shutdown_timeout, true,
-                             "Graceful shutdown: time in-flight requests get to finish."));
+                             "Graceful shutdown: time in-flight requests, and apps still working after their "
+                             "response (background tasks), get to finish; then each worker runs lifespan shutdown."));
   keys.push_back(string_key("server_header", &H::server_header, "Value of the Server response header; empty = none."));
   keys.push_back(string_key("request_id_header", &H::request_id_header,
                             "Echo the request id (x-request-id kept when valid, else generated; the app sees it in the "

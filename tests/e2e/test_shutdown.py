@@ -56,6 +56,26 @@ def test_shutdown_finishes_in_flight_request(start_gateway, channel, sig):
     assert lines.index("hold slow answering") < lines.index(shutdowns[0]), lines
 
 
+def test_app_work_after_its_response_may_finish(start_gateway, channel):
+    # The response is out, the app still works (a background task): the
+    # scope is in flight until the app returns, so shutdown waits for it
+    # (within http.shutdown_timeout) before that worker's lifespan shutdown.
+    gw = start_gateway(APP, pool={"workers": 2, "env": channel.env})
+    r = get(gw, "/after?name=bg")
+    assert r.status == 200
+    busy = int(r.body.split()[-1])
+    channel.wait_for("after bg answered")
+    gw.signal(signal.SIGTERM)
+    # The idle worker's shutdown shows the gateway got to stopping its pools.
+    channel.wait_for("lifespan shutdown")
+    assert gw.proc.poll() is None, "gateway exited while an app still worked"
+    assert "after bg finished" not in channel.lines()
+    channel.open_gate("finish-bg")
+    assert gw.wait_exit() == 0, gw.output()
+    lines = channel.lines()
+    assert lines.index("after bg finished") < lines.index(f"lifespan shutdown {busy}"), lines
+
+
 def test_idle_shutdown_is_prompt_and_clean(start_gateway, channel):
     gw = start_gateway(APP, pool={"workers": 2, "env": channel.env})
     assert get(gw, "/hello").status == 200

@@ -215,6 +215,17 @@ $route{hold} = async sub {
     note_event("hold $name answered");
 };
 
+# ?name=X: answers at once, then keeps working (as a background task does)
+# until the test opens gate "finish-X".
+$route{after} = async sub {
+    my ($scope, $receive, $send) = @_;
+    my $name = query($scope)->{name} // 'x';
+    await respond($send, 200, "answered $name $$");
+    note_event("after $name answered $$");
+    await gate("finish-$name");
+    note_event("after $name finished");
+};
+
 $route{die} = async sub {
     die "e2e app failure before start\n";
 };
