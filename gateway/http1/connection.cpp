@@ -184,14 +184,15 @@ void Http1Connection::read_now() {
   if (!read_allowed()) return stop_reading();  // things changed since start_read
   const auto room = input_.prepare();
   const auto n = ::recv(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+  const int err = n < 0 ? errno : 0;
+  if (err == EAGAIN || err == EWOULDBLOCK) {
     readable_ = false;  // wait for the watcher's next event
     return;
   }
-  if (n < 0 && errno == EINTR) return post_read();
+  if (err == EINTR) return post_read();
   const auto self = std::move(read_hold_);
   reading_ = false;
-  if (n < 0) return on_read(error_code(errno, boost::system::system_category()), 0);
+  if (err != 0) return on_read(error_code(err, boost::system::system_category()), 0);
   if (n == 0) return on_read(asio::error::eof, 0);
   readable_ = static_cast<std::size_t>(n) == room.size();  // a short read drained it
   on_read({}, static_cast<std::size_t>(n));
