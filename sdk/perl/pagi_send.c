@@ -11,7 +11,8 @@
  * not a plain hash, another type, a `file`/`fh`/`offset`/`length`, a
  * reference, magical or UTF-8 body, not started or already complete, a
  * chunk over max_chunk or the window, sends waiting for credit, a chunk
- * that crosses the transport's high-water mark (its callbacks are Perl's),
+ * that reaches the transport's high-water mark while the app has
+ * on_high_water callbacks (they are Perl's),
  * no wire in the context or no flush queued on it (Wire::_schedule is
  * Perl's). The no-op after the client left or the response finished
  * (conn->{finished}) is taken here too, as the closure's first check. */
@@ -21,7 +22,7 @@ enum {
     K_TYPE, K_BODY, K_MORE, K_FILE, K_FH, K_OFFSET, K_LENGTH,           /* the event */
     K_CONN, K_FINISHED, K_STARTED, K_COMPLETE, K_PENDING, K_IN_FLIGHT, /* the scope and its conn */
     K_WINDOW, K_MAX_CHUNK, K_TRAILERS, K_BODY_DONE, K_ID, K_CTX,
-    K_TRANSPORT, K_BUFFERED, K_ABOVE, K_HIGH,                          /* pagi.transport */
+    K_TRANSPORT, K_BUFFERED, K_ABOVE, K_HIGH, K_ON_HIGH,               /* pagi.transport */
     K_WIRE, K_OUT, K_FLUSH_QUEUED,                                     /* ctx->{wire} */
     K_COUNT
 };
@@ -29,7 +30,7 @@ static const char *const key_names[K_COUNT] = {
     "type", "body", "more", "file", "fh", "offset", "length",
     "conn", "finished", "started", "complete", "pending", "in_flight",
     "window", "max_chunk", "trailers", "body_done", "id", "ctx",
-    "transport", "buffered", "above", "high",
+    "transport", "buffered", "above", "high", "on_high",
     "wire", "out", "flush_queued",
 };
 /* Shared-string keys with their hashes computed once: a lookup is then a
@@ -108,7 +109,7 @@ int pagi_http_body(pTHX_ SV *target, SV *evref, U16 tag) {
     STRLEN n = 0, tlen;
     const char *t;
     IV in_flight;
-    int found = 1, last;
+    int found = 1, last, crossing = 0;
 
     if (!keys[0]) init_keys(aTHX);
     if (!(self = hash_of(target, 1)) || !(conn = hash_of(get(aTHX_ self, K_CONN), 1))) return 0;
@@ -139,7 +140,14 @@ int pagi_http_body(pTHX_ SV *target, SV *evref, U16 tag) {
     if ((IV)n > num(aTHX_ get(aTHX_ self, K_MAX_CHUNK))) return 0;
     if (in_flight && in_flight + (IV)n > num(aTHX_ get(aTHX_ self, K_WINDOW))) return 0;
     if (!(tr = hash_of(get(aTHX_ self, K_TRANSPORT), 1))) return 0;
-    if (n && !truthy(aTHX_ get(aTHX_ tr, K_ABOVE)) && in_flight + (IV)n >= num(aTHX_ get(aTHX_ tr, K_HIGH))) return 0;
+    /* Reaching the high-water mark: Transport::_set_buffered sets `above`
+     * and calls the app's on_high_water callbacks; without any, only the flag. */
+    if (n && !truthy(aTHX_ get(aTHX_ tr, K_ABOVE)) && in_flight + (IV)n >= num(aTHX_ get(aTHX_ tr, K_HIGH))) {
+        SV *cbs = get(aTHX_ tr, K_ON_HIGH);
+        if (cbs && !(SvROK(cbs) && SvTYPE(SvRV(cbs)) == SVt_PVAV && !SvRMAGICAL(SvRV(cbs)) && AvFILLp((AV *)SvRV(cbs)) < 0))
+            return 0;
+        crossing = 1;
+    }
     if (!(ctx = hash_of(get(aTHX_ self, K_CTX), 1)) || !(wire = hash_of(get(aTHX_ ctx, K_WIRE), 1))) return 0;
     if (!truthy(aTHX_ get(aTHX_ wire, K_FLUSH_QUEUED))) return 0;
     outref = get(aTHX_ wire, K_OUT);
@@ -159,6 +167,7 @@ int pagi_http_body(pTHX_ SV *target, SV *evref, U16 tag) {
         in_flight += (IV)n;
         set_iv(aTHX_ self, K_IN_FLIGHT, in_flight);
         set_iv(aTHX_ tr, K_BUFFERED, in_flight);
+        if (crossing) set_iv(aTHX_ tr, K_ABOVE, 1);
     }
     return 1;
 }
