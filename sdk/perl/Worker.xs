@@ -7,6 +7,7 @@
  *                                   the Layout.pm tables Codec.pm hands over
  *   encode_body_into(\$buf, $id, $body, $more)       httpResponseBody
  *   start_frame / scope_end_ok_frame / headers       FastFrames' frames
+ *   http_body($target, $ev)         HttpScope's plain body event (pagi_send.c)
  *
  * Inputs the C code does not take (a tied or UTF-8 buffer, an unusual
  * header list, a cache miss) go to the pure function, so results and errors
@@ -64,41 +65,6 @@ static char *copy_pv(pTHX_ SV *sv, STRLEN *len) {
         XSRETURN(count_);                                                                                              \
     }                                                                                                                  \
     STMT_END
-
-static void put_u32(U8 *p, U32 v) {
-    p[0] = (U8)v;
-    p[1] = (U8)(v >> 8);
-    p[2] = (U8)(v >> 16);
-    p[3] = (U8)(v >> 24);
-}
-static void put_u64(U8 *p, U64 v) {
-    put_u32(p, (U32)v);
-    put_u32(p + 4, (U32)(v >> 32));
-}
-static void put_u16(U8 *p, U16 v) {
-    p[0] = (U8)v;
-    p[1] = (U8)(v >> 8);
-}
-
-/* Segment table, root pointer, Envelope {scope, tag} and the pointer to the
- * member struct (dw data words, pc pointers) right after it: 40 bytes. */
-static void frame_head(U8 *p, U32 words, U64 id, U16 tag, U32 dw, U32 pc) {
-    memset(p, 0, 40);
-    put_u32(p + 4, words);
-    put_u32(p + 12, 65538);
-    put_u64(p + 16, id);
-    put_u16(p + 24, tag);
-    put_u32(p + 36, dw | (pc << 16));
-}
-
-/* A plain scalar the C code may append bytes to. */
-static int plain_target(pTHX_ SV *ref) {
-    if (!SvROK(ref)) return 0;
-    SV *sv = SvRV(ref);
-    if (SvTYPE(sv) > SVt_PVMG || SvMAGICAL(sv) || SvREADONLY(sv) || SvROK(sv)) return 0;
-    if (!SvOK(sv)) sv_setpvn(sv, "", 0);
-    return SvPOK(sv) && !SvUTF8(sv);
-}
 
 MODULE = PAGI::Gateway::Worker    PACKAGE = PAGI::Gateway::Worker::XS
 
@@ -217,36 +183,18 @@ _init_frames(SV *pure_headers, SV *cache, IV start_tag, IV end_tag)
 void
 encode_body_into(SV *bufref, SV *id, SV *body, SV *more)
   PREINIT:
-    SV *out;
-    STRLEN n, cur, pad;
+    STRLEN n;
     const char *src;
-    U8 *p;
   CODE:
     if (!F.body_ready || !plain_target(aTHX_ bufref) || SvMAGICAL(body) || SvROK(body) || SvRV(bufref) == body)
         CALL_PURE(F.pure_body);
-    out = SvRV(bufref);
-    (void)SvPV_force_nolen(out); /* a copy-on-write buffer gets its own */
     src = SvOK(body) ? SvPV(body, n) : (n = 0, "");
     if (n && SvUTF8(body)) {
         SV *copy = sv_2mortal(newSVpvn_flags(src, n, SVf_UTF8));
         if (!sv_utf8_downgrade(copy, TRUE)) Perl_croak(aTHX_ "pagi codec: wide character in body\n");
         src = SvPV(copy, n);
     }
-    pad = (8 - (n & 7)) & 7;
-    cur = SvCUR(out);
-    p = (U8 *)SvGROW(out, cur + 80 + n + pad + 1) + cur;
-    frame_head(p, (U32)(9 + ((n + pad) >> 3)), (U64)SvUV(id), F.body_tag, 3, 2);
-    memset(p + 40, 0, 40);
-    p[40] = SvTRUE(more) ? 1 : 0;
-    if (n) {
-        put_u32(p + 64, 5);
-        put_u32(p + 68, (U32)((n << 3) | 2));
-        memcpy(p + 80, src, n);
-        memset(p + 80 + n, 0, pad);
-    }
-    SvCUR_set(out, cur + 80 + n + pad);
-    *SvEND(out) = '\0';
-    (void)SvPOK_only(out);
+    pagi_body_frame(aTHX_ SvRV(bufref), (U64)SvUV(id), F.body_tag, src, n, SvTRUE(more));
     XSRETURN_EMPTY;
 
 SV *
@@ -359,6 +307,15 @@ pairs(SV *flat)
         av_store(pair, 1, newSVsv(av_at(aTHX_ av, 2 * i + 1)));
         av_store(out, i, newRV_noinc((SV *)pair));
     }
+  OUTPUT:
+    RETVAL
+
+bool
+http_body(SV *target, SV *ev)
+  CODE:
+    /* True when it took the event (pagi_send.c says which it takes); false:
+     * the caller's Perl path handles it, nothing was changed. */
+    RETVAL = F.body_ready && pagi_http_body(aTHX_ SvROK(target) ? target : NULL, ev, F.body_tag);
   OUTPUT:
     RETVAL
 

@@ -1,5 +1,5 @@
 /* Shared declarations of the optional XS accelerator (Worker.xs,
- * pagi_decode.c, pagi_encode.c). The struct layouts are not compiled in: Codec.pm hands
+ * pagi_decode.c, pagi_send.c). The struct layouts are not compiled in: Codec.pm hands
  * them over at load time from the generated Layout.pm (pagi_layout_init), so
  * the C code cannot drift from protocol/pagi.capnp. */
 #ifndef PAGI_XS_H
@@ -63,5 +63,49 @@ extern pagi_layout pagi_L;
 /* Decodes complete frames off the front of the scalar bufref designates
  * (the pure decode_frames' contract); pushes the messages onto the stack. */
 void pagi_decode_frames(pTHX_ SV *bufsv, SV *max, AV *out);
+
+/* Little-endian stores of the frames' fields. */
+static inline void put_u32(U8 *p, U32 v) {
+    p[0] = (U8)v;
+    p[1] = (U8)(v >> 8);
+    p[2] = (U8)(v >> 16);
+    p[3] = (U8)(v >> 24);
+}
+static inline void put_u64(U8 *p, U64 v) {
+    put_u32(p, (U32)v);
+    put_u32(p + 4, (U32)(v >> 32));
+}
+static inline void put_u16(U8 *p, U16 v) {
+    p[0] = (U8)v;
+    p[1] = (U8)(v >> 8);
+}
+
+/* Segment table, root pointer, Envelope {scope, tag} and the pointer to the
+ * member struct (dw data words, pc pointers) right after it: 40 bytes. */
+static inline void frame_head(U8 *p, U32 words, U64 id, U16 tag, U32 dw, U32 pc) {
+    memset(p, 0, 40);
+    put_u32(p + 4, words);
+    put_u32(p + 12, 65538);
+    put_u64(p + 16, id);
+    put_u16(p + 24, tag);
+    put_u32(p + 36, dw | (pc << 16));
+}
+
+/* A plain scalar the C code may append bytes to. */
+static inline int plain_target(pTHX_ SV *ref) {
+    if (!SvROK(ref)) return 0;
+    SV *sv = SvRV(ref);
+    if (SvTYPE(sv) > SVt_PVMG || SvMAGICAL(sv) || SvREADONLY(sv) || SvROK(sv)) return 0;
+    if (!SvOK(sv)) sv_setpvn(sv, "", 0);
+    return SvPOK(sv) && !SvUTF8(sv);
+}
+
+/* pagi_send.c: appends an httpResponseBody frame (n body bytes at src) to
+ * the plain byte-string scalar out. */
+void pagi_body_frame(pTHX_ SV *out, U64 id, U16 tag, const char *src, STRLEN n, int more);
+
+/* pagi_send.c: the http scope's plain body event in one call (HttpScope's
+ * $send); 1 when it took the event, 0 for the Perl path. */
+int pagi_http_body(pTHX_ SV *target, SV *ev, U16 tag);
 
 #endif

@@ -34,6 +34,8 @@ $w->{started} = Future->new;
 $w->{send} = sub { PAGI::Gateway::Worker::Codec::encode_into(\$out, $_[0]) };    # as Wire::send
 $w->{ctx} = { send => $w->{send}, send_body => sub { PAGI::Gateway::Worker::Codec::encode_body_into(\$out, @_) },
               send_raw => sub { $out .= $_[0] },
+              # As the Wire for the XS body path: its buffer, a flush queued.
+              wire => { out => \$out, flush_queued => 1 },
               log => sub { print STDERR @_, "\n" },
               finished => sub { delete $w->{scopes}{ $_[0] } }, settings => {} };
 $w->_on_message({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => $ENV{BENCH_WINDOW} || 262144,

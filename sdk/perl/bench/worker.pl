@@ -8,6 +8,9 @@
 # BENCH_WRAP='valgrind --tool=callgrind ...': run the worker under that
 # command (instructions per scope of the whole worker, the wire and the loop
 # included: the difference of two BENCH_SCOPES runs).
+# BENCH_APP=stream: bench/stream.pl (1 MiB as 64 events of 16 KiB) with a
+# 256 KiB send window; the driver credits body bytes back in 64 KiB steps
+# as they arrive (as the gateway does once they reached the client).
 use strict;
 use warnings;
 use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
@@ -18,13 +21,16 @@ use PAGI::Gateway::Worker::Codec;
 
 my ($seconds, $depth) = (shift // 3, shift // 32);
 my $root = "$FindBin::RealBin/..";
+my $app = $ENV{BENCH_APP} // 'hello';
+die "BENCH_APP: hello or stream\n" unless $app =~ /\A(?:hello|stream)\z/;
+my $window = $app eq 'stream' ? 262144 : 65536;
 socketpair(my $gw, my $wk, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die $!;
 fcntl($wk, F_SETFD, fcntl($wk, F_GETFD, 0) & ~FD_CLOEXEC) or die $!;
 my $pid = fork // die;
 if (!$pid) {
     close $gw;
     $ENV{PAGI_WORKER_FD} = fileno $wk;
-    exec split(' ', $ENV{BENCH_WRAP} // ''), $^X, ($ENV{BENCH_PROFILE} ? ('-d:NYTProf') : ()), "-I$root/lib", "$root/bin/pagi-worker-perl", "$root/bench/hello.pl";
+    exec split(' ', $ENV{BENCH_WRAP} // ''), $^X, ($ENV{BENCH_PROFILE} ? ('-d:NYTProf') : ()), "-I$root/lib", "$root/bin/pagi-worker-perl", "$root/bench/$app.pl";
     die $!;
 }
 close $wk;
@@ -39,7 +45,7 @@ sub next_msg {
 }
 sub put { my $b = join '', map { PAGI::Gateway::Worker::Codec::encode($_) } @_; syswrite($gw, $b) == length $b or die }
 next_msg();    # hello
-put({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => 65536, receiveWindow => 65536,
+put({ scope => 0, type => 'welcome', protocolVersion => 1, workerId => 1, sendWindow => $window, receiveWindow => 65536,
       heartbeatIntervalMs => 1000, lifespan => 'off', maxMessageBytes => 1 << 24 });
 my $open_tmpl = { type => 'open', scopeType => 'http', httpVersion => '1.1', method => 'GET', scheme => 'http',
     path => '/', rawPath => '/', headers => [ 'host', 'localhost:8080', 'user-agent', 'wrk/4.2', 'accept', '*/*' ],
@@ -53,9 +59,19 @@ syswrite($gw, join '', map { $open_frame->($id++) } 1 .. $depth);
 my ($count, $t0) = (0, time);
 my $scopes = $ENV{BENCH_SCOPES};
 my $end = $t0 + $seconds;
+my %uncredited;
 while (1) {
     my $m = next_msg();
+    if ($m->{type} eq 'httpResponseBody') {
+        my $n = $uncredited{ $m->{scope} } += length $m->{body};
+        if ($n >= 65536) {
+            put({ scope => $m->{scope}, type => 'credit', bytes => $n });
+            $uncredited{ $m->{scope} } = 0;
+        }
+        next;
+    }
     next unless $m->{type} eq 'scopeEnd';
+    delete $uncredited{ $m->{scope} };
     $count++;
     my $out = $done_frame->($m->{scope});
     # With BENCH_SCOPES, no more opens than that in total.

@@ -135,6 +135,7 @@ sub start {
         send     => $send,
         send_body => $self->{wire}->body_sender,
         send_raw => $self->{wire}->raw_sender,
+        wire     => $self->{wire},    # for the XS body path (HttpScope)
         log      => sub { $weak->_log($_[0]) if $weak },
         finished => sub {
             return unless $weak;

@@ -13,6 +13,8 @@ package PAGI::Gateway::Worker::HttpScope;
 #                                  httpResponseBody without building the hash
 #     send_raw => sub ($frame)     optional: queue an encoded frame (the
 #                                  FastFrames response start and scopeEnd)
+#     wire     => the Wire          optional: lets the XS body path (XS::http_body)
+#                                  append frames to its output buffer
 #     settings => welcome (sendWindow, receiveWindow, maxMessageBytes)
 #     finished => sub ($id)        forget this scope
 #     log      => sub ($text)
@@ -26,6 +28,7 @@ use PAGI::Gateway::Worker::SendValidator;
 use PAGI::Gateway::Worker::FastFrames;
 use PAGI::Gateway::Worker::StreamScope;
 use PAGI::Gateway::Worker::DoneFuture;
+use PAGI::Gateway::Worker::XS;
 
 my %SEND = (
     'http.response.start'      => \&PAGI::Gateway::Worker::SendValidator::response_start,
@@ -44,6 +47,9 @@ my $FAST = PAGI::Gateway::Worker::FastFrames::available();
 # The statuses the response-start fast path takes: the strings 200 .. 599
 # (what /\A[2-5][0-9][0-9]\z/ matches; a hash lookup is cheaper).
 my %STATUS = map { $_ => 1 } 200 .. 599;
+# The XS body path (pagi_send.c): the plain body event that fits the window
+# in one C call; a constant, so without the accelerator $send has no test.
+use constant XS_BODY => PAGI::Gateway::Worker::XS::load() && defined &PAGI::Gateway::Worker::XS::http_body;
 
 sub new {
     my ($class, %args) = @_;
@@ -100,6 +106,9 @@ sub _closures {
     # start with a canonical status and a valid header list. They pass every
     # check of _send by construction, so they go straight out.
     my $send = sub {
+        # Takes a plain body chunk that fits (and the no-op after the end) or
+        # changes nothing; the Perl below is the same path either way.
+        return $DONE if XS_BODY && PAGI::Gateway::Worker::XS::http_body($target, $_[0]);
         my $self = $target or return $DONE;
         # After the client left (or the response finished) sends are no-ops.
         return $DONE if $self->{conn}{finished};

@@ -1,6 +1,6 @@
 package PAGI::Gateway::Worker::XS;
 # Finds and loads the optional compiled accelerator of the wire codec
-# (Worker.xs, pagi_decode.c in the SDK directory; docs/perl.md "XS
+# (Worker.xs, pagi_decode.c, pagi_send.c in the SDK directory; docs/perl.md "XS
 # accelerator"). Codec.pm and FastFrames.pm call load() and use the XS
 # functions only when it returns true; otherwise they run their pure-Perl
 # code, silently: a tree without a C compiler works the same, only slower.
@@ -49,7 +49,7 @@ sub _dlext { require Config; $Config::Config{dlext} }
 sub _load_file {
     my ($sdk, $so) = @_;
     my $built = (stat $so)[9];
-    for my $src (qw(Worker.xs pagi_decode.c pagi_xs.h)) {
+    for my $src (qw(Worker.xs pagi_decode.c pagi_send.c pagi_xs.h)) {
         my $t = (stat File::Spec->catfile($sdk, $src))[9];
         next unless defined $t && $t > $built;
         $WHY = "$so is older than $src";
