@@ -82,6 +82,7 @@ struct PoolStats {
   std::uint64_t queue_overflows = 0;   // scopes refused: queue full (503)
   std::uint64_t queue_timeouts = 0;    // scopes that waited queue_timeout (503)
   WaitHistogram queue_wait;            // scopes handed to a worker: time spent queued (0 when none)
+  std::size_t request_deadlines = 0;   // request_timeout entries held: at most 1024 or 2x the live scopes
 };
 
 // One worker as the admin endpoints (/status, /metrics) show it.

@@ -354,6 +354,7 @@ PoolStats PoolCore::stats() const {
   s.queue_overflows = queue_overflows_;
   s.queue_timeouts = queue_timeouts_;
   s.queue_wait = queue_wait_;
+  s.request_deadlines = request_deadlines_.size();
   return s;
 }
 

@@ -117,6 +117,11 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void arm_request_timer();
   void on_request_timer();
   void on_request_timeout(std::uint64_t id);
+  // A request_timeout still applies: no response started, scope not over.
+  bool awaits_response(std::uint64_t id);
+  void prune_request_deadlines();
+  // Below this many queued deadlines nothing is pruned.
+  static constexpr std::size_t kMinDeadlinesToPrune = 1024;
   void arm_cancel_timer();
   void on_cancel_timer();
   void fail_pool_scopes_if_down();

@@ -216,6 +216,37 @@ TEST_F(RecycleTest, AnsweredScopesDoNotTimeOut) {
   EXPECT_EQ(launcher->worker(0).count_of(E::HTTP_DISCONNECT), 0u);
 }
 
+// Every http scope queues a request_timeout entry; those of answered scopes
+// used to stay until their deadline (request rate x timeout of them). They
+// are pruned, and a pending scope's deadline survives the pruning.
+TEST_F(RecycleTest, AnsweredScopesLeaveNoRequestDeadlinesBehind) {
+  settings.concurrency = 8;
+  settings.request_timeout = Seconds(2);
+  start_ok();
+  auto stuck = open(get());
+  const std::uint64_t stuck_id = await_scope(0, 1);
+  std::size_t answered = 0;
+  launcher->worker(0).on_message = [&](FakeWorker& w, wire::Envelope::Reader m) {
+    if (m.which() != E::OPEN || m.getScope() == stuck_id) return;
+    w.send_start(m.getScope(), 200);
+    w.send_body(m.getScope(), "ok", false);
+    w.send_scope_end(m.getScope());
+    ++answered;
+  };
+  constexpr std::size_t n = 3000;
+  std::size_t most = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto ds = open(get());
+    ASSERT_TRUE(run_until([&] { return ds->body_done; })) << "scope " << i;
+    most = std::max(most, pool->stats().request_deadlines);
+  }
+  EXPECT_EQ(answered, n);
+  EXPECT_LE(most, std::size_t{1024});  // not one per answered scope
+  // The pending scope kept its deadline through the pruning.
+  ASSERT_TRUE(run_until([&] { return !stuck->errors.empty(); }, std::chrono::seconds(10)));
+  EXPECT_EQ(stuck->errors[0], UpstreamError::request_timeout);
+}
+
 TEST_F(RecycleTest, ReloadReplacesEveryWorkerOneAtATime) {
   settings.workers = 2;
   start_ok();
