@@ -23,18 +23,6 @@ namespace pagi::gateway {
 
 namespace {
 
-std::string url_of(const boost::asio::ip::tcp::endpoint& ep) {
-  // Appends, not operator+ chains: g++ 12 warns falsely (-Wrestrict) on those.
-  const auto addr = ep.address();
-  std::string url = "http://";
-  if (addr.is_v6()) url += '[';
-  url += addr.to_string();
-  if (addr.is_v6()) url += ']';
-  url += ':';
-  url += std::to_string(ep.port());
-  return url;
-}
-
 // http.request_timeout is every pool's default; a pool's own overrides it.
 // The pools enforce it (504 plus cancel and, if stuck, replacement), so the
 // HTTP layer's own timer is switched off.
@@ -136,7 +124,7 @@ struct Gateway::Impl {
           apply_edge(addr.text());
           bound.push_back("unix:" + addr.path);
         } else {
-          auto url = url_of(listener->listen_tcp(addr.host, addr.port, addr.tls, addr.h2c, addr.h2c_only));
+          auto url = http_url(listener->listen_tcp(addr.host, addr.port, addr.tls, addr.h2c, addr.h2c_only));
           apply_edge(addr.text());
           bound.push_back(addr.tls ? "https" + url.substr(4) : url);
         }

@@ -28,12 +28,26 @@
 
 namespace pagi::gateway {
 namespace asio = boost::asio;
+
+// Appends, not operator+ chains: g++ 12 warns falsely (-Wrestrict) on those.
+std::string http_url(const asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  std::string url = "http://";
+  if (addr.is_v6()) url += '[';
+  url += addr.to_string();
+  if (addr.is_v6()) url += ']';
+  url += ':';
+  url += std::to_string(ep.port());
+  return url;
+}
+
 using boost::system::error_code;
 using GenericProtocol = asio::generic::stream_protocol;
 using GenericAcceptor = asio::basic_socket_acceptor<GenericProtocol>;
 
 struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   struct Acceptor {
+    explicit Acceptor(GenericAcceptor a) : acceptor(std::move(a)) {}
     GenericAcceptor acceptor;
     bool accepting = false;                // an async_accept is pending
     std::string unix_path;                 // removed at close
@@ -225,7 +239,7 @@ Listener::~Listener() {
 asio::ip::tcp::endpoint Listener::listen_tcp(const std::string& host, std::uint16_t port) {
   const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host);
   const asio::ip::tcp::endpoint endpoint(address, port);
-  auto a = std::make_unique<Impl::Acceptor>(Impl::Acceptor{GenericAcceptor(impl_->ioc)});
+  auto a = std::make_unique<Impl::Acceptor>(GenericAcceptor(impl_->ioc));
   const GenericProtocol::endpoint generic(endpoint);
   a->acceptor.open(generic.protocol());
   a->acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -267,7 +281,7 @@ void Listener::listen_unix(const std::string& path, unsigned mode) {
                                         "listen " + path + ": exists and is not a socket");
     ::unlink(path.c_str());  // stale socket from an earlier run
   }
-  auto a = std::make_unique<Impl::Acceptor>(Impl::Acceptor{GenericAcceptor(impl_->ioc)});
+  auto a = std::make_unique<Impl::Acceptor>(GenericAcceptor(impl_->ioc));
   const GenericProtocol::endpoint generic{asio::local::stream_protocol::endpoint(path)};
   a->acceptor.open(generic.protocol());
   a->acceptor.bind(generic);
@@ -284,7 +298,7 @@ std::string Listener::adopt_fd(int fd) {
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     throw boost::system::system_error(error_code(errno, boost::system::system_category()), "inherited socket");
   const int protocol = addr.ss_family == AF_UNIX ? 0 : IPPROTO_TCP;
-  auto a = std::make_unique<Impl::Acceptor>(Impl::Acceptor{GenericAcceptor(impl_->ioc)});
+  auto a = std::make_unique<Impl::Acceptor>(GenericAcceptor(impl_->ioc));
   a->acceptor.assign(GenericProtocol(addr.ss_family, protocol), fd);
   std::string text;
   if (addr.ss_family == AF_UNIX) {
@@ -298,8 +312,7 @@ std::string Listener::adopt_fd(int fd) {
     asio::ip::tcp::endpoint ep;
     ep.resize(len);
     std::memcpy(ep.data(), &addr, len);
-    const auto ip = ep.address();
-    text = "http://" + (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(ep.port());
+    text = http_url(ep);
   }
   impl_->acceptors.push_back(std::move(a));
   if (impl_->started) impl_->accept_on(*impl_->acceptors.back());

@@ -38,6 +38,9 @@ struct EdgeHooks {
   std::function<bool(std::string_view peer_host)> admit;
 };
 
+// "http://host:port" for a bound TCP endpoint ("[v6]" in brackets).
+std::string http_url(const boost::asio::ip::tcp::endpoint& ep);
+
 class Listener {
  public:
   // `opener` must outlive the listener and its connections.

@@ -44,7 +44,7 @@ std::string app_file(const std::string& app, const std::string& app_dir) {
   if (app_dir.empty()) return {};
   std::string module = file;
   for (char& c : module) c = c == '.' ? '/' : c;
-  for (const fs::path candidate : {fs::path(app_dir) / (module + ".py"), fs::path(app_dir) / module / "__init__.py"}) {
+  for (const fs::path& candidate : {fs::path(app_dir) / (module + ".py"), fs::path(app_dir) / module / "__init__.py"}) {
     if (fs::is_regular_file(candidate, ec)) return candidate.string();
   }
   return {};
