@@ -1,8 +1,8 @@
 // The HTTP/1 connection driver's behaviour (connection_driver.hpp has its
-// state): the read loop over RequestInput, one Exchange per request in
-// order, the markers of written output, closing, and the one timer. Routing,
-// writing, reading buffers, the codec, exchange, heads and peer addresses
-// live in their own files.
+// state): what is read goes through RequestInput, one Exchange per request
+// in order, the markers of written output, closing, and the one timer. The
+// reads themselves (connection_read.cpp), routing, writing, reading buffers,
+// the codec, exchange, heads and peer addresses live in their own files.
 #include "gateway/http1/connection.hpp"
 
 #include <algorithm>
@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <sys/socket.h>
 
 #include "gateway/http1/connection_driver.hpp"
 #include "gateway/http1/peer_info.hpp"
@@ -139,77 +138,7 @@ void Http1Connection::set_state(ConnectionState to) {
   state_ = to;
 }
 
-// ---- reading ----
-void Http1Connection::start_read() {
-  if (reading_ || !open() || !read_allowed()) return;
-  reading_ = true;
-  read_hold_ = shared_from_this();
-  if (readable_) post_read();
-}
-
-// Backpressure: a full buffer, or max_pipelined requests parsed ahead.
-bool Http1Connection::read_allowed() {
-  const bool answering = state_ == ConnectionState::exchange && exchange_;
-  // A body read takes as much as the app's window allows (up to 256 KiB).
-  if (answering && !input_.codec().message_done()) {
-    std::uint64_t want = exchange_->request_window();
-    if (const auto left = input_.codec().body_left()) want = std::min(want, *left);
-    input_.set_body_window(static_cast<std::size_t>(want));
-  }
-  return input_.may_read(answering);
-}
-
-void Http1Connection::on_readable() {
-  readable_ = true;
-  if (reading_ && !read_posted_) guarded([&] { read_now(); });
-}
-
-void Http1Connection::on_watcher_closed() {
-  watch_ = 0;
-  stop_reading();
-}
-
-// start_read runs inside other handlers: the read itself waits for a turn.
-void Http1Connection::post_read() {
-  if (read_posted_) return;
-  read_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->read_posted_ = false;
-    self->guarded([&] { self->read_now(); });
-  });
-}
-
-void Http1Connection::read_now() {
-  if (!reading_ || !open()) return;
-  if (!read_allowed()) return stop_reading();  // things changed since start_read
-  const auto room = input_.prepare();
-  const auto n = ::recv(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
-  const int err = n < 0 ? errno : 0;
-  if (err == EAGAIN || err == EWOULDBLOCK) {
-    readable_ = false;  // wait for the watcher's next event
-    return;
-  }
-  if (err == EINTR) return post_read();
-  const auto self = std::move(read_hold_);
-  reading_ = false;
-  if (err != 0) return on_read(error_code(err, boost::system::system_category()), 0);
-  if (n == 0) return on_read(asio::error::eof, 0);
-  readable_ = static_cast<std::size_t>(n) == room.size();  // a short read drained it
-  on_read({}, static_cast<std::size_t>(n));
-}
-
-void Http1Connection::stop_reading() {
-  reading_ = false;
-  const auto self = std::move(read_hold_);  // may be the last owner: lives to the end of this call
-}
-
-// `closing`: the socket is closed next, which leaves the set by itself.
-void Http1Connection::stop_watching(bool closing) {
-  if (watch_ == 0) return;
-  ReadWatcher::of(socket_.get_executor()).remove(watch_, closing ? -1 : socket_.native_handle());
-  watch_ = 0;
-}
-
+// ---- reading (the reads themselves: connection_read.cpp) ----
 void Http1Connection::on_read(error_code ec, std::size_t n) {
   if (!open()) return;
   if (ec) {
@@ -292,23 +221,6 @@ void Http1Connection::step_input() {
       case RequestCodec::EventKind::head: return;
     }
   }
-}
-
-void Http1Connection::top_up_body(std::size_t budget) {
-  // Only inside a body (after its last byte the codec owes an end event).
-  if (!readable_ || budget == 0 || !input_.last_read_full() || !input_.codec().mid_message()) return;
-  std::uint64_t want = budget;
-  if (const auto left = input_.codec().body_left()) want = std::min<std::uint64_t>(want, *left);
-  if (input_.buffered_bytes() >= want) return;
-  input_.set_body_window(static_cast<std::size_t>(want));
-  if (!input_.may_read(true)) return;
-  const auto room = input_.prepare();
-  // The socket is non-blocking: this never waits. EAGAIN, EOF or an error
-  // leave it to the next asynchronous read to find out.
-  const auto n = ::recv(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT);
-  input_.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
-  if (n > 0) recorder_.bytes_in(static_cast<std::uint64_t>(n));
-  if (n < 0 ? (errno == EAGAIN || errno == EWOULDBLOCK) : static_cast<std::size_t>(n) < room.size()) readable_ = false;
 }
 
 // The first body piece rides with the open (one frame, one event for the

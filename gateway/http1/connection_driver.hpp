@@ -2,8 +2,8 @@
 // (connection.hpp): its state and its parts. One per accepted socket: it
 // reads requests through RequestInput, routes each head (RequestRouter) to
 // an Exchange or a socket handover, writes through WritePump, and keeps one
-// timer for every deadline. Private to gateway/http1; connection.cpp
-// defines the behaviour.
+// timer for every deadline. Private to gateway/http1; connection.cpp,
+// connection_read.cpp and connection_upgrade.cpp define the behaviour.
 #pragma once
 
 #include <chrono>
@@ -101,6 +101,7 @@ class Http1Connection final : public Connection,
   void read_now();
   void stop_reading();
   void stop_watching(bool closing);
+  ssize_t recv_into(boost::asio::mutable_buffer room, int& err);
   void on_read(boost::system::error_code ec, std::size_t n);
   void process_input();
   void step_input();
