@@ -96,6 +96,9 @@ struct Envelope {
     lifespanShutdownComplete @39 :Void;        # lifespan.shutdown.complete
     lifespanShutdownFailed @40 :Text;          # lifespan.shutdown.failed, message
     lifespanUnsupported @41 :Text;             # the app raised on the lifespan scope (auto mode), message
+
+    # --- control, added after the above ---------------------------------
+    bodyRingRelease @42 :BodyRingRelease;      # G->W, scope 0: body ring bytes the gateway is done with
   }
 }
 
@@ -121,6 +124,20 @@ struct Welcome {
   lifespan @5 :LifespanMode;
   maxMessageBytes @6 :UInt32;   # largest frame the gateway accepts from this worker
   pool @7 :Text;
+  bodyRingBytes @8 :UInt32;     # size of the shared body ring this worker may write
+                                # response bodies into (0: none; see BodyRingRelease)
+}
+
+# The shared body ring (docs/protocol.md "Shared body ring"): a memfd the
+# gateway creates per spawned worker, sealed against resizing, mapped by both
+# and inherited by the worker as PAGI_BODY_RING_FD. The worker copies a
+# response body into it at its running write position and sends
+# ResponseBody{ringPosition, ringLength} instead of the bytes; the gateway
+# writes the client straight from the mapping. Positions count bytes from 0
+# and never wrap; the byte at position p is at offset p mod bodyRingBytes.
+struct BodyRingRelease {
+  through @0 :UInt64;          # every span ending at or before this position is
+                               # released; the worker may write up to through + size
 }
 
 # Per-scope credit in bytes.
@@ -207,7 +224,7 @@ struct ResponseStart {
   headers @2 :List(Data);      # alternating name/value
 }
 
-# http.response.body. Exactly one of body or file: a non-empty file means the
+# http.response.body. At most one of body, file or a ring span: a non-empty file means the
 # gateway opens that absolute path and sends it (sendfile); the worker checked
 # it could open it before sending.
 struct ResponseBody {
@@ -216,6 +233,8 @@ struct ResponseBody {
   length @2 :Int64;            # -1: to end of file
   body @3 :Data;
   file @4 :Text;
+  ringPosition @5 :UInt64;     # with ringLength > 0: the body is in the shared
+  ringLength @6 :UInt32;       # body ring (then body and file are empty)
 }
 
 # websocket.send / websocket.receive: exactly one of text (UTF-8) or bytes.

@@ -27,6 +27,7 @@ our %ENUM = (
 );
 
 our %ENVELOPE_TAG = (
+    'bodyRingRelease' => 41,
     'credit' => 3,
     'drain' => 5,
     'heartbeat' => 4,
@@ -89,6 +90,19 @@ our %STRUCT = (
             },
         ],
         'ptr_count' => 1,
+    },
+    'BodyRingRelease' => {
+        'data_words' => 1,
+        'fields' => [
+            {
+                'bit' => 0,
+                'byte' => 0,
+                'kind' => 'uint64',
+                'name' => 'through',
+                'ordinal' => 0,
+            },
+        ],
+        'ptr_count' => 0,
     },
     'Credit' => {
         'data_words' => 1,
@@ -449,6 +463,14 @@ our %STRUCT = (
                     'ptr' => 0,
                     'tag' => 40,
                 },
+                {
+                    'kind' => 'struct',
+                    'name' => 'bodyRingRelease',
+                    'ordinal' => 42,
+                    'ptr' => 0,
+                    'struct' => 'BodyRingRelease',
+                    'tag' => 41,
+                },
             ],
             'tag_bit' => 64,
             'tag_byte' => 8,
@@ -596,7 +618,7 @@ our %STRUCT = (
         'ptr_count' => 2,
     },
     'ResponseBody' => {
-        'data_words' => 3,
+        'data_words' => 4,
         'fields' => [
             {
                 'bit' => 0,
@@ -630,6 +652,20 @@ our %STRUCT = (
                 'name' => 'file',
                 'ordinal' => 4,
                 'ptr' => 1,
+            },
+            {
+                'bit' => 192,
+                'byte' => 24,
+                'kind' => 'uint64',
+                'name' => 'ringPosition',
+                'ordinal' => 5,
+            },
+            {
+                'bit' => 32,
+                'byte' => 4,
+                'kind' => 'uint32',
+                'name' => 'ringLength',
+                'ordinal' => 6,
             },
         ],
         'ptr_count' => 2,
@@ -987,7 +1023,7 @@ our %STRUCT = (
         'ptr_count' => 1,
     },
     'Welcome' => {
-        'data_words' => 3,
+        'data_words' => 4,
         'fields' => [
             {
                 'bit' => 0,
@@ -1044,6 +1080,13 @@ our %STRUCT = (
                 'name' => 'pool',
                 'ordinal' => 7,
                 'ptr' => 0,
+            },
+            {
+                'bit' => 192,
+                'byte' => 24,
+                'kind' => 'uint32',
+                'name' => 'bodyRingBytes',
+                'ordinal' => 8,
             },
         ],
         'ptr_count' => 1,
