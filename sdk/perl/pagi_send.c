@@ -87,17 +87,17 @@ void pagi_body_frame(pTHX_ SV *out, U64 id, U16 tag, const char *src, STRLEN n, 
     U8 *p;
     (void)SvPV_force_nolen(out); /* a copy-on-write buffer gets its own */
     cur = SvCUR(out);
-    p = (U8 *)SvGROW(out, cur + 80 + n + pad + 1) + cur;
-    frame_head(p, (U32)(9 + ((n + pad) >> 3)), id, tag, 3, 2);
-    memset(p + 40, 0, 40);
+    p = (U8 *)SvGROW(out, cur + 88 + n + pad + 1) + cur;
+    frame_head(p, (U32)(10 + ((n + pad) >> 3)), id, tag, 4, 2);
+    memset(p + 40, 0, 48);
     p[40] = more ? 1 : 0;
     if (n) {
-        put_u32(p + 64, 5);
-        put_u32(p + 68, (U32)((n << 3) | 2));
-        memcpy(p + 80, src, n);
-        memset(p + 80 + n, 0, pad);
+        put_u32(p + 72, 5);
+        put_u32(p + 76, (U32)((n << 3) | 2));
+        memcpy(p + 88, src, n);
+        memset(p + 88 + n, 0, pad);
     }
-    SvCUR_set(out, cur + 80 + n + pad);
+    SvCUR_set(out, cur + 88 + n + pad);
     *SvEND(out) = '\0';
     (void)SvPOK_only(out);
 }

@@ -423,12 +423,13 @@ sub _fast_response_body {
     my $s = $L->{ResponseBody};
     my %f = map { $_->{name} => $_ } @{ $s->{fields} };
     _fail('ResponseBody layout changed')
-        unless $s->{data_words} == 3 && $s->{ptr_count} == 2 && $f{more}{byte} == 0 && $f{more}{bit} == 0
-            && $f{body}{ptr} == 0 && $f{file}{ptr} == 1 && $f{offset}{byte} == 8 && $f{length}{byte} == 16;
+        unless $s->{data_words} == 4 && $s->{ptr_count} == 2 && $f{more}{byte} == 0 && $f{more}{bit} == 0
+            && $f{body}{ptr} == 0 && $f{file}{ptr} == 1 && $f{offset}{byte} == 8 && $f{length}{byte} == 16
+            && $f{ringLength}{byte} == 4 && $f{ringPosition}{byte} == 24;
     my $generic = $FRAME{httpResponseBody};
     $FRAME{httpResponseBody} = sub {
         my $m = $_[1];
-        return &$generic if defined $m->{file} || $m->{offset} || $m->{length};
+        return &$generic if defined $m->{file} || $m->{offset} || $m->{length} || $m->{ringLength};
         encode_body_into($_[0], $m->{scope} // 0, $m->{body} // '', $m->{more});
     };
 }
@@ -444,8 +445,8 @@ sub pure_encode_body_into {
         utf8::downgrade($body, 1) or _fail('wide character in body');
         return pure_encode_body_into($_[0], $_[1], $body, $_[3]);
     }
-    ${ $_[0] } .= pack('V2 V2 Q<v x6 V2 C x23 V4', 0, 9 + (($n + $pad) >> 3), 0, 65538, $_[1], $BODY_TAG,
-        0, 3 | (2 << 16), $_[3] ? 1 : 0, ($n ? (5, ($n << 3) | 2) : (0, 0)), 0, 0);
+    ${ $_[0] } .= pack('V2 V2 Q<v x6 V2 C x31 V4', 0, 10 + (($n + $pad) >> 3), 0, 65538, $_[1], $BODY_TAG,
+        0, 4 | (2 << 16), $_[3] ? 1 : 0, ($n ? (5, ($n << 3) | 2) : (0, 0)), 0, 0);
     if ($n) {
         ${ $_[0] } .= $_[2];
         ${ $_[0] } .= "\0" x $pad if $pad;
