@@ -8,12 +8,18 @@
  *   encode_body_into(\$buf, $id, $body, $more)       httpResponseBody
  *   start_frame / scope_end_ok_frame / headers       FastFrames' frames
  *   http_body($target, $ev)         HttpScope's plain body event (pagi_send.c)
+ *   ring_map($fd, $size)            the shared body ring (docs/protocol.md 3c):
+ *                                   a Ring object; dies saying why not
  *
  * Inputs the C code does not take (a tied or UTF-8 buffer, an unusual
  * header list, a cache miss) go to the pure function, so results and errors
  * are always the pure path's. Static tables: a worker has one interpreter
  * and never starts ithreads. */
 #include "pagi_xs.h"
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <errno.h>
 
 typedef struct {
     SV *pure_body;      /* Codec::pure_encode_body_into */
@@ -330,3 +336,89 @@ sole_ref(SV *ref)
         && !(SvMAGICAL(SvRV(ref)) && mg_find(SvRV(ref), PERL_MAGIC_backref));
   OUTPUT:
     RETVAL
+
+SV *
+ring_map(IV fd, UV size)
+  PREINIT:
+    struct stat st;
+    void *base;
+    pagi_ring *g;
+    int flags;
+  CODE:
+    /* Taken up only as docs/protocol.md 3c says: a descriptor of exactly
+     * the announced size, mapped shared and writable, kept from the app's
+     * child processes. */
+    if (size == 0 || size > 0xffffffffUL) croak("no ring announced");
+    if (fd < 0 || fd > INT_MAX || fstat((int)fd, &st) != 0)
+        croak_sv(sv_2mortal(newSVpvf("fd %" IVdf ": %s", fd, strerror(errno))));
+    if ((UV)st.st_size != size || st.st_size <= 0)
+        croak_sv(sv_2mortal(newSVpvf("fd %" IVdf " has %" IVdf " bytes, the welcome announced %" UVuf, fd,
+                                     (IV)st.st_size, size)));
+    base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+    if (base == MAP_FAILED) croak_sv(sv_2mortal(newSVpvf("mmap of fd %" IVdf ": %s", fd, strerror(errno))));
+    if ((flags = fcntl((int)fd, F_GETFD)) < 0 || fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+        int e = errno;
+        munmap(base, (size_t)size);
+        croak_sv(sv_2mortal(newSVpvf("fd %" IVdf ": close-on-exec: %s", fd, strerror(e))));
+    }
+    Newxz(g, 1, pagi_ring);
+    g->base = (U8 *)base;
+    g->size = (U64)size;
+    RETVAL = sv_setref_pv(newSV(0), "PAGI::Gateway::Worker::XS::Ring", (void *)g);
+  OUTPUT:
+    RETVAL
+
+MODULE = PAGI::Gateway::Worker    PACKAGE = PAGI::Gateway::Worker::XS::Ring
+
+void
+release(SV *self, UV through)
+  PREINIT:
+    pagi_ring *g;
+  CODE:
+    /* R only grows, and never past W: a `through` beyond what was written
+     * is not trusted to open the ring for overwriting spans in flight. */
+    if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
+    if ((U64)through > g->w) through = (UV)g->w;
+    if ((U64)through > g->r) g->r = (U64)through;
+
+bool
+put(SV *self, SV *bufref, UV id, SV *body, SV *more)
+  PREINIT:
+    const char *src;
+    STRLEN n;
+  CODE:
+    /* The Perl body path (Wire::body_sender): true when the body went
+     * through the ring; false, nothing done: send it inline. */
+    RETVAL = 0;
+    if (plain_target(aTHX_ bufref) && !SvMAGICAL(body) && !SvROK(body) && SvPOK(body) && !SvUTF8(body)
+        && SvRV(bufref) != body && F.body_ready) {
+        src = SvPV_nomg(body, n);
+        RETVAL = pagi_ring_put(aTHX_ pagi_ring_of(aTHX_ self), SvRV(bufref), (U64)id, F.body_tag, src, n,
+                               SvTRUE(more));
+    }
+  OUTPUT:
+    RETVAL
+
+UV
+size(SV *self)
+  ALIAS:
+    write_pos = 1
+    release_pos = 2
+  PREINIT:
+    pagi_ring *g;
+  CODE:
+    if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
+    RETVAL = (UV)(ix == 1 ? g->w : ix == 2 ? g->r : g->size);
+  OUTPUT:
+    RETVAL
+
+void
+DESTROY(SV *self)
+  PREINIT:
+    pagi_ring *g;
+  CODE:
+    if ((g = pagi_ring_of(aTHX_ self))) {
+        munmap(g->base, (size_t)g->size);
+        sv_setiv(SvRV(self), 0);
+        Safefree(g);
+    }

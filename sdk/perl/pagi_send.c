@@ -15,7 +15,11 @@
  * on_high_water callbacks (they are Perl's),
  * no wire in the context or no flush queued on it (Wire::_schedule is
  * Perl's). The no-op after the client left or the response finished
- * (conn->{finished}) is taken here too, as the closure's first check. */
+ * (conn->{finished}) is taken here too, as the closure's first check.
+ *
+ * With a shared body ring (the Wire's `ring`, docs/protocol.md 3c) a body
+ * of PAGI_RING_MIN bytes or more is copied into the ring and only its span
+ * is encoded; flow control is the same either way. */
 #include "pagi_xs.h"
 
 enum {
@@ -23,7 +27,7 @@ enum {
     K_CONN, K_FINISHED, K_STARTED, K_COMPLETE, K_PENDING, K_IN_FLIGHT, /* the scope and its conn */
     K_WINDOW, K_MAX_CHUNK, K_TRAILERS, K_BODY_DONE, K_ID, K_CTX,
     K_TRANSPORT, K_BUFFERED, K_ABOVE, K_HIGH, K_ON_HIGH,               /* pagi.transport */
-    K_WIRE, K_OUT, K_FLUSH_QUEUED,                                     /* ctx->{wire} */
+    K_WIRE, K_OUT, K_FLUSH_QUEUED, K_RING,                             /* ctx->{wire} */
     K_COUNT
 };
 static const char *const key_names[K_COUNT] = {
@@ -31,7 +35,7 @@ static const char *const key_names[K_COUNT] = {
     "conn", "finished", "started", "complete", "pending", "in_flight",
     "window", "max_chunk", "trailers", "body_done", "id", "ctx",
     "transport", "buffered", "above", "high", "on_high",
-    "wire", "out", "flush_queued",
+    "wire", "out", "flush_queued", "ring",
 };
 /* Shared-string keys with their hashes computed once: a lookup is then a
  * bucket walk with pointer compares. One interpreter per worker (see Worker.xs). */
@@ -102,6 +106,48 @@ void pagi_body_frame(pTHX_ SV *out, U64 id, U16 tag, const char *src, STRLEN n, 
     (void)SvPOK_only(out);
 }
 
+static HV *ring_stash;
+
+pagi_ring *pagi_ring_of(pTHX_ SV *ref) {
+    SV *sv;
+    if (!ref || !SvROK(ref)) return NULL;
+    sv = SvRV(ref);
+    if (!ring_stash) ring_stash = gv_stashpvs("PAGI::Gateway::Worker::XS::Ring", GV_ADD);
+    if (!SvOBJECT(sv) || SvSTASH(sv) != ring_stash || !SvIOK(sv)) return NULL;
+    return INT2PTR(pagi_ring *, SvIVX(sv));
+}
+
+/* A span's frame: httpResponseBody {more, ringPosition, ringLength}, no
+ * pointers set (body and file empty). */
+static void ring_frame(pTHX_ SV *out, U64 id, U16 tag, U64 pos, U32 n, int more) {
+    STRLEN cur;
+    U8 *p;
+    (void)SvPV_force_nolen(out);
+    cur = SvCUR(out);
+    p = (U8 *)SvGROW(out, cur + 88 + 1) + cur;
+    frame_head(p, 10, id, tag, 4, 2);
+    memset(p + 40, 0, 48);
+    p[40] = more ? 1 : 0;
+    put_u32(p + 44, n);   /* ringLength */
+    put_u64(p + 64, pos); /* ringPosition */
+    SvCUR_set(out, cur + 88);
+    *SvEND(out) = '\0';
+    (void)SvPOK_only(out);
+}
+
+int pagi_ring_put(pTHX_ pagi_ring *g, SV *out, U64 id, U16 tag, const char *src, STRLEN n, int more) {
+    U64 start;
+    if (!g || n < PAGI_RING_MIN || (U64)n > g->size) return 0;
+    /* A span never wraps: one that would cross the end starts at the next
+     * turn of the ring; it must not reach bytes the gateway still holds. */
+    start = g->w % g->size + n <= g->size ? g->w : g->w - g->w % g->size + g->size;
+    if (start + n > g->r + g->size) return 0;
+    memcpy(g->base + start % g->size, src, n);
+    g->w = start + n;
+    ring_frame(aTHX_ out, id, tag, start, (U32)n, more);
+    return 1;
+}
+
 int pagi_http_body(pTHX_ SV *target, SV *evref, U16 tag) {
     HV *self, *conn, *ev, *tr, *ctx, *wire;
     SV *type, *body, *more, *outref, *id;
@@ -162,7 +208,10 @@ int pagi_http_body(pTHX_ SV *target, SV *evref, U16 tag) {
             set_iv(aTHX_ conn, K_COMPLETE, 1);
         }
     }
-    pagi_body_frame(aTHX_ SvRV(outref), (U64)SvUV_nomg(id), tag, src, n, !last);
+    if (n < PAGI_RING_MIN
+        || !pagi_ring_put(aTHX_ pagi_ring_of(aTHX_ get(aTHX_ wire, K_RING)), SvRV(outref), (U64)SvUV_nomg(id), tag,
+                          src, n, !last))
+        pagi_body_frame(aTHX_ SvRV(outref), (U64)SvUV_nomg(id), tag, src, n, !last);
     if (n) {
         in_flight += (IV)n;
         set_iv(aTHX_ self, K_IN_FLIGHT, in_flight);

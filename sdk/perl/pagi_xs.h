@@ -12,7 +12,7 @@
 
 /* Bumped whenever the Perl <-> C interface changes: XS.pm refuses a built
  * object of another version (a stale build) and the SDK runs pure. */
-#define PAGI_XS_API 1
+#define PAGI_XS_API 2
 
 enum pagi_kind {
     PK_BOOL, PK_U8, PK_U16, PK_U32, PK_U64, PK_I8, PK_I16, PK_I32, PK_I64, PK_ENUM,
@@ -107,5 +107,27 @@ void pagi_body_frame(pTHX_ SV *out, U64 id, U16 tag, const char *src, STRLEN n, 
 /* pagi_send.c: the http scope's plain body event in one call (HttpScope's
  * $send); 1 when it took the event, 0 for the Perl path. */
 int pagi_http_body(pTHX_ SV *target, SV *ev, U16 tag);
+
+/* The shared body ring (docs/protocol.md 3c), one per connection: the
+ * mapping and the positions of the protocol (W and R). A Ring object
+ * (PAGI::Gateway::Worker::XS::Ring, in the Wire's `ring`) owns one. */
+typedef struct {
+    U8 *base;
+    U64 size;   /* S: welcome.bodyRingBytes */
+    U64 w;      /* write position: the end of the last span */
+    U64 r;      /* release position: the gateway's latest `through` */
+} pagi_ring;
+
+/* Bodies below this many bytes stay inline: for them the ~88-byte span
+ * frame and the copy into the ring save nothing worth the ring space. */
+#define PAGI_RING_MIN 4096
+
+/* pagi_send.c: the ring a Ring object reference holds, or NULL. */
+pagi_ring *pagi_ring_of(pTHX_ SV *ref);
+
+/* pagi_send.c: copies n body bytes into the ring and appends their span's
+ * httpResponseBody frame to out when the protocol allows it (1); 0 (and
+ * nothing changed): the caller sends the body inline. */
+int pagi_ring_put(pTHX_ pagi_ring *g, SV *out, U64 id, U16 tag, const char *src, STRLEN n, int more);
 
 #endif

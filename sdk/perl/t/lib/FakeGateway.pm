@@ -31,6 +31,16 @@ sub spawn {
         close $gw;
         open STDERR, '>&', $errfh or die;
         $ENV{PAGI_WORKER_FD} = fileno $wk;
+        # env => {NAME => value or a handle}: a handle is inherited and its
+        # descriptor number is the value (PAGI_BODY_RING_FD).
+        for my $name (sort keys %{ $args{env} || {} }) {
+            my $v = $args{env}{$name};
+            if (ref $v) {
+                fcntl($v, F_SETFD, fcntl($v, F_GETFD, 0) & ~FD_CLOEXEC) or die "fcntl: $!";
+                $v = fileno $v;
+            }
+            $ENV{$name} = $v;
+        }
         exec $^X, "-I$root/lib", "$root/bin/pagi-worker-perl", @{ $args{args} || [] }, $app;
         die "exec: $!";
     }

@@ -237,6 +237,8 @@ my %CONTROL = (
     heartbeat => sub { $_[0]{send}->({ scope => 0, type => 'heartbeat', seq => $_[1]{seq} }) },
     drain     => \&_on_drain,
     shutdown  => \&_on_shutdown,
+    # Without a ring (or after the wire closed) there is nothing to release.
+    bodyRingRelease => sub { my $r = $_[0]{wire} && $_[0]{wire}{ring}; $r->release($_[1]{through}) if $r },
 );
 
 sub _on_message {
@@ -262,7 +264,28 @@ sub _on_welcome {
     }
     $self->{welcome} = $m;
     %{ $self->{ctx}{settings} } = %$m;
+    $self->_take_body_ring($m->{bodyRingBytes});
     $self->{started}->done($self) unless $self->{started}->is_ready;
+}
+
+# The shared body ring (docs/protocol.md 3c): response bodies from 4 KiB on
+# the XS paths are copied into it and sent as spans instead of through the
+# socket. Only with the XS accelerator (the mapping is C's); the pure path
+# sends every body inline. A ring that does not check out is logged and not
+# used: the bodies go inline, which the gateway always takes.
+sub _take_body_ring {
+    my ($self, $size) = @_;
+    my $fd = $ENV{PAGI_BODY_RING_FD};
+    return unless $size && defined $fd && $self->{wire};
+    return unless PAGI::Gateway::Worker::Codec::implementation() eq 'xs'
+        && defined &PAGI::Gateway::Worker::XS::ring_map;
+    my $ring = $fd =~ /\A\d+\z/ ? eval { PAGI::Gateway::Worker::XS::ring_map($fd, $size) } : undef;
+    unless ($ring) {
+        $self->_log('body ring not used: ' . ($@ || "bad PAGI_BODY_RING_FD '$fd'"));
+        return;
+    }
+    $self->{wire}{ring} = $ring;
+    delete $ENV{PAGI_BODY_RING_FD};    # the app's child processes get no ring
 }
 
 my %SCOPE_CLASS = (

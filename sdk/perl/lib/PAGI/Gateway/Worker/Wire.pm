@@ -74,10 +74,14 @@ sub sender {
     };
 }
 
+# With the shared body ring (`ring`, set by the worker on the welcome; XS
+# only) a body of 4 KiB or more goes into the ring when it fits there.
 sub body_sender {
     my ($self) = @_;
     return sub {
-        PAGI::Gateway::Worker::Codec::encode_body_into($self->{out}, @_);
+        my $ring = $self->{ring};
+        PAGI::Gateway::Worker::Codec::encode_body_into($self->{out}, @_)
+            unless $ring && length($_[1]) >= 4096 && $ring->put($self->{out}, @_);
         $self->_schedule unless $self->{flush_queued};
         return;
     };

@@ -19,7 +19,7 @@ use File::Spec;
 our $VERSION = '0.01';
 
 # The interface version this Perl side speaks (PAGI_XS_API in pagi_xs.h).
-my $API = 1;
+my $API = 2;
 
 our $LOADED;         # undef: not tried yet; 1 or 0 after load()
 our $WHY = '';       # why the pure path runs (for tests and diagnostics)
