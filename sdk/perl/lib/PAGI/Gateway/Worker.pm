@@ -276,7 +276,7 @@ sub _on_welcome {
 sub _take_body_ring {
     my ($self, $size) = @_;
     my $fd = $ENV{PAGI_BODY_RING_FD};
-    return unless $size && defined $fd && $self->{wire};
+    return unless $size && defined $fd && $self->{wire} && !$self->{wire}{ring};
     return unless PAGI::Gateway::Worker::Codec::implementation() eq 'xs'
         && defined &PAGI::Gateway::Worker::XS::ring_map;
     my $ring = $fd =~ /\A\d+\z/ ? eval { PAGI::Gateway::Worker::XS::ring_map($fd, $size) } : undef;
