@@ -111,6 +111,8 @@ EventError check_body(wire::ResponseBody::Reader body) {
   if (body.getOffset() > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
     return EventError::bad_file;
   }
+  // A shared body ring span carries no bytes of its own (the pool checks the span).
+  if (body.getRingLength() > 0 && (data.size() != 0 || !file.empty())) return EventError::bad_field;
   if (file.empty()) return EventError::ok;
   // A path goes to open(): absolute, no embedded NUL, and no inline body.
   if (file.front() != '/' || file.find('\0') != std::string_view::npos) return EventError::bad_file;

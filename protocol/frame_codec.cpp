@@ -65,6 +65,9 @@ namespace detail {
 struct Chunk {
   std::atomic<std::uint32_t> refs{1};
   std::size_t capacity = 0;  // bytes, a multiple of the word size
+  // Set for external bytes (SharedBytes::external): no data of its own.
+  std::shared_ptr<ExternalBytesOwner> owner;
+  std::uint64_t token = 0;
 
   std::byte* data() { return reinterpret_cast<std::byte*>(this + 1); }
   const capnp::word* words() { return reinterpret_cast<const capnp::word*>(this + 1); }
@@ -89,6 +92,7 @@ void chunk_ref(Chunk* c) { c->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void chunk_unref(Chunk* c) {
   if (c != nullptr && c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (c->owner) c->owner->release_bytes(c->token);
     c->~Chunk();
     ::operator delete(c);
   }
@@ -197,6 +201,23 @@ SharedBytes SharedBytes::copy_of(std::string_view bytes) {
   out.data_ = reinterpret_cast<const char*>(own->data());
   out.size_ = bytes.size();
   return out;
+}
+
+SharedBytes SharedBytes::external(const char* data, std::size_t size, std::shared_ptr<ExternalBytesOwner> owner,
+                                  std::uint64_t token) {
+  SharedBytes out;
+  Chunk* handle = chunk_new(0);
+  handle->owner = std::move(owner);
+  handle->token = token;
+  out.chunk_ = handle;
+  out.data_ = data;
+  out.size_ = size;
+  return out;
+}
+
+const void* SharedBytes::storage() const {
+  if (chunk_ != nullptr && chunk_->owner) return chunk_->owner.get();
+  return chunk_;
 }
 
 SharedBytes::SharedBytes(const SharedBytes& other) noexcept

@@ -52,6 +52,17 @@ namespace detail {
 struct Chunk;  // reference-counted, word-aligned read buffer
 }
 
+// Storage of SharedBytes that lives outside the codec's chunks (a worker's
+// shared body ring): told, by the token it handed out, when the last
+// SharedBytes viewing a piece of it is gone.
+class ExternalBytesOwner {
+ public:
+  virtual void release_bytes(std::uint64_t token) noexcept = 0;
+
+ protected:
+  ~ExternalBytesOwner() = default;
+};
+
 // Bytes that keep their storage alive: a view into a frame's read chunk
 // (Frame::share), so a response body can wait in a client's output queue
 // without being copied out of the worker's read buffer; or a copy of their
@@ -62,6 +73,11 @@ class SharedBytes {
   SharedBytes() noexcept = default;
   // `bytes` copied into storage of their own.
   static SharedBytes copy_of(std::string_view bytes);
+  // `size` bytes at `data`, owned by `owner`, which lives (and keeps the
+  // bytes unchanged) at least until its release_bytes(token). storage() is
+  // `owner`'s identity: views of one owner count as one storage.
+  static SharedBytes external(const char* data, std::size_t size, std::shared_ptr<ExternalBytesOwner> owner,
+                              std::uint64_t token);
   SharedBytes(const SharedBytes& other) noexcept;
   SharedBytes(SharedBytes&& other) noexcept;
   SharedBytes& operator=(SharedBytes other) noexcept;
@@ -71,9 +87,9 @@ class SharedBytes {
   const char* data() const { return data_; }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  // The storage's identity (a read chunk shared with a frame, or the copy's);
-  // null when empty. For accounting and tests.
-  const void* storage() const { return chunk_; }
+  // The storage's identity (a read chunk shared with a frame, the copy's,
+  // or an external owner); null when empty. For accounting and tests.
+  const void* storage() const;
   // Holders of the storage, this one included (0 when empty). For tests.
   std::uint32_t use_count() const;
 

@@ -45,9 +45,9 @@ class Downstream {
 
   virtual void on_response_start(std::uint16_t status, std::span<const HeaderView> headers, bool trailers) = 0;
   virtual void on_response_body(std::string_view body, bool more) = 0;
-  // The same, with the body's storage shared (the worker's read chunk): a
-  // transport that queues bytes may keep `body` instead of copying it. The
-  // default copies, through on_response_body.
+  // The same, with the body's storage shared (the worker's read chunk or
+  // its shared body ring): a transport that queues bytes may keep `body`
+  // instead of copying it. The default copies, through on_response_body.
   virtual void on_response_body_shared(const protocol::SharedBytes& body, bool more);
   // Send [offset, offset+length) of a file (length -1: to its end), then
   // end the body.

@@ -315,6 +315,19 @@ void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& rec
       const auto body = message.getHttpResponseBody();
       const std::string_view file = view(body.getFile());
       const std::string_view bytes = view(body.getBody());
+      if (const std::uint32_t ring_length = body.getRingLength(); ring_length > 0) {
+        // The body is in the worker's shared ring (docs/protocol.md "3c").
+        protocol::SharedBytes span;
+        const char* why = nullptr;
+        if (!worker.take_ring_span(body.getRingPosition(), ring_length, span, why)) {
+          worker.fail(fmt::format("scope {}: {}", id, why));
+          return;
+        }
+        error = record.flow.on_body(ring_length, body.getMore(), false);
+        if (error != ScopeEventError::ok) break;
+        ds->on_response_body_shared(span, body.getMore());
+        return;
+      }
       error = record.flow.on_body(file.empty() ? bytes.size() : 0, body.getMore(), !file.empty());
       if (error != ScopeEventError::ok) break;
       if (!file.empty()) {

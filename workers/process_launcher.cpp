@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include "workers/body_ring.hpp"
 #include "workers/stderr_reader.hpp"
 #include "workers/worker_connection.hpp"
 
@@ -52,9 +53,9 @@ bool is_perl_adapter_app(const PoolSettings& settings) {
          settings.interface == "cgi";
 }
 
-// The gateway's environment with the pool's additions; PAGI_WORKER_FD last
-// so nothing can override it.
-std::vector<std::string> worker_environment(const PoolSettings& settings, int worker_fd) {
+// The gateway's environment with the pool's additions; PAGI_WORKER_FD and
+// PAGI_BODY_RING_FD last so nothing can override them.
+std::vector<std::string> worker_environment(const PoolSettings& settings, int worker_fd, int ring_fd) {
   std::map<std::string, std::string> merged;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
@@ -64,6 +65,10 @@ std::vector<std::string> worker_environment(const PoolSettings& settings, int wo
   }
   for (const auto& [key, value] : settings.env) merged[key] = value;
   merged["PAGI_WORKER_FD"] = std::to_string(worker_fd);
+  if (ring_fd >= 0)
+    merged["PAGI_BODY_RING_FD"] = std::to_string(ring_fd);
+  else
+    merged.erase("PAGI_BODY_RING_FD");  // a gateway's own, inherited: not this worker's
   std::vector<std::string> out;
   out.reserve(merged.size());
   for (const auto& [key, value] : merged) out.push_back(key + "=" + value);
@@ -80,7 +85,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 
 // Only async-signal-safe calls from here to exec: the child of a process
 // that may have other threads (spdlog's, OpenSSL's) must not allocate.
-[[noreturn]] void exec_child(int worker_fd, int status_pipe, int stderr_fd, pid_t parent, char** argv, char** envp) {
+[[noreturn]] void exec_child(int worker_fd, int ring_fd, int status_pipe, int stderr_fd, pid_t parent, char** argv,
+                             char** envp) {
   if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) _exit(127);
   sigset_t none;
   sigemptyset(&none);
@@ -98,6 +104,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
     for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   ::fcntl(worker_fd, F_SETFD, 0);  // the worker end survives exec
+  if (ring_fd >= 0) ::fcntl(ring_fd, F_SETFD, 0);
   ::execvpe(argv[0], argv, envp);
   const int err = errno;
   ssize_t ignored = ::write(status_pipe, &err, sizeof err);
@@ -148,14 +155,24 @@ class ProcessLauncher final : public WorkerLauncher {
                    std::strerror(errno));
       err_pipe[0] = err_pipe[1] = -1;
     }
-    std::vector<std::string> env = worker_environment(settings, worker_fd);
+    // The ring is an optimisation: without one the worker sends bodies inline.
+    std::shared_ptr<BodyRing> ring;
+    if (settings.body_ring > 0) {
+      std::string ring_error;
+      ring = BodyRing::create(settings.body_ring, ring_error);
+      if (!ring) spdlog::warn("pool {}: {}; bodies go through the socket", settings.name, ring_error);
+    }
+    const int ring_fd = ring ? ring->fd() : -1;
+    std::vector<std::string> env = worker_environment(settings, worker_fd, ring_fd);
     std::vector<char*> c_argv = c_strings(argv);
     std::vector<char*> c_env = c_strings(env);
     const pid_t parent = ::getpid();
 
     const pid_t pid = ::fork();
-    if (pid == 0) exec_child(worker_fd, status_pipe[1], err_pipe[1], parent, c_argv.data(), c_env.data());
+    if (pid == 0)
+      exec_child(worker_fd, ring_fd, status_pipe[1], err_pipe[1], parent, c_argv.data(), c_env.data());
     ::close(worker_fd);
+    if (ring) ring->close_fd();  // the mapping stays
     ::close(status_pipe[1]);
     if (err_pipe[1] >= 0) ::close(err_pipe[1]);
     if (err_pipe[0] >= 0) {
@@ -187,7 +204,7 @@ class ProcessLauncher final : public WorkerLauncher {
     }
     ::fcntl(gateway_fd, F_SETFL, ::fcntl(gateway_fd, F_GETFL) | O_NONBLOCK);
     spdlog::debug("spawned worker pid={} argv0={}", pid, argv[0]);
-    return {gateway_fd, pid};
+    return {gateway_fd, pid, std::move(ring)};
   }
 
   void signal(int pid, int sig) override {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/event_validation.hpp"
+#include "workers/body_ring.hpp"
 #include "workers/log_context.hpp"
 #include "workers/worker_messages.hpp"
 
@@ -89,6 +90,16 @@ bool Worker::spawn(std::string& error) {
     return false;
   }
   pid_ = launched.pid;
+  body_ring_ = launched.body_ring;
+  if (body_ring_) {
+    // Releases come from client writes anywhere in the turn; the frame goes
+    // out at its end, with the turn's credit.
+    body_ring_->set_on_progress([weak, &io = io_] {
+      asio::post(io, [weak] {
+        if (auto self = weak.lock()) self->announce_ring_release();
+      });
+    });
+  }
   protocol::FrameLimits limits;
   limits.max_message_bytes = settings_.max_message_bytes;
   connection_ = WorkerConnection::create(io_, launched.socket_fd, limits, this);
@@ -131,6 +142,25 @@ void Worker::end_attached() {
 
 std::string& Worker::output() { return connection_->output(); }
 void Worker::flush() { connection_->flush(); }
+
+bool Worker::take_ring_span(std::uint64_t position, std::uint32_t length, protocol::SharedBytes& out,
+                            const char*& why) {
+  if (!body_ring_) {
+    why = "body ring span from a worker without a ring";
+    return false;
+  }
+  return body_ring_->take(position, length, out, why);
+}
+
+std::size_t Worker::ring_spans_held() const { return body_ring_ ? body_ring_->held() : 0; }
+
+void Worker::announce_ring_release() {
+  if (!body_ring_ || !connection_ || life_ == WorkerLife::dead) return;
+  const std::uint64_t through = body_ring_->take_announcement();
+  if (through == 0) return;
+  messages::append_body_ring_release(connection_->output(), through);
+  connection_->flush();
+}
 
 void Worker::add_scope(std::uint64_t scope, SlotKind kind) {
   scopes_.insert(scope);
@@ -190,7 +220,7 @@ void Worker::on_hello(wire::Hello::Reader hello) {
                 std::string_view(hello.getSdkName().cStr()), std::string_view(hello.getSdkVersion().cStr()),
                 hello.getPid(), concurrency_);
   std::string& out = connection_->output();
-  messages::append_welcome(out, settings_, id_);
+  messages::append_welcome(out, settings_, id_, body_ring_ ? body_ring_->size() : 0);
   if (settings_.lifespan == wire::LifespanMode::OFF) {
     connection_->flush();
     become_ready();

@@ -110,6 +110,13 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   // startup_failed, startup_timeout.
   std::string_view loss_kind() const { return loss_kind_; }
 
+  // A body span the worker put in its shared body ring, as bytes the
+  // transport can hold; false with `why` when it breaks the ring's rules
+  // (or the worker has no ring).
+  bool take_ring_span(std::uint64_t position, std::uint32_t length, protocol::SharedBytes& out, const char*& why);
+  // Spans of its ring still held by transports (for tests).
+  std::size_t ring_spans_held() const;
+
   // Scopes. The opening frame is appended by the caller to output().
   std::string& output();
   void flush();
@@ -160,6 +167,7 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void signal_process(int signal);
   void end_attached();
   void arm_heartbeat();
+  void announce_ring_release();
   void on_heartbeat_tick();
   std::string describe() const;
 
@@ -180,6 +188,7 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   std::uint32_t scope_types_ = 0;
   bool skip_response_done_ = false;
   std::shared_ptr<WorkerConnection> connection_;
+  std::shared_ptr<BodyRing> body_ring_;
   std::unique_ptr<Timers> timers_;
   std::uint64_t lifespan_scope_ = 0;  // 0: no lifespan scope open
   bool lifespan_started_ = false;     // startup completed: shutdown is due at stop

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -14,9 +15,13 @@
 
 namespace pagi::workers {
 
+class BodyRing;
+
 struct LaunchedWorker {
   int socket_fd = -1;  // gateway end: non-blocking, close-on-exec; the pool owns it
   int pid = -1;        // handle for signal(); a real pid for processes
+  // The worker's shared body ring (pools.<name>.body_ring), null for none.
+  std::shared_ptr<BodyRing> body_ring;
 };
 
 // Called once when the worker has exited (a `wait` status as from waitpid).

@@ -12,7 +12,8 @@
 namespace pagi::workers::messages {
 using namespace detail;
 
-void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_t worker_id) {
+void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_t worker_id,
+                    std::uint32_t body_ring_bytes) {
   build(out, 0, words_for(settings.name.size()), [&](wire::Envelope::Builder env) {
     auto w = env.initWelcome();
     w.setProtocolVersion(wire::PROTOCOL_VERSION);
@@ -24,6 +25,7 @@ void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_
         static_cast<std::uint32_t>(std::clamp(ms, 0.0, double(std::numeric_limits<std::uint32_t>::max()))));
     w.setLifespan(settings.lifespan);
     w.setMaxMessageBytes(settings.max_message_bytes);
+    w.setBodyRingBytes(body_ring_bytes);
     copy_text(settings.name, [&](unsigned n) { return w.initPool(n); });
   });
 }
@@ -147,6 +149,10 @@ void append_heartbeat(std::string& out, std::uint64_t seq) {
 
 void append_drain(std::string& out, std::uint32_t timeout_ms) {
   build(out, 0, 0, [&](wire::Envelope::Builder env) { env.initDrain().setTimeoutMs(timeout_ms); });
+}
+
+void append_body_ring_release(std::string& out, std::uint64_t through) {
+  build(out, 0, 0, [&](wire::Envelope::Builder env) { env.initBodyRingRelease().setThrough(through); });
 }
 
 void append_shutdown(std::string& out) {

@@ -12,7 +12,9 @@
 
 namespace pagi::workers::messages {
 
-void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_t worker_id);
+// `body_ring_bytes`: size of the worker's shared body ring, 0 for none.
+void append_welcome(std::string& out, const PoolSettings& settings, std::uint32_t worker_id,
+                    std::uint32_t body_ring_bytes = 0);
 // The scope opening with every ScopeRequest field; `request_body` is the
 // first http.request carried in it (see docs/protocol.md).
 void append_open(std::string& out, std::uint64_t scope, const ScopeRequest& request);
@@ -26,6 +28,7 @@ void append_response_done(std::string& out, std::uint64_t scope);
 void append_http_disconnect(std::string& out, std::uint64_t scope, DisconnectReason reason);
 void append_heartbeat(std::string& out, std::uint64_t seq);
 void append_drain(std::string& out, std::uint32_t timeout_ms);
+void append_body_ring_release(std::string& out, std::uint64_t through);
 void append_shutdown(std::string& out);
 
 }  // namespace pagi::workers::messages

@@ -545,6 +545,10 @@ std::vector<KeyDef> make_keys() {
   keys.push_back(size_key("max_message_bytes", &P::max_message_bytes, 64 * 1024,
                           "Largest frame accepted from a worker; raised to `http.max_ws_message_size` + 64 KiB when "
                           "below it, so an app can send back the largest message a client may send."));
+  keys.push_back(size_key("body_ring", &P::body_ring, 0,
+                          "Shared memory ring per spawned worker that response bodies of 4 KiB and more can travel "
+                          "through instead of the worker socket (SDKs that support it: the Perl SDK with its XS part); "
+                          "the gateway writes the client straight from it. 0 = off. Not for attached workers."));
   keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true,
                              "Heartbeat ping interval to each worker. 0 = off."));
   keys.push_back(integer_key("heartbeat_misses", &P::heartbeat_misses, 1, unbounded,

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/frame_codec.hpp"
 #include "workers/downstream.hpp"
 #include "workers/upstream.hpp"
 
@@ -20,6 +21,11 @@ class FakeDownstream final : public workers::Downstream {
   // Transport behaviour: when true, body bytes "reach the socket" at once
   // (response_written), and the final body triggers response_done().
   bool auto_write = false;
+
+  // Keep shared bodies (as a transport queueing them without a copy would)
+  // in `held` instead of copying them at once.
+  bool hold_shared = false;
+  std::vector<protocol::SharedBytes> held;
 
   std::unique_ptr<workers::Upstream> upstream;
 
@@ -60,6 +66,10 @@ class FakeDownstream final : public workers::Downstream {
       upstream->response_written(b.size());
       if (!more && !trailers_announced) upstream->response_done();
     }
+  }
+  void on_response_body_shared(const protocol::SharedBytes& b, bool more) override {
+    if (hold_shared) held.push_back(b);
+    on_response_body(b.view(), more);
   }
   void on_response_file(std::string_view path, std::uint64_t, std::int64_t) override {
     file = std::string(path);

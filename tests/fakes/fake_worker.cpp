@@ -1,5 +1,6 @@
 #include "tests/fakes/fake_worker.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 namespace pagi::fakes {
@@ -41,6 +43,34 @@ FakeWorker::FakeWorker(asio::io_context& io, int fd, FakeWorkerOptions options)
 FakeWorker::~FakeWorker() {
   boost::system::error_code ignored;
   io_state_->socket.close(ignored);
+  if (ring_map_ != nullptr) ::munmap(ring_map_, ring_size_);
+}
+
+void FakeWorker::map_body_ring(int fd, std::uint32_t size) {
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return;
+  ring_map_ = static_cast<char*>(map);
+  ring_size_ = size;
+}
+
+void FakeWorker::send_ring_body(std::uint64_t scope, std::uint64_t position, std::string_view body, bool more,
+                                std::int64_t length) {
+  if (ring_map_ != nullptr) {
+    const std::size_t offset = position % ring_size_;
+    std::memcpy(ring_map_ + offset, body.data(), std::min<std::size_t>(body.size(), ring_size_ - offset));
+  }
+  send([&](wire::Envelope::Builder e) {
+    e.setScope(scope);
+    auto b = e.initHttpResponseBody();
+    b.setRingPosition(position);
+    b.setRingLength(static_cast<std::uint32_t>(length >= 0 ? length : static_cast<std::int64_t>(body.size())));
+    b.setMore(more);
+  });
+}
+
+std::uint64_t FakeWorker::ring_released() const {
+  const auto releases = received_of(wire::Envelope::BODY_RING_RELEASE);
+  return releases.empty() ? 0 : releases.back().getBodyRingRelease().getThrough();
 }
 
 void FakeWorker::start() {

@@ -39,6 +39,9 @@ struct FakeWorkerOptions {
   bool serve_hello = false;
   std::uint32_t scope_types = wire::SCOPE_BIT_HTTP;  // hello.scopeTypes
   bool skip_response_done = false;                   // hello.skipResponseDone
+  // Launch with a shared body ring of the pool's body_ring bytes, mapped
+  // writable here (send_ring_body).
+  bool body_ring = false;
 };
 
 class FakeWorker : public std::enable_shared_from_this<FakeWorker> {
@@ -71,6 +74,15 @@ class FakeWorker : public std::enable_shared_from_this<FakeWorker> {
                   std::vector<std::pair<std::string, std::string>> headers = {}, bool trailers = false);
   void send_body(std::uint64_t scope, std::string_view body, bool more);
   void send_file(std::uint64_t scope, std::string_view path, std::uint64_t offset, std::int64_t length);
+  // Copies `body` into the body ring at `position` (mod its size, as much as
+  // fits) and sends the span {position, length}; `length` defaults to the
+  // body's size (tests of bad spans pass their own).
+  void send_ring_body(std::uint64_t scope, std::uint64_t position, std::string_view body, bool more,
+                      std::int64_t length = -1);
+  // The ring as the launcher created it: a writable mapping of `size` bytes.
+  void map_body_ring(int fd, std::uint32_t size);
+  // bodyRingRelease positions received, last first (0: none yet).
+  std::uint64_t ring_released() const;
   void send_trailers(std::uint64_t scope, std::vector<std::pair<std::string, std::string>> headers);
   void send_credit(std::uint64_t scope, std::uint32_t bytes);
   void send_scope_end(std::uint64_t scope, bool failed = false, std::string_view message = "");
@@ -104,6 +116,8 @@ class FakeWorker : public std::enable_shared_from_this<FakeWorker> {
   bool exited_ = false;
   std::uint64_t lifespan_scope_ = 0;
   std::size_t reads_ = 0;
+  char* ring_map_ = nullptr;
+  std::uint32_t ring_size_ = 0;
 };
 
 // Runs a FakeWorker on PAGI_WORKER_FD in this process until its socket

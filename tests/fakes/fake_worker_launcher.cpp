@@ -5,9 +5,11 @@
 
 #include <sys/socket.h>
 
+#include "workers/body_ring.hpp"
+
 namespace pagi::fakes {
 
-workers::LaunchedWorker FakeWorkerLauncher::launch(const workers::PoolSettings&, workers::ExitHandler on_exit,
+workers::LaunchedWorker FakeWorkerLauncher::launch(const workers::PoolSettings& settings, workers::ExitHandler on_exit,
                                                    std::string& error) {
   if (fail_launches > 0) {
     --fail_launches;
@@ -25,8 +27,15 @@ workers::LaunchedWorker FakeWorkerLauncher::launch(const workers::PoolSettings&,
   auto worker = std::make_shared<FakeWorker>(io_, fds[1], std::move(options));
   worker->on_exit = std::move(on_exit);
   workers_.push_back(worker);
+  std::shared_ptr<workers::BodyRing> ring;
+  if (worker->options().body_ring && settings.body_ring > 0) {
+    ring = workers::BodyRing::create(settings.body_ring, error);
+    if (!ring) return {};
+    worker->map_body_ring(ring->fd(), ring->size());
+    ring->close_fd();
+  }
   worker->start();
-  return {fds[0], pid_of(index)};
+  return {fds[0], pid_of(index), std::move(ring)};
 }
 
 void FakeWorkerLauncher::signal(int pid, int sig) {

@@ -1,0 +1,143 @@
+// The gateway's side of the shared body ring (docs/protocol.md "3c"): the
+// memfd it creates, the span rules, and the release position.
+#include "workers/body_ring.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace pagi::workers {
+namespace {
+
+constexpr std::uint32_t kSize = 64 * 1024;
+
+class BodyRingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ring = BodyRing::create(kSize, error);
+    ASSERT_TRUE(ring) << error;
+    void* map = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED, ring->fd(), 0);
+    ASSERT_NE(map, MAP_FAILED);
+    writable = static_cast<char*>(map);
+  }
+  void TearDown() override {
+    if (writable != nullptr) ::munmap(writable, kSize);
+  }
+
+  // The worker's part: bytes at `position`, then the span.
+  protocol::SharedBytes put(std::uint64_t position, const std::string& bytes) {
+    std::memcpy(writable + position % kSize, bytes.data(), bytes.size());
+    protocol::SharedBytes out;
+    const char* why = nullptr;
+    EXPECT_TRUE(ring->take(position, static_cast<std::uint32_t>(bytes.size()), out, why)) << why;
+    return out;
+  }
+  bool refused(std::uint64_t position, std::uint32_t length, std::string_view expected_words) {
+    protocol::SharedBytes out;
+    const char* why = nullptr;
+    if (ring->take(position, length, out, why)) return false;
+    EXPECT_NE(std::string_view(why).find(expected_words), std::string_view::npos) << why;
+    return out.empty();
+  }
+
+  std::shared_ptr<BodyRing> ring;
+  char* writable = nullptr;
+};
+
+TEST_F(BodyRingTest, MemfdIsSealedAgainstResizing) {
+  const int seals = ::fcntl(ring->fd(), F_GET_SEALS);
+  EXPECT_EQ(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+  EXPECT_NE(::ftruncate(ring->fd(), 4096), 0) << "a worker must not be able to shrink the gateway's mapping";
+  EXPECT_NE(::ftruncate(ring->fd(), 2 * kSize), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(ring->fd(), &st), 0);
+  EXPECT_EQ(st.st_size, kSize);
+  EXPECT_EQ(::fcntl(ring->fd(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC) << "only the launched worker inherits it";
+}
+
+TEST_F(BodyRingTest, SpanViewsTheWorkersBytesWithoutACopy) {
+  const protocol::SharedBytes a = put(0, "hello ring");
+  EXPECT_EQ(a.view(), "hello ring");
+  // The same memory: what the worker writes later shows (the gateway never copies).
+  writable[0] = 'J';
+  EXPECT_EQ(a.view(), "Jello ring");
+  const protocol::SharedBytes b = put(100, "second");
+  EXPECT_EQ(a.storage(), b.storage()) << "spans of one ring count as one storage for pinning";
+  EXPECT_EQ(a.storage(), static_cast<const void*>(static_cast<protocol::ExternalBytesOwner*>(ring.get())));
+  EXPECT_EQ(ring->held(), 2u);
+}
+
+TEST_F(BodyRingTest, SpansBreakingTheRulesAreRefused) {
+  EXPECT_TRUE(refused(0, 0, "length"));
+  EXPECT_TRUE(refused(0, kSize + 1, "length"));
+  EXPECT_TRUE(refused(kSize - 10, 20, "across the end"));
+  const protocol::SharedBytes held = put(1000, std::string(1000, 'a'));
+  EXPECT_TRUE(refused(1500, 10, "before the end of the previous"));
+  // Held from 1000: the next span may reach 1000 + kSize, not beyond.
+  EXPECT_TRUE(refused(kSize, 1001, "not yet released"));
+  EXPECT_TRUE(refused(~std::uint64_t{0} - 5, 4, "not yet released"));
+  // Up to exactly the held span's start, one ring later: no overlap.
+  const protocol::SharedBytes ok = put(kSize, std::string(1000, 'b'));
+  EXPECT_EQ(ok.view(), std::string(1000, 'b'));
+  EXPECT_EQ(held.view(), std::string(1000, 'a'));
+}
+
+TEST_F(BodyRingTest, ReleasePositionMovesInOrderOverDoneSpans) {
+  std::vector<protocol::SharedBytes> spans;
+  for (int i = 0; i < 4; ++i) spans.push_back(put(static_cast<std::uint64_t>(i) * 1000, std::string(1000, 'x')));
+  EXPECT_EQ(ring->released(), 0u);
+  spans[1] = {};  // done out of order: the oldest still holds the position
+  EXPECT_EQ(ring->released(), 0u);
+  spans[0] = {};
+  EXPECT_EQ(ring->released(), 2000u);
+  spans[3] = {};
+  EXPECT_EQ(ring->released(), 2000u);
+  spans[2] = {};
+  EXPECT_EQ(ring->released(), 4000u);
+  EXPECT_EQ(ring->held(), 0u);
+  // A copy of a span holds it as long as the original did.
+  protocol::SharedBytes s = put(5000, "abc");
+  protocol::SharedBytes copy = s;
+  s = {};
+  EXPECT_EQ(ring->released(), 5000u);
+  copy = {};
+  EXPECT_EQ(ring->released(), 5003u);
+}
+
+TEST_F(BodyRingTest, AnnouncesAfterAnEighthAndSignalsOncePerAnnouncement) {
+  int signals = 0;
+  ring->set_on_progress([&] { ++signals; });
+  const std::uint32_t eighth = kSize / 8;
+  put(0, std::string(eighth - 1, 'x'));  // released at once: the temporary is gone
+  EXPECT_EQ(signals, 0);
+  EXPECT_EQ(ring->take_announcement(), 0u) << "less than an eighth moved";
+  put(eighth - 1, "yz");
+  EXPECT_EQ(signals, 1);
+  put(eighth + 1, "more");
+  EXPECT_EQ(signals, 1) << "one signal until the owner takes the announcement";
+  EXPECT_EQ(ring->take_announcement(), eighth + 5);
+  EXPECT_EQ(ring->take_announcement(), 0u);
+  put(eighth + 5, std::string(eighth, 'z'));
+  EXPECT_EQ(signals, 2);
+}
+
+TEST_F(BodyRingTest, MappingOutlivesTheRingsOwnerWhileASpanIsHeld) {
+  const protocol::SharedBytes span = put(0, "still here");
+  std::weak_ptr<BodyRing> weak = ring;
+  ring.reset();  // the worker is gone
+  ::munmap(writable, kSize);
+  writable = nullptr;
+  EXPECT_FALSE(weak.expired());
+  EXPECT_EQ(span.view(), "still here");
+}
+
+}  // namespace
+}  // namespace pagi::workers
