@@ -1,11 +1,11 @@
 #include "workers/body_ring.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sys/mman.h>
 
 namespace pagi::workers {
 
@@ -66,6 +66,8 @@ bool BodyRing::take(std::uint64_t position, std::uint32_t length, protocol::Shar
   spans_.push_back({position, true});
   write_end_ = position + length;
   ++held_;
+  used_since_tick_ = true;
+  trimmed_ = false;
   out = protocol::SharedBytes::external(map_ + position % size_, length, shared_from_this(), token);
   return true;
 }
@@ -83,6 +85,17 @@ void BodyRing::release_bytes(std::uint64_t token) noexcept {
     progress_signalled_ = true;
     on_progress_();
   }
+}
+
+bool BodyRing::trim_if_idle() {
+  const bool idle = !used_since_tick_ && held_ == 0;
+  used_since_tick_ = false;
+  if (!idle || trimmed_) return false;
+  // On a shared mapping this unmaps pages (they refault from the memfd on
+  // the next read); it discards nothing.
+  ::madvise(const_cast<char*>(map_), size_, MADV_DONTNEED);
+  trimmed_ = true;
+  return true;
 }
 
 std::uint64_t BodyRing::take_announcement() {

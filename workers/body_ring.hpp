@@ -51,6 +51,12 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
   // far enough to be worth announcing. Runs inside a SharedBytes release,
   // anywhere on the io thread: it should only schedule work.
   void set_on_progress(std::function<void()> on_progress) { on_progress_ = std::move(on_progress); }
+  // Called periodically (each heartbeat): once a whole period went by with
+  // no span taken and none held, drops the gateway's page mappings of the
+  // ring, so the pages the client writes touched stop counting in the
+  // gateway's RSS. The bytes stay in the memfd (the worker's); nothing the
+  // gateway still reads is involved. True when it trimmed.
+  bool trim_if_idle();
 
  private:
   BodyRing(int fd, std::uint32_t size, const char* map) : fd_(fd), size_(size), map_(map) {}
@@ -64,12 +70,14 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
   int fd_;
   std::uint32_t size_;
   const char* map_;
-  std::deque<Span> spans_;           // handed out, in position order, until the front is released
-  std::uint64_t first_token_ = 0;    // token of spans_.front()
-  std::uint64_t write_end_ = 0;      // end of the newest span
+  std::deque<Span> spans_;         // handed out, in position order, until the front is released
+  std::uint64_t first_token_ = 0;  // token of spans_.front()
+  std::uint64_t write_end_ = 0;    // end of the newest span
   std::uint64_t announced_ = 0;
   std::size_t held_ = 0;
   bool progress_signalled_ = false;
+  bool used_since_tick_ = false;
+  bool trimmed_ = true;  // nothing touched yet
   std::function<void()> on_progress_;
 };
 

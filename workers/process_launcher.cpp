@@ -1,5 +1,6 @@
 #include "workers/process_launcher.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -112,17 +113,28 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   _exit(127);
 }
 
-// /proc/<pid>/statm: the second field is resident pages.
+// Resident memory without shared memory, from /proc/<pid>/status: VmRSS
+// less RssShmem, so the pages of the worker's body ring (shared with the
+// gateway) do not count as the worker's growth.
 std::optional<std::uint64_t> read_resident_bytes(int pid) {
   char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/statm", pid);
+  std::snprintf(path, sizeof path, "/proc/%d/status", pid);
   std::FILE* f = std::fopen(path, "r");
   if (f == nullptr) return std::nullopt;
-  unsigned long long size = 0, resident = 0;
-  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
+  unsigned long long rss_kb = 0, shmem_kb = 0, value = 0;
+  bool have_rss = false;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmRSS: %llu", &value) == 1) {
+      rss_kb = value;
+      have_rss = true;
+    } else if (std::sscanf(line, "RssShmem: %llu", &value) == 1) {
+      shmem_kb = value;
+    }
+  }
   std::fclose(f);
-  if (n != 2) return std::nullopt;
-  return static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (!have_rss) return std::nullopt;
+  return static_cast<std::uint64_t>(rss_kb - std::min(rss_kb, shmem_kb)) * 1024;
 }
 
 class ProcessLauncher final : public WorkerLauncher {
@@ -169,8 +181,7 @@ class ProcessLauncher final : public WorkerLauncher {
     const pid_t parent = ::getpid();
 
     const pid_t pid = ::fork();
-    if (pid == 0)
-      exec_child(worker_fd, ring_fd, status_pipe[1], err_pipe[1], parent, c_argv.data(), c_env.data());
+    if (pid == 0) exec_child(worker_fd, ring_fd, status_pipe[1], err_pipe[1], parent, c_argv.data(), c_env.data());
     ::close(worker_fd);
     if (ring) ring->close_fd();  // the mapping stays
     ::close(status_pipe[1]);

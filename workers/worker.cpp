@@ -484,6 +484,7 @@ void Worker::on_heartbeat_tick() {
   }
   messages::append_heartbeat(connection_->output(), ++heartbeat_sent_);
   connection_->flush();
+  if (body_ring_) body_ring_->trim_if_idle();
   arm_heartbeat();
 }
 

@@ -546,9 +546,12 @@ std::vector<KeyDef> make_keys() {
                           "Largest frame accepted from a worker; raised to `http.max_ws_message_size` + 64 KiB when "
                           "below it, so an app can send back the largest message a client may send."));
   keys.push_back(size_key("body_ring", &P::body_ring, 0,
-                          "Shared memory ring per spawned worker that response bodies of 4 KiB and more can travel "
-                          "through instead of the worker socket (SDKs that support it: the Perl SDK with its XS part); "
-                          "the gateway writes the client straight from it. 0 = off. Not for attached workers."));
+                          "Shared memory ring per spawned worker that response bodies can travel through instead of "
+                          "the worker socket, the gateway writing the client straight from it (docs/protocol.md, "
+                          "section 3c; the Perl SDK with its XS part and the Python SDK send bodies of 4 KiB and more "
+                          "through it). Pages are allocated as the worker first writes them and then stay, up to this "
+                          "size per worker; a worker whose spans find it full sends inline. 0 = off. Not for attached "
+                          "workers."));
   keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true,
                              "Heartbeat ping interval to each worker. 0 = off."));
   keys.push_back(integer_key("heartbeat_misses", &P::heartbeat_misses, 1, unbounded,
@@ -567,7 +570,8 @@ std::vector<KeyDef> make_keys() {
       seconds_key("max_lifetime_jitter", &P::max_lifetime_jitter, true, "Random extra lifetime (0..this) per worker."));
   keys.push_back(
       size_key("max_rss", &P::max_rss, 0,
-               "Recycle a worker whose resident memory stays above this for max_rss_samples checks. 0 = no limit."));
+               "Recycle a worker whose resident memory (shared memory such as the body ring not counted) stays above "
+               "this for max_rss_samples checks. 0 = no limit."));
   keys.push_back(integer_key("max_rss_samples", &P::max_rss_samples, 1, unbounded,
                              "Consecutive memory samples over max_rss that trigger the recycle."));
   keys.push_back(seconds_key("check_interval", &P::check_interval, false,

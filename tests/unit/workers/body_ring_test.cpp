@@ -2,16 +2,17 @@
 // memfd it creates, the span rules, and the release position.
 #include "workers/body_ring.hpp"
 
+#include <cstdio>
+#include <cstring>
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
+#include <fstream>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 #include <gtest/gtest.h>
-
-#include <cstring>
-#include <string>
-#include <vector>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 namespace pagi::workers {
 namespace {
@@ -127,6 +128,39 @@ TEST_F(BodyRingTest, AnnouncesAfterAnEighthAndSignalsOncePerAnnouncement) {
   EXPECT_EQ(ring->take_announcement(), 0u);
   put(eighth + 5, std::string(eighth, 'z'));
   EXPECT_EQ(signals, 2);
+}
+
+// Resident kB of the mapping that starts at `start`, from /proc/self/smaps.
+long resident_kb(const void* start) {
+  std::ifstream smaps("/proc/self/smaps");
+  char head[32];
+  std::snprintf(head, sizeof head, "%lx-", reinterpret_cast<unsigned long>(start));
+  bool in = false;
+  for (std::string line; std::getline(smaps, line);) {
+    if (line.find('-') != std::string::npos && line.find(' ') > line.find('-')) in = line.rfind(head, 0) == 0;
+    if (in && line.rfind("Rss:", 0) == 0) return std::stol(line.substr(4));
+  }
+  return -1;
+}
+
+TEST_F(BodyRingTest, IdleRingDropsTheGatewaysPagesAfterAQuietPeriod) {
+  const std::string bytes(kSize / 2, 'p');
+  EXPECT_FALSE(ring->trim_if_idle()) << "nothing was ever touched";
+  const char* base = nullptr;
+  {
+    const protocol::SharedBytes span = put(0, bytes);
+    base = span.data();
+    volatile char sum = 0;
+    for (std::size_t i = 0; i < span.size(); i += 4096) sum = sum + span.data()[i];  // as the client write reads it
+    EXPECT_GE(resident_kb(base), kSize / 2 / 1024);
+    EXPECT_FALSE(ring->trim_if_idle()) << "a held span (taken in this period, too) keeps the pages";
+  }
+  EXPECT_TRUE(ring->trim_if_idle()) << "a whole period without a span";
+  EXPECT_EQ(resident_kb(base), 0);
+  EXPECT_FALSE(ring->trim_if_idle()) << "once per idle stretch";
+  // The bytes were the worker's all along: a later span reads them back.
+  const protocol::SharedBytes again = put(kSize / 2, "x");
+  EXPECT_EQ(std::string_view(base, 4), "pppp");
 }
 
 TEST_F(BodyRingTest, MappingOutlivesTheRingsOwnerWhileASpanIsHeld) {

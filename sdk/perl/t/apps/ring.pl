@@ -4,7 +4,8 @@
 #             content body_bytes(k, size) for the k-th body of the scope;
 #             the last chunk ends the response with an empty body.
 #   /env?fd=N JSON: PAGI_BODY_RING_FD as the app sees it, and whether
-#             descriptor N is close-on-exec (Linux: /proc/self/fdinfo).
+#             descriptor N is close-on-exec (Linux: /proc/self/fdinfo),
+#             or {open => 0} when it is closed.
 use strict;
 use warnings;
 use Future::AsyncAwait;
@@ -31,10 +32,14 @@ return async sub {
         my ($fd) = $scope->{query_string} =~ /fd=(\d+)/;
         # From /proc: a Perl handle on the descriptor would set close-on-exec
         # on it itself. O_CLOEXEC is 02000000 in fdinfo's octal flags.
-        open my $info, '<', "/proc/self/fdinfo/$fd" or die "fdinfo $fd: $!";
-        my ($flags) = join('', <$info>) =~ /^flags:\s*([0-7]+)/m or die "no flags for fd $fd";
-        my $body = JSON::PP->new->canonical->encode({
-            env => $ENV{PAGI_BODY_RING_FD}, cloexec => (oct($flags) & 02000000) ? 1 : 0 });
+        # A closed descriptor has no fdinfo: {open => 0}.
+        my %out = (env => $ENV{PAGI_BODY_RING_FD});
+        if (open my $info, '<', "/proc/self/fdinfo/$fd") {
+            my ($flags) = join('', <$info>) =~ /^flags:\s*([0-7]+)/m or die "no flags for fd $fd";
+            $out{cloexec} = (oct($flags) & 02000000) ? 1 : 0;
+        }
+        else { $out{open} = 0 }
+        my $body = JSON::PP->new->canonical->encode(\%out);
         await $send->({ type => 'http.response.start', status => 200, headers => [] });
         await $send->({ type => 'http.response.body', body => $body });
         return;

@@ -15,6 +15,7 @@ package PAGI::Gateway::Worker;
 # the socket closes). Signals are left alone unless `signals => 1`.
 use strict;
 use warnings;
+use POSIX ();
 use parent 'IO::Async::Notifier';
 use IO::Async::Loop;
 use IO::Async::Signal;
@@ -275,17 +276,21 @@ sub _on_welcome {
 # used: the bodies go inline, which the gateway always takes.
 sub _take_body_ring {
     my ($self, $size) = @_;
-    my $fd = $ENV{PAGI_BODY_RING_FD};
-    return unless $size && defined $fd && $self->{wire} && !$self->{wire}{ring};
-    return unless PAGI::Gateway::Worker::Codec::implementation() eq 'xs'
-        && defined &PAGI::Gateway::Worker::XS::ring_map;
-    my $ring = $fd =~ /\A\d+\z/ ? eval { PAGI::Gateway::Worker::XS::ring_map($fd, $size) } : undef;
-    unless ($ring) {
-        $self->_log('body ring not used: ' . ($@ || "bad PAGI_BODY_RING_FD '$fd'"));
+    my $fd = delete $ENV{PAGI_BODY_RING_FD};    # the app's child processes get no ring
+    return unless defined $fd && $self->{wire} && !$self->{wire}{ring};
+    my $ring;
+    if ($size && PAGI::Gateway::Worker::Codec::implementation() eq 'xs'
+        && defined &PAGI::Gateway::Worker::XS::ring_map) {
+        $ring = $fd =~ /\A\d+\z/ ? eval { PAGI::Gateway::Worker::XS::ring_map($fd, $size) } : undef;
+        $self->_log('body ring not used: ' . ($@ || "bad PAGI_BODY_RING_FD '$fd'")) unless $ring;
+    }
+    if ($ring) {
+        $self->{wire}{ring} = $ring;
         return;
     }
-    $self->{wire}{ring} = $ring;
-    delete $ENV{PAGI_BODY_RING_FD};    # the app's child processes get no ring
+    # Unused, the descriptor (the gateway's, as it announced a ring) is only
+    # something for the app's child processes to inherit.
+    POSIX::close($fd) if $size && $fd =~ /\A\d+\z/ && $fd > 2;
 }
 
 my %SCOPE_CLASS = (
