@@ -44,8 +44,8 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
   // Spans handed out and not yet released (for tests and /metrics).
   std::size_t held() const { return held_; }
   // The release position to announce to the worker, when it moved by an
-  // eighth of the ring since the last one announced (0 otherwise); marks it
-  // announced.
+  // eighth of the ring since the last one announced or nothing is held any
+  // more (0 otherwise); marks it announced.
   std::uint64_t take_announcement();
   // Called (at most once until take_announcement()) when released() moved
   // far enough to be worth announcing. Runs inside a SharedBytes release,
@@ -61,7 +61,12 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
  private:
   BodyRing(int fd, std::uint32_t size, const char* map) : fd_(fd), size_(size), map_(map) {}
   void release_bytes(std::uint64_t token) noexcept override;
-  bool announcement_due() const { return released() - announced_ >= std::max<std::uint64_t>(1, size_ / 8); }
+  // Every eighth of the ring, and whenever nothing is held any more (the
+  // worker may then start over at the ring's beginning, docs/protocol.md 3c).
+  bool announcement_due() const {
+    const std::uint64_t moved = released() - announced_;
+    return moved >= std::max<std::uint64_t>(1, size_ / 8) || (held_ == 0 && moved > 0);
+  }
 
   struct Span {
     std::uint64_t start;

@@ -136,11 +136,15 @@ static void ring_frame(pTHX_ SV *out, U64 id, U16 tag, U64 pos, U32 n, int more)
 }
 
 int pagi_ring_put(pTHX_ pagi_ring *g, SV *out, U64 id, U16 tag, const char *src, STRLEN n, int more) {
-    U64 start;
+    U64 start, off;
     if (!g || n < PAGI_RING_MIN || (U64)n > g->size) return 0;
     /* A span never wraps: one that would cross the end starts at the next
-     * turn of the ring; it must not reach bytes the gateway still holds. */
-    start = g->w % g->size + n <= g->size ? g->w : g->w - g->w % g->size + g->size;
+     * turn of the ring; it must not reach bytes the gateway still holds.
+     * With nothing held (R == W) a body that fits before W's offset starts
+     * the next turn at once: light traffic keeps reusing the ring's first
+     * pages instead of touching all of it. */
+    off = g->w % g->size;
+    start = off + n <= g->size && !(g->r == g->w && n <= off) ? g->w : g->w - off + g->size;
     if (start + n > g->r + g->size) return 0;
     memcpy(g->base + start % g->size, src, n);
     g->w = start + n;

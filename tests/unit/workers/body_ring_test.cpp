@@ -117,17 +117,22 @@ TEST_F(BodyRingTest, AnnouncesAfterAnEighthAndSignalsOncePerAnnouncement) {
   int signals = 0;
   ring->set_on_progress([&] { ++signals; });
   const std::uint32_t eighth = kSize / 8;
-  put(0, std::string(eighth - 1, 'x'));  // released at once: the temporary is gone
-  EXPECT_EQ(signals, 0);
-  EXPECT_EQ(ring->take_announcement(), 0u) << "less than an eighth moved";
-  put(eighth - 1, "yz");
-  EXPECT_EQ(signals, 1);
-  put(eighth + 1, "more");
+  protocol::SharedBytes keep = put(0, "k");  // held: the ring is never empty below
+  protocol::SharedBytes a = put(1, std::string(eighth - 1, 'a'));
+  protocol::SharedBytes b = put(eighth, "bb");
+  keep = {};
+  EXPECT_EQ(signals, 0) << "1 byte released";
+  EXPECT_EQ(ring->take_announcement(), 0u) << "less than an eighth moved, something still held";
+  a = {};
+  EXPECT_EQ(signals, 1) << "an eighth released";
+  protocol::SharedBytes c = put(eighth + 2, "cc");
+  b = {};
   EXPECT_EQ(signals, 1) << "one signal until the owner takes the announcement";
-  EXPECT_EQ(ring->take_announcement(), eighth + 5);
+  EXPECT_EQ(ring->take_announcement(), eighth + 2);
   EXPECT_EQ(ring->take_announcement(), 0u);
-  put(eighth + 5, std::string(eighth, 'z'));
-  EXPECT_EQ(signals, 2);
+  c = {};
+  EXPECT_EQ(signals, 2) << "the ring emptied: worth telling, however little moved";
+  EXPECT_EQ(ring->take_announcement(), eighth + 4);
 }
 
 // Resident kB of the mapping that starts at `start`, from /proc/self/smaps.
