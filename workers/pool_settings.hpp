@@ -72,7 +72,7 @@ struct PoolSettings {
   std::uint32_t max_message_bytes = 16 * 1024 * 1024;
   // Bytes of the shared memory ring a spawned worker may put response
   // bodies in (docs/protocol.md "3c"); 0 = bodies only through the socket.
-  std::uint32_t body_ring = 8 * 1024 * 1024;
+  std::uint32_t body_ring = 16 * 1024 * 1024;
   // Heartbeat ping interval; 0 disables.
   Seconds heartbeat_interval{5};
   // Unanswered heartbeats after which a worker counts as hung and is killed.

@@ -380,6 +380,14 @@ release(SV *self, UV through)
     if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
     if ((U64)through > g->w) through = (UV)g->w;
     if ((U64)through > g->r) g->r = (U64)through;
+    /* Emptied: the gateway reads none of it, and the next span starts at
+     * the ring's beginning (pagi_ring_put), so the memory past the first
+     * PAGI_RING_KEEP bytes can go back to the system (the file keeps its
+     * size; the pages come back as zeros when written again). */
+    if (g->r == g->w && g->touched > PAGI_RING_KEEP && g->size > PAGI_RING_KEEP) {
+        madvise(g->base + PAGI_RING_KEEP, (size_t)(g->size - PAGI_RING_KEEP), MADV_REMOVE);
+        g->touched = PAGI_RING_KEEP;
+    }
 
 bool
 put(SV *self, SV *bufref, UV id, SV *body, SV *more)

@@ -147,6 +147,7 @@ int pagi_ring_put(pTHX_ pagi_ring *g, SV *out, U64 id, U16 tag, const char *src,
     start = off + n <= g->size && !(g->r == g->w && n <= off) ? g->w : g->w - off + g->size;
     if (start + n > g->r + g->size) return 0;
     memcpy(g->base + start % g->size, src, n);
+    if (start % g->size + n > g->touched) g->touched = start % g->size + n;
     g->w = start + n;
     ring_frame(aTHX_ out, id, tag, start, (U32)n, more);
     return 1;

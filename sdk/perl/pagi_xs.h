@@ -116,7 +116,13 @@ typedef struct {
     U64 size;   /* S: welcome.bodyRingBytes */
     U64 w;      /* write position: the end of the last span */
     U64 r;      /* release position: the gateway's latest `through` */
+    U64 touched; /* end of the highest offset written since the last trim */
 } pagi_ring;
+
+/* A ring the gateway emptied (R == W) keeps its first PAGI_RING_KEEP bytes
+ * of memory and gives the rest back (MADV_REMOVE), once written past them:
+ * a burst of streaming holds ring memory only while it lasts. */
+#define PAGI_RING_KEEP (1024 * 1024)
 
 /* Bodies below this many bytes stay inline: for them the ~88-byte span
  * frame and the copy into the ring save nothing worth the ring space. */

@@ -46,6 +46,27 @@ subtest 'ring_map' => sub {
     ok fcntl($fh, F_GETFD, 0) & FD_CLOEXEC, 'close-on-exec once taken';
 };
 
+subtest 'an emptied ring gives back what it held past its first MiB' => sub {
+    # tmpfs, like the gateway's memfd: MADV_REMOVE punches holes there.
+    plan skip_all => 'no /dev/shm' unless -d '/dev/shm' && -w _;
+    my ($fh) = tempfile('pagi-ring-XXXXXX', DIR => '/dev/shm', UNLINK => 1);
+    my $S = 4 << 20;
+    truncate($fh, $S) or die "truncate: $!";
+    my $ring = PAGI::Gateway::Worker::XS::ring_map(fileno $fh, $S);
+    my $buf = '';
+    my $body = 'b' x 65536;
+    ok $ring->put(\$buf, 1, $body, 1), "span at $_" for map { $_ * 65536 } 0 .. 23;   # to 1.5 MiB
+    is ring_read($fh, (1 << 20) + 100, 4), 'bbbb', 'written past the first MiB';
+    $ring->release(23 * 65536);
+    is ring_read($fh, (1 << 20) + 100, 4), 'bbbb', 'kept while the gateway holds a span';
+    $ring->release(24 * 65536);
+    is ring_read($fh, (1 << 20) + 100, 4), "\0\0\0\0", 'emptied: the pages past the first MiB are gone';
+    is ring_read($fh, 100, 4), 'bbbb', 'the first MiB is kept';
+    # And the next span starts the next turn of the ring, in the kept part.
+    ok $ring->put(\$buf, 1, $body, 1), 'next span';
+    is $ring->write_pos, $S + 65536, 'it started the next turn';
+};
+
 subtest 'Ring->put: spans' => sub {
     my $S = 40000;
     my $fh = ring_file($S);
