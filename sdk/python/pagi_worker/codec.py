@@ -532,6 +532,13 @@ def encode_body(scope, body, more):
                            1 if more else 0, 0, 0, 0, 0, 0, 0)
 
 
+def encode_ring_body(scope, position, length, more):
+    """httpResponseBody {more, ringPosition, ringLength}: a span of the
+    shared body ring (docs/protocol.md 3c), body and file empty."""
+    return _BODY_HEAD.pack(0, 10, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
+                           1 if more else 0, length, 0, 0, position, 0, 0)
+
+
 def start_block(status, headers, trailers=False):
     """The ResponseStart struct of an httpResponseStart (scope-independent,
     so callers may cache it); headers is a flat list name0, value0, ..."""
