@@ -11,7 +11,7 @@ import os
 from . import _layout
 
 # The C module's SPEEDUPS_VERSION this Python side was written for.
-VERSION = 4
+VERSION = 5
 
 
 def tables():

@@ -39,17 +39,20 @@ PyObject *encode_body(PyObject *self, PyObject *const *args, Py_ssize_t nargs, P
         return sp_fallback(sp_enc.pure_body, args, nargs, kwnames);
     int64_t c = PyBytes_GET_SIZE(args[1]);
     int64_t pad = (-c) & 7;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(80 + c + pad));
+    /* ResponseBody: 4 data words (more, ringLength; offset; length;
+     * ringPosition), then the body and file pointers; codec.py checks the
+     * layout at import. */
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(88 + c + pad));
     if (out == NULL)
         return NULL;
     uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
-    frame_head(p, (uint32_t)(9 + (c + pad) / 8), scope, sp_enc.t_body, sp_enc.body_eptr);
-    memset(p + 40, 0, 40);
+    frame_head(p, (uint32_t)(10 + (c + pad) / 8), scope, sp_enc.t_body, sp_enc.body_eptr);
+    memset(p + 40, 0, 48);
     p[40] = (uint8_t)more;
     if (c)
-        wr64(p + 64, (uint64_t)((1 << 2) | 1) | ((uint64_t)((c << 3) | 2) << 32));
-    memcpy(p + 80, PyBytes_AS_STRING(args[1]), (size_t)c);
-    memset(p + 80 + c, 0, (size_t)pad);
+        wr64(p + 72, (uint64_t)((1 << 2) | 1) | ((uint64_t)((c << 3) | 2) << 32));
+    memcpy(p + 88, PyBytes_AS_STRING(args[1]), (size_t)c);
+    memset(p + 88 + c, 0, (size_t)pad);
     return out;
 }
 

@@ -314,10 +314,11 @@ class HttpScope(CreditFlow):
             if n <= w.max_chunk and (not f or (f + n <= w.send_window and f < w.send_window)):
                 # Fits the window and one frame: out now, without another coroutine.
                 self.in_flight = f + n
+                frame = encode_body(self.id, body, more) if n < w.ring_min else w.ring.frame(self.id, body, more)
                 if w._reading:
-                    w._out.append(encode_body(self.id, body, more))
+                    w._out.append(frame)
                 else:
-                    w.send_frame(encode_body(self.id, body, more))
+                    w.send_frame(frame)
             else:
                 await self._send_body(body, more)
         elif t == 'http.response.start':
@@ -383,7 +384,7 @@ class HttpScope(CreditFlow):
         if not await self._wait_window(n):
             return
         self.in_flight += n
-        w.send_frame(encode_body(self.id, body, more))
+        w.send_frame(encode_body(self.id, body, more) if n < w.ring_min else w.ring.frame(self.id, body, more))
 
     def _send_trailers(self, message):
         if not self.trailers:

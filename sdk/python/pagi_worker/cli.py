@@ -7,6 +7,7 @@ import inspect
 import os
 import sys
 
+from . import body_ring
 from .asgi_http import HttpScope
 from .attach import serve_attached
 from .loader import LoadError, detect_interface, load_app
@@ -55,6 +56,8 @@ def _wrap_awaitable_app(app):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # Before the app is imported: nothing it starts may inherit the ring.
+    body_ring.claim_fd()
     try:
         app = load_app(args.app, args.app_dir)
         interface = args.interface if args.interface != 'auto' else detect_interface(app)

@@ -488,8 +488,16 @@ _T_SCOPE_END = TAG['scopeEnd']
 _CREDIT_FRAME = struct.Struct('<IIQQHxxxxxxQI4x')
 _CREDIT_EPTR = 1 << 32
 _enc_ResponseStart = _GENERATED['_enc_ResponseStart']
-_BODY_HEAD = struct.Struct('<IIQQHxxxxxxQB7xQqQQ')
-_BODY_EPTR = (3 << 32) | (2 << 48)     # ResponseBody: 3 data words, 2 pointers
+# ResponseBody: more (byte 0), ringLength (byte 4), offset, length,
+# ringPosition (data words 1-3), then the body and file pointers.
+_BODY_HEAD = struct.Struct('<IIQQHxxxxxxQBxxxIQqQQQ')
+_BODY_EPTR = (4 << 32) | (2 << 48)     # ResponseBody: 4 data words, 2 pointers
+_RB = {f['name']: f for f in _layout.STRUCT['ResponseBody']['fields']}
+assert (_layout.STRUCT['ResponseBody']['data_words'], _layout.STRUCT['ResponseBody']['ptr_count']) == (4, 2) \
+    and (_RB['more']['bit'], _RB['ringLength']['byte'], _RB['offset']['byte'], _RB['length']['byte'],
+         _RB['ringPosition']['byte'], _RB['body']['ptr'], _RB['file']['ptr']) == (0, 4, 8, 16, 24, 0, 1), \
+    'ResponseBody layout changed: review codec.encode_body and _speedups_encode.c'
+del _RB
 _START_EPTR = (1 << 32) | (1 << 48)    # ResponseStart: 1 data word, 1 pointer
 
 
@@ -515,13 +523,20 @@ def encode_body(scope, body, more):
     c = len(body)
     if c:
         pad = (-c) & 7
-        words = 9 + ((c + pad) >> 3)
+        words = 10 + ((c + pad) >> 3)
         return b''.join((
             _BODY_HEAD.pack(0, words, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
-                            1 if more else 0, 0, 0, (((1 << 2) | 1) | (((c << 3) | 2) << 32)), 0),
+                            1 if more else 0, 0, 0, 0, 0, (((1 << 2) | 1) | (((c << 3) | 2) << 32)), 0),
             body, _ZERO[:pad]))
-    return _BODY_HEAD.pack(0, 9, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
-                           1 if more else 0, 0, 0, 0, 0)
+    return _BODY_HEAD.pack(0, 10, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
+                           1 if more else 0, 0, 0, 0, 0, 0, 0)
+
+
+def encode_ring_body(scope, position, length, more):
+    """httpResponseBody {more, ringPosition, ringLength}: a span of the
+    shared body ring (docs/protocol.md 3c), body and file empty."""
+    return _BODY_HEAD.pack(0, 10, _ROOT_PTR, scope, _T_BODY, _BODY_EPTR,
+                           1 if more else 0, length, 0, 0, position, 0, 0)
 
 
 def start_block(status, headers, trailers=False):

@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 
+from . import body_ring
 from . import codec
 from . import eager
 from .asgi_http import HttpScope, asgi_scope, split_frames_http
@@ -31,6 +32,7 @@ T_HEARTBEAT = _T['heartbeat']
 T_DRAIN = _T['drain']
 T_SHUTDOWN = _T['shutdown']
 T_HELLO = _T['hello']
+T_RING_RELEASE = _T['bodyRingRelease']
 C = codec.CONST
 eager_start = eager.start
 
@@ -81,6 +83,12 @@ class Worker(asyncio.Protocol):
         self.receive_window = 0
         self.max_chunk = 0
         self.max_frame = codec.DEFAULT_MAX_FRAME_BYTES
+        # The shared body ring (body_ring.py), once the welcome announced
+        # one that checks out. Bodies of ring_min bytes or more go through
+        # ring.frame(); without a ring no body is that long.
+        self.ring = None
+        self.ring_min = sys.maxsize
+        self._ring_taken = False
         self.asgi_lifespan = {'version': '3.0', 'spec_version': '2.0'}
         self.done = loop.create_future()
         self._out = []
@@ -202,6 +210,9 @@ class Worker(asyncio.Protocol):
                 self.drain.set_result(payload['timeoutMs'] / 1000)
         elif tag == T_SHUTDOWN:
             self._on_shutdown()
+        elif tag == T_RING_RELEASE:
+            if self.ring is not None:
+                self.ring.release(payload['through'])
         elif sid:
             pass    # events for a scope that already ended cross in flight
         else:
@@ -219,6 +230,13 @@ class Worker(asyncio.Protocol):
         else:
             self.max_chunk = codec.DEFAULT_MAX_FRAME_BYTES
         self.max_frame = max(self.max_frame, p['maxMessageBytes'])
+        if not self._ring_taken:
+            # Once per connection: a second welcome must not map it again
+            # (positions would restart under spans the gateway holds).
+            self._ring_taken = True
+            self.ring = body_ring.take(p['bodyRingBytes'])
+            if self.ring is not None:
+                self.ring_min = body_ring.RING_MIN_BODY
 
     def _on_open(self, sid, p):
         if self.welcome is None:

@@ -22,7 +22,7 @@ DEADLINE_S = 20
 
 
 class FakeGateway:
-    def __init__(self, app, *args, app_dir=APPS, env=None):
+    def __init__(self, app, *args, app_dir=APPS, env=None, pass_fds=()):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(DEADLINE_S)
         e = dict(os.environ)
@@ -32,7 +32,7 @@ class FakeGateway:
             e.update(env)
         self.proc = subprocess.Popen(
             [PYTHON, WORKER, '--app-dir', app_dir, *args, app],
-            env=e, pass_fds=(theirs.fileno(),), stderr=subprocess.PIPE)
+            env=e, pass_fds=(theirs.fileno(),) + tuple(pass_fds), stderr=subprocess.PIPE)
         theirs.close()
         self.buf = b''
         self.pending = []
@@ -71,12 +71,13 @@ class FakeGateway:
 
     # --- conversation --------------------------------------------------------
     def handshake(self, lifespan='off', send_window=65536, receive_window=65536,
-                  max_message_bytes=16 << 20):
+                  max_message_bytes=16 << 20, body_ring_bytes=0):
         hello = self.expect('hello', 0)
         self.welcome = {
             'protocolVersion': 1, 'workerId': 1, 'sendWindow': send_window,
             'receiveWindow': receive_window, 'heartbeatIntervalMs': 1000,
             'lifespan': lifespan, 'maxMessageBytes': max_message_bytes, 'pool': 'default',
+            'bodyRingBytes': body_ring_bytes,
         }
         self.send(0, 'welcome', self.welcome)
         return hello

@@ -266,7 +266,7 @@ def test_encoders_are_byte_identical(fast):
     # What the encoders write decodes to what was encoded.
     f = fast.encode_body(9, b'abc', True) + fast.encode_scope_end(9, False, '')
     assert codec.pure_split_frames(f)[0] == [(9, T['httpResponseBody'], {'more': True, 'offset': 0, 'length': 0,
-                                                                        'body': b'abc', 'file': ''}),
+                                                                        'body': b'abc', 'file': '', 'ringPosition': 0, 'ringLength': 0}),
                                              (9, T['scopeEnd'], {'failed': False, 'message': ''})]
 
 

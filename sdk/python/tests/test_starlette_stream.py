@@ -36,7 +36,8 @@ def test_sse_streaming_response_is_not_buffered(gw):
     assert (b'content-type', b'text/event-stream; charset=utf-8') in list(zip(start['headers'][::2], start['headers'][1::2]))
     # The generator now waits forever: the first event must already be here.
     assert gw.expect('httpResponseBody', sid) == {'more': True, 'offset': 0, 'length': 0,
-                                                  'body': b'data: one\n\n', 'file': ''}
+                                                  'body': b'data: one\n\n', 'file': '',
+                                                  'ringPosition': 0, 'ringLength': 0}
     gw.send(sid, 'httpDisconnect', {'reason': 'client_closed'})
     m = gw.recv()
     while m[1] != 'scopeEnd':
