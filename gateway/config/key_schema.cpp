@@ -549,8 +549,8 @@ std::vector<KeyDef> make_keys() {
                           "Shared memory ring per spawned worker that response bodies can travel through instead of "
                           "the worker socket, the gateway writing the client straight from it (docs/protocol.md, "
                           "section 3c; the Perl SDK with its XS part and the Python SDK send bodies of 4 KiB and more "
-                          "through it). Pages are allocated as the worker first writes them; the Perl worker frees "
-                          "what lies past the first MiB whenever the gateway has emptied the ring. Size it to what the "
+                          "through it). Pages are allocated as the worker first writes them; those SDKs free what lies "
+                          "past the first MiB whenever the gateway has emptied the ring. Size it to what the "
                           "worker streams at once (concurrency x send_window at most): a span that finds the ring "
                           "full goes inline. 0 = off. Not for attached workers."));
   keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true,

@@ -18,6 +18,8 @@ from .log import log
 ENV = 'PAGI_BODY_RING_FD'
 # Smaller bodies cost less inline than a copy plus a span frame.
 RING_MIN_BODY = 4096
+# An emptied ring keeps this much of its memory and gives back the rest.
+RING_KEEP = 1 << 20
 
 _encode_body = codec.encode_body
 _encode_ring_body = codec.encode_ring_body
@@ -77,13 +79,14 @@ class BodyRing:
     w: the write position (end of the last span); r: the gateway's release
     position (it reads nothing before r any more)."""
 
-    __slots__ = ('map', 'size', 'w', 'r')
+    __slots__ = ('map', 'size', 'w', 'r', 'touched')
 
     def __init__(self, m, size):
         self.map = m
         self.size = size
         self.w = 0
         self.r = 0
+        self.touched = 0  # end of the highest offset written since the last trim
 
     def frame(self, sid, body, more):
         """The httpResponseBody frame for body: a span when it fits in the
@@ -92,13 +95,17 @@ class BodyRing:
         size = self.size
         start = self.w
         off = start % size
-        if off + n > size:
-            # A span never wraps: skip the ring's tail.
+        # A span never wraps: skip the ring's tail. With nothing held
+        # (r == w) a body that fits before w's offset starts the next turn
+        # at once, so light traffic keeps reusing the ring's first pages.
+        if off + n > size or (self.r == start and n <= off):
             start += size - off
             off = 0
         if start + n > self.r + size:
             return _encode_body(sid, body, more)
         self.map[off:off + n] = body
+        if off + n > self.touched:
+            self.touched = off + n
         self.w = start + n
         return _encode_ring_body(sid, start, n, more)
 
@@ -107,3 +114,12 @@ class BodyRing:
         # w would let a later span overwrite bytes the gateway still reads.
         if through > self.r:
             self.r = through if through < self.w else self.w
+            if self.r == self.w and self.touched > RING_KEEP and self.size > RING_KEEP:
+                # Emptied: the gateway reads none of it and the next span
+                # starts the next turn, so the memory past RING_KEEP can go
+                # back (the pages return as zeros when written again).
+                try:
+                    self.map.madvise(mmap.MADV_REMOVE, RING_KEEP, self.size - RING_KEEP)
+                except (AttributeError, OSError, ValueError):
+                    pass
+                self.touched = RING_KEEP

@@ -205,3 +205,23 @@ def test_body_ring_boundaries():
     assert where(size - 100) == size + 100  # up to the end of the ring
     assert where(101) is None               # at 2S (no wrap) it would reach past R + S
     assert where(100) == 2 * size           # which 100 bytes do not
+
+
+def test_emptied_ring_starts_over_and_gives_back_its_memory():
+    size = 4 << 20
+    ring = body_ring.BodyRing(mmap.mmap(-1, size), size)   # shared anonymous: shmem, like the memfd
+
+    def where(n, byte=b'b'):
+        p = codec.split_frames(ring.frame(1, byte * n, True))[0][0][2]
+        return p['ringPosition'] if p['ringLength'] else None
+
+    assert [where(65536) for _ in range(24)] == [i * 65536 for i in range(24)]   # to 1.5 MiB
+    past = (1 << 20) + 100
+    ring.release(23 * 65536)
+    assert ring.map[past:past + 4] == b'bbbb'         # a span still held: all kept
+    assert where(4096) == 24 * 65536                  # and spans go on from w
+    ring.release(ring.w)                              # emptied
+    assert ring.map[past:past + 4] == b'\0\0\0\0'     # past the first MiB: given back
+    assert ring.map[100:104] == b'bbbb'               # the first MiB kept
+    assert where(4096) == size                        # fits before w's offset: the next turn at once
+    assert where(4096) == size + 4096                 # then on from there (something is held)
