@@ -62,6 +62,13 @@ std::vector<SampleMessage> invalid_events() {
          e.setScope(1);
          e.initHttpResponseBody().setFile("etc/passwd");
        }},
+      {"ring_span_with_bytes", true,
+       [](E e) {
+         e.setScope(1);
+         auto b = e.initHttpResponseBody();
+         b.setRingLength(4);
+         b.setBody(pagi::test::bytes_of("abcd"));
+       }},
       {"bad_utf8_text", true,
        [](E e) {
          e.setScope(1);
@@ -111,6 +118,28 @@ int main(int argc, char** argv) {
   write(dir, "stream_by_1", input(1, 0, all_worker));
   write(dir, "stream_by_7", input(7, 0, all_worker));
   write(dir, "stream_by_200", input(char(200), 0, all_worker));
+
+  // Body ring spans (the fuzz target gives each input a fresh 64 KiB ring):
+  // a valid run that wraps and reuses released room, and spans that break
+  // each rule.
+  {
+    const auto span = [](std::uint64_t position, std::uint32_t length) {
+      return pagi::test::encode({"span", true, [=](E e) {
+                                   e.setScope(1);
+                                   auto b = e.initHttpResponseBody();
+                                   b.setRingPosition(position);
+                                   b.setRingLength(length);
+                                   b.setMore(true);
+                                 }});
+    };
+    std::string valid;
+    for (std::uint64_t p = 0; p < 4 * 65536; p += 16384) valid += span(p, 16384);
+    write(dir, "ring_spans_wrapping", input(0, 0, valid));
+    write(dir, "ring_span_overlapping_previous", input(0, 0, span(100, 4096) + span(200, 4096)));
+    write(dir, "ring_span_across_the_end", input(0, 0, span(65536 - 10, 20)));
+    write(dir, "ring_span_past_held_bytes", input(0, 0, span(0, 65536) + span(65536, 1)));
+    write(dir, "ring_span_huge_position", input(0, 0, span(~std::uint64_t{0} - 3, 2)));
+  }
 
   // Hostile framing.
   write(dir, "hostile_segment_count", input(0, 0, le32(0xFFFFFFFF)));

@@ -1,6 +1,8 @@
 // Fuzzes what the gateway does with bytes from a worker socket: FrameReader
 // framing, Cap'n Proto decoding under our limits, and validate_worker_message
-// on every frame, followed by the field reads a pool makes afterwards.
+// on every frame, followed by the field reads a pool makes afterwards, and
+// the body ring's checks of the spans a valid httpResponseBody names (a
+// fresh 64 KiB ring per input; the newest few spans held, as by a client).
 //
 // Input: byte 0 picks the read size the stream is delivered in (0 = all at
 // once, else 1..255 bytes per read); bit 0 of byte 1 allows up to 4 segments
@@ -10,11 +12,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
 
 #include <kj/exception.h>
 
 #include "protocol/event_validation.hpp"
 #include "protocol/frame_codec.hpp"
+#include "workers/body_ring.hpp"
 
 namespace {
 
@@ -50,6 +56,22 @@ std::size_t use(Envelope::Reader m) {
   }
 }
 
+// A span the worker names: taken only when the ring's rules allow, and then
+// exactly the bytes it claims, inside the mapping.
+std::size_t take_span(pagi::workers::BodyRing& ring, std::deque<pagi::protocol::SharedBytes>& held,
+                      Envelope::Reader m) {
+  if (m.which() != Envelope::HTTP_RESPONSE_BODY) return 0;
+  const auto body = m.getHttpResponseBody();
+  if (body.getRingLength() == 0) return 0;
+  pagi::protocol::SharedBytes span;
+  const char* why = nullptr;
+  if (!ring.take(body.getRingPosition(), body.getRingLength(), span, why)) return why == nullptr ? 1 : 0;
+  if (span.size() != body.getRingLength()) __builtin_trap();
+  held.push_back(span);
+  if (held.size() > 3) held.pop_front();  // written: released
+  return static_cast<unsigned char>(span.view().front());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -61,6 +83,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   data += 2;
   size -= 2;
 
+  std::string ring_error;
+  const std::shared_ptr<pagi::workers::BodyRing> ring = pagi::workers::BodyRing::create(64 * 1024, ring_error);
+  if (!ring) __builtin_trap();
+  std::deque<pagi::protocol::SharedBytes> held;
   pagi::protocol::FrameReader reader(limits);
   pagi::protocol::Frame frame;
   std::error_code ec;
@@ -77,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!pagi::protocol::validate_worker_message(frame.root())) {
         try {
           sink += use(frame.root());
+          sink += take_span(*ring, held, frame.root());
         } catch (const kj::Exception&) {
         }
       }
