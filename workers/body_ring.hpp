@@ -51,12 +51,15 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
   // far enough to be worth announcing. Runs inside a SharedBytes release,
   // anywhere on the io thread: it should only schedule work.
   void set_on_progress(std::function<void()> on_progress) { on_progress_ = std::move(on_progress); }
-  // Called periodically (each heartbeat): once a whole period went by with
-  // no span taken and none held, drops the gateway's page mappings of the
-  // ring, so the pages the client writes touched stop counting in the
-  // gateway's RSS. The bytes stay in the memfd (the worker's); nothing the
-  // gateway still reads is involved. True when it trimmed.
+  // Called at the start and the end of a quiet period (the worker arms a
+  // timer when the ring empties): when no span was taken since the last
+  // call and none is held, drops the gateway's page mappings of the ring, so
+  // the pages the client writes touched stop counting in the gateway's RSS.
+  // The bytes stay in the memfd (the worker's); nothing the gateway still
+  // reads is involved. True when it trimmed.
   bool trim_if_idle();
+  // Nothing touched since the last trim (or ever).
+  bool trimmed() const { return trimmed_; }
 
  private:
   BodyRing(int fd, std::uint32_t size, const char* map) : fd_(fd), size_(size), map_(map) {}

@@ -45,9 +45,11 @@ bool legal_transition(WorkerLife from, WorkerLife to) noexcept {
 }
 
 struct Worker::Timers {
-  explicit Timers(asio::io_context& io) : step(io), heartbeat(io) {}
+  explicit Timers(asio::io_context& io) : step(io), heartbeat(io), ring_trim(io) {}
   asio::steady_timer step;  // startup timeout, or the current stop step
   asio::steady_timer heartbeat;
+  asio::steady_timer ring_trim;  // armed when the body ring empties
+  bool ring_trim_armed = false;
 };
 
 Worker::Worker(asio::io_context& io, const PoolSettings& settings, WorkerEvents& events,
@@ -160,6 +162,29 @@ void Worker::announce_ring_release() {
   if (through == 0) return;
   messages::append_body_ring_release(connection_->output(), through);
   connection_->flush();
+  if (body_ring_->held() == 0) arm_ring_trim();
+}
+
+// An emptied ring that stays unused for kRingTrimDelay gives the gateway's
+// view of its pages back (BodyRing::trim_if_idle): an idle gateway's RSS
+// holds no ring pages, and a busy one does not refault them per response.
+void Worker::arm_ring_trim() {
+  if (timers_->ring_trim_armed) return;
+  body_ring_->trim_if_idle();  // starts the quiet period (a span was just taken)
+  wait_ring_trim();
+}
+
+void Worker::wait_ring_trim() {
+  timers_->ring_trim_armed = true;
+  timers_->ring_trim.expires_after(kRingTrimDelay);
+  timers_->ring_trim.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (!self || ec || !self->body_ring_) return;
+    self->timers_->ring_trim_armed = false;
+    BodyRing& ring = *self->body_ring_;
+    // Spans came and went meanwhile: the quiet period starts over.
+    if (!ring.trim_if_idle() && !ring.trimmed() && ring.held() == 0) self->wait_ring_trim();
+  });
 }
 
 void Worker::add_scope(std::uint64_t scope, SlotKind kind) {
@@ -484,7 +509,6 @@ void Worker::on_heartbeat_tick() {
   }
   messages::append_heartbeat(connection_->output(), ++heartbeat_sent_);
   connection_->flush();
-  if (body_ring_) body_ring_->trim_if_idle();
   arm_heartbeat();
 }
 

@@ -168,6 +168,9 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void end_attached();
   void arm_heartbeat();
   void announce_ring_release();
+  void arm_ring_trim();
+  void wait_ring_trim();
+  static constexpr std::chrono::seconds kRingTrimDelay{1};
   void on_heartbeat_tick();
   std::string describe() const;
 
