@@ -83,6 +83,11 @@ struct PoolStats {
   std::uint64_t queue_timeouts = 0;    // scopes that waited queue_timeout (503)
   WaitHistogram queue_wait;            // scopes handed to a worker: time spent queued (0 when none)
   std::size_t request_deadlines = 0;   // request_timeout entries held: at most 1024 or 2x the live scopes
+  // httpResponseBody bytes by the way they came: through a worker's shared
+  // body ring or inline through its socket (files not counted). Much
+  // inline traffic from workers with a ring says the ring is too small.
+  std::uint64_t body_bytes_ring = 0;
+  std::uint64_t body_bytes_socket = 0;
 };
 
 // One worker as the admin endpoints (/status, /metrics) show it.

@@ -355,6 +355,8 @@ PoolStats PoolCore::stats() const {
   s.queue_timeouts = queue_timeouts_;
   s.queue_wait = queue_wait_;
   s.request_deadlines = request_deadlines_.size();
+  s.body_bytes_ring = body_bytes_ring_;
+  s.body_bytes_socket = body_bytes_socket_;
   return s;
 }
 

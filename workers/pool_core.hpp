@@ -179,6 +179,8 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   std::map<std::string, std::uint64_t, std::less<>> recycles_by_reason_;
   std::uint64_t heartbeat_misses_ = 0;
   std::uint64_t queue_overflows_ = 0;
+  std::uint64_t body_bytes_ring_ = 0;
+  std::uint64_t body_bytes_socket_ = 0;
   std::uint64_t queue_timeouts_ = 0;
   WaitHistogram queue_wait_;
   bool check_timer_armed_ = false;

@@ -325,11 +325,13 @@ void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& rec
         }
         error = record.flow.on_body(ring_length, body.getMore(), false);
         if (error != ScopeEventError::ok) break;
+        body_bytes_ring_ += ring_length;
         ds->on_response_body_shared(span, body.getMore());
         return;
       }
       error = record.flow.on_body(file.empty() ? bytes.size() : 0, body.getMore(), !file.empty());
       if (error != ScopeEventError::ok) break;
+      body_bytes_socket_ += bytes.size();
       if (!file.empty()) {
         ds->on_response_file(file, body.getOffset(), body.getLength());
       } else if (bytes.size() >= kShareBodyMin) {

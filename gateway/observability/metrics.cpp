@@ -342,6 +342,15 @@ void Metrics::render(std::string& out, std::span<const PoolSnapshot> pools, bool
   for (const auto& p : pools)
     sample(out, "pagi_queue_overflows_total", "pool=\"" + label(p.name) + "\"",
            static_cast<double>(p.stats.queue_overflows));
+  help(out, "pagi_response_body_bytes_total", "counter",
+       "Response body bytes from workers, by pool and the way they came: via=\"ring\" (the shared body ring) or "
+       "via=\"socket\" (inline); files not counted.");
+  for (const auto& p : pools) {
+    sample(out, "pagi_response_body_bytes_total", "pool=\"" + label(p.name) + "\",via=\"ring\"",
+           static_cast<double>(p.stats.body_bytes_ring));
+    sample(out, "pagi_response_body_bytes_total", "pool=\"" + label(p.name) + "\",via=\"socket\"",
+           static_cast<double>(p.stats.body_bytes_socket));
+  }
   help(out, "pagi_queue_timeouts_total", "counter",
        "Scopes answered 503 after waiting queue_timeout for a worker, by pool.");
   for (const auto& p : pools)

@@ -52,6 +52,8 @@ TEST_F(PoolBodyRingTest, SpansReachTheTransportAndReleasesComeBackBatched) {
   w.send_ring_body(id, 8192, part, false);
   ASSERT_TRUE(run_until([&] { return ds->body_done; }));
   EXPECT_EQ(ds->body, "inline-" + part + part + part);
+  EXPECT_EQ(pool->stats().body_bytes_ring, 3u * 4096);
+  EXPECT_EQ(pool->stats().body_bytes_socket, 7u);
   ASSERT_EQ(ds->held.size(), 3u);
   ds->upstream->response_written(ds->body.size());
   // Held by the transport: nothing released yet.

@@ -59,6 +59,8 @@ TEST(Metrics, CountersMoveWithExchanges) {
   pool.stats.heartbeat_misses = 5;
   pool.stats.queue_overflows = 6;
   pool.stats.queue_timeouts = 1;
+  pool.stats.body_bytes_ring = 1 << 20;
+  pool.stats.body_bytes_socket = 4096;
   pool.stats.queue_wait.observe(0);
   pool.stats.queue_wait.observe(0.2);
   WorkerSnapshot w;
@@ -101,6 +103,8 @@ TEST(Metrics, CountersMoveWithExchanges) {
   EXPECT_EQ(v.at("pagi_worker_heartbeat_misses_total{pool=\"app\"}"), 5);
   EXPECT_EQ(v.at("pagi_queue_overflows_total{pool=\"app\"}"), 6);
   EXPECT_EQ(v.at("pagi_queue_timeouts_total{pool=\"app\"}"), 1);
+  EXPECT_EQ(v.at("pagi_response_body_bytes_total{pool=\"app\",via=\"ring\"}"), 1 << 20);
+  EXPECT_EQ(v.at("pagi_response_body_bytes_total{pool=\"app\",via=\"socket\"}"), 4096);
   EXPECT_EQ(v.at("pagi_queue_wait_seconds_bucket{pool=\"app\",le=\"0.005\"}"), 1);
   EXPECT_EQ(v.at("pagi_queue_wait_seconds_bucket{pool=\"app\",le=\"0.25\"}"), 2);
   EXPECT_EQ(v.at("pagi_queue_wait_seconds_count{pool=\"app\"}"), 2);
