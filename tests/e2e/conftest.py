@@ -204,9 +204,14 @@ def child_pids(pid):
     return kids
 
 
-def vm_rss_kib(pid):
+def status_kib(pid, field):
+    """A kB field of /proc/<pid>/status (VmRSS, RssShmem, ...)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for pid {pid}")
+    raise AssertionError(f"no {field} for pid {pid}")
+
+
+def vm_rss_kib(pid):
+    return status_kib(pid, "VmRSS")

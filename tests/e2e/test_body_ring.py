@@ -6,7 +6,7 @@ gateway drops its pages of the ring."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import EVENT_TIMEOUT, child_pids
+from conftest import EVENT_TIMEOUT, child_pids, status_kib
 from httpraw import Conn, request
 from test_streaming import expected_stream
 
@@ -19,11 +19,7 @@ def ring_mapped(pid):
 
 
 def rss_shmem_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssShmem:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no RssShmem for pid {pid}")
+    return status_kib(pid, "RssShmem")
 
 
 def fetch_stream(gw, chunks, size):

@@ -8,7 +8,9 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempfile);
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/lib';
+use RingFile qw(ring_file ring_read);
 use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC);
 use Future;
 use PAGI::Gateway::Worker::Codec;
@@ -17,20 +19,6 @@ use PAGI::Gateway::Worker::Wire;
 
 plan skip_all => 'no XS accelerator: the pure path never uses the ring'
     unless PAGI::Gateway::Worker::Codec::implementation() eq 'xs';
-
-sub ring_file {
-    my ($size) = @_;
-    my ($fh) = tempfile('pagi-ring-XXXXXX', TMPDIR => 1, UNLINK => 1);
-    truncate($fh, $size) or die "truncate: $!";
-    return $fh;
-}
-
-sub ring_read {
-    my ($fh, $off, $n) = @_;
-    sysseek($fh, $off, 0) or die "seek: $!";
-    sysread($fh, my $b, $n) // die "read: $!";
-    return $b;
-}
 
 subtest 'ring_map' => sub {
     my $fh = ring_file(40000);
@@ -49,9 +37,8 @@ subtest 'ring_map' => sub {
 subtest 'an emptied ring gives back what it held past its first MiB' => sub {
     # tmpfs, like the gateway's memfd: MADV_REMOVE punches holes there.
     plan skip_all => 'no /dev/shm' unless -d '/dev/shm' && -w _;
-    my ($fh) = tempfile('pagi-ring-XXXXXX', DIR => '/dev/shm', UNLINK => 1);
     my $S = 4 << 20;
-    truncate($fh, $S) or die "truncate: $!";
+    my $fh = ring_file($S, '/dev/shm');
     my $ring = PAGI::Gateway::Worker::XS::ring_map(fileno $fh, $S);
     my $buf = '';
     my $body = 'b' x 65536;

@@ -8,10 +8,10 @@ use strict;
 use warnings;
 use Test2::V0;
 use File::Basename qw(dirname);
-use File::Temp qw(tempfile);
 use Cwd qw(abs_path);
 use lib dirname(__FILE__) . '/lib';
 use FakeGateway;
+use RingFile qw(ring_file ring_read);
 use JSON::PP ();
 use PAGI::Gateway::Worker::Codec;
 
@@ -23,20 +23,6 @@ sub body_bytes {    # as in t/apps/ring.pl
     my ($k, $n) = @_;
     my $unit = sprintf '%05d:', $k;
     return substr($unit x (int($n / length $unit) + 1), 0, $n);
-}
-
-sub ring_file {
-    my ($size) = @_;
-    my ($fh) = tempfile('pagi-ring-XXXXXX', TMPDIR => 1, UNLINK => 1);
-    truncate($fh, $size) or die "truncate: $!";
-    return $fh;
-}
-
-sub ring_read {
-    my ($fh, $off, $n) = @_;
-    sysseek($fh, $off, 0) or die "seek: $!";
-    my $got = sysread($fh, my $b, $n) // die "read: $!";
-    return $b;
 }
 
 # A worker with this ring file and welcome; returns the gateway.
