@@ -73,9 +73,9 @@ class SharedBytes {
   SharedBytes() noexcept = default;
   // `bytes` copied into storage of their own.
   static SharedBytes copy_of(std::string_view bytes);
-  // `size` bytes at `data`, owned by `owner`, which lives (and keeps the
-  // bytes unchanged) at least until its release_bytes(token). storage() is
-  // `owner`'s identity: views of one owner count as one storage.
+  // `size` bytes at `data`, owned by `owner`, which keeps them readable at
+  // least until its release_bytes(token). storage() is `owner`'s identity:
+  // views of one owner count as one storage.
   static SharedBytes external(const char* data, std::size_t size, std::shared_ptr<ExternalBytesOwner> owner,
                               std::uint64_t token);
   SharedBytes(const SharedBytes& other) noexcept;

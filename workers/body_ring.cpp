@@ -66,7 +66,7 @@ bool BodyRing::take(std::uint64_t position, std::uint32_t length, protocol::Shar
   spans_.push_back({position, true});
   write_end_ = position + length;
   ++held_;
-  used_since_tick_ = true;
+  used_since_check_ = true;
   trimmed_ = false;
   out = protocol::SharedBytes::external(map_ + position % size_, length, shared_from_this(), token);
   return true;
@@ -88,8 +88,8 @@ void BodyRing::release_bytes(std::uint64_t token) noexcept {
 }
 
 bool BodyRing::trim_if_idle() {
-  const bool idle = !used_since_tick_ && held_ == 0;
-  used_since_tick_ = false;
+  const bool idle = !used_since_check_ && held_ == 0;
+  used_since_check_ = false;
   if (!idle || trimmed_) return false;
   // On a shared mapping this unmaps pages (they refault from the memfd on
   // the next read); it discards nothing.

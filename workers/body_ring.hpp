@@ -41,7 +41,7 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
   // Everything before this position is no longer read: the start of the
   // oldest span still held, else the end of the newest span.
   std::uint64_t released() const { return spans_.empty() ? write_end_ : spans_.front().start; }
-  // Spans handed out and not yet released (for tests and /metrics).
+  // Spans handed out and not yet released.
   std::size_t held() const { return held_; }
   // The release position to announce to the worker, when it moved by an
   // eighth of the ring since the last one announced or nothing is held any
@@ -84,7 +84,7 @@ class BodyRing final : public protocol::ExternalBytesOwner, public std::enable_s
   std::uint64_t announced_ = 0;
   std::size_t held_ = 0;
   bool progress_signalled_ = false;
-  bool used_since_tick_ = false;
+  bool used_since_check_ = false;
   bool trimmed_ = true;  // nothing touched yet
   std::function<void()> on_progress_;
 };

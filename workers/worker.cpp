@@ -2,15 +2,14 @@
 
 #include <csignal>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "protocol/event_validation.hpp"
 #include "workers/body_ring.hpp"
 #include "workers/log_context.hpp"
 #include "workers/worker_messages.hpp"
+#include "workers/worker_timers.hpp"
 
 namespace pagi::workers {
 
@@ -43,14 +42,6 @@ bool legal_transition(WorkerLife from, WorkerLife to) noexcept {
   }
   return false;
 }
-
-struct Worker::Timers {
-  explicit Timers(asio::io_context& io) : step(io), heartbeat(io), ring_trim(io) {}
-  asio::steady_timer step;  // startup timeout, or the current stop step
-  asio::steady_timer heartbeat;
-  asio::steady_timer ring_trim;  // armed when the body ring empties
-  bool ring_trim_armed = false;
-};
 
 Worker::Worker(asio::io_context& io, const PoolSettings& settings, WorkerEvents& events,
                std::shared_ptr<WorkerLauncher> launcher, std::uint32_t id)
@@ -92,16 +83,7 @@ bool Worker::spawn(std::string& error) {
     return false;
   }
   pid_ = launched.pid;
-  body_ring_ = launched.body_ring;
-  if (body_ring_) {
-    // Releases come from client writes anywhere in the turn; the frame goes
-    // out at its end, with the turn's credit.
-    body_ring_->set_on_progress([weak, &io = io_] {
-      asio::post(io, [weak] {
-        if (auto self = weak.lock()) self->announce_ring_release();
-      });
-    });
-  }
+  if (launched.body_ring) use_body_ring(launched.body_ring);
   protocol::FrameLimits limits;
   limits.max_message_bytes = settings_.max_message_bytes;
   connection_ = WorkerConnection::create(io_, launched.socket_fd, limits, this);
@@ -144,48 +126,6 @@ void Worker::end_attached() {
 
 std::string& Worker::output() { return connection_->output(); }
 void Worker::flush() { connection_->flush(); }
-
-bool Worker::take_ring_span(std::uint64_t position, std::uint32_t length, protocol::SharedBytes& out,
-                            const char*& why) {
-  if (!body_ring_) {
-    why = "body ring span from a worker without a ring";
-    return false;
-  }
-  return body_ring_->take(position, length, out, why);
-}
-
-std::size_t Worker::ring_spans_held() const { return body_ring_ ? body_ring_->held() : 0; }
-
-void Worker::announce_ring_release() {
-  if (!body_ring_ || !connection_ || life_ == WorkerLife::dead) return;
-  const std::uint64_t through = body_ring_->take_announcement();
-  if (through == 0) return;
-  messages::append_body_ring_release(connection_->output(), through);
-  connection_->flush();
-  if (body_ring_->held() == 0) arm_ring_trim();
-}
-
-// An emptied ring that stays unused for kRingTrimDelay gives the gateway's
-// view of its pages back (BodyRing::trim_if_idle): an idle gateway's RSS
-// holds no ring pages, and a busy one does not refault them per response.
-void Worker::arm_ring_trim() {
-  if (timers_->ring_trim_armed) return;
-  body_ring_->trim_if_idle();  // starts the quiet period (a span was just taken)
-  wait_ring_trim();
-}
-
-void Worker::wait_ring_trim() {
-  timers_->ring_trim_armed = true;
-  timers_->ring_trim.expires_after(kRingTrimDelay);
-  timers_->ring_trim.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (!self || ec || !self->body_ring_) return;
-    self->timers_->ring_trim_armed = false;
-    BodyRing& ring = *self->body_ring_;
-    // Spans came and went meanwhile: the quiet period starts over.
-    if (!ring.trim_if_idle() && !ring.trimmed() && ring.held() == 0) self->wait_ring_trim();
-  });
-}
 
 void Worker::add_scope(std::uint64_t scope, SlotKind kind) {
   scopes_.insert(scope);
@@ -245,7 +185,7 @@ void Worker::on_hello(wire::Hello::Reader hello) {
                 std::string_view(hello.getSdkName().cStr()), std::string_view(hello.getSdkVersion().cStr()),
                 hello.getPid(), concurrency_);
   std::string& out = connection_->output();
-  messages::append_welcome(out, settings_, id_, body_ring_ ? body_ring_->size() : 0);
+  messages::append_welcome(out, settings_, id_, body_ring_bytes());
   if (settings_.lifespan == wire::LifespanMode::OFF) {
     connection_->flush();
     become_ready();

@@ -114,8 +114,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   // transport can hold; false with `why` when it breaks the ring's rules
   // (or the worker has no ring).
   bool take_ring_span(std::uint64_t position, std::uint32_t length, protocol::SharedBytes& out, const char*& why);
-  // Spans of its ring still held by transports (for tests).
-  std::size_t ring_spans_held() const;
+  // Size of its shared body ring; 0 for none (attached, or turned off).
+  std::uint32_t body_ring_bytes() const;
 
   // Scopes. The opening frame is appended by the caller to output().
   std::string& output();
@@ -167,6 +167,8 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
   void signal_process(int signal);
   void end_attached();
   void arm_heartbeat();
+  // The ring's half (worker_body_ring.cpp).
+  void use_body_ring(std::shared_ptr<BodyRing> ring);
   void announce_ring_release();
   void arm_ring_trim();
   void wait_ring_trim();
