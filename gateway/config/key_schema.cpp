@@ -550,7 +550,8 @@ std::vector<KeyDef> make_keys() {
                           "the worker socket, the gateway writing the client straight from it (docs/protocol.md, "
                           "section 3c; the Perl SDK with its XS part and the Python SDK send bodies of 4 KiB and more "
                           "through it). Pages are allocated as the worker first writes them; those SDKs free what lies "
-                          "past the first MiB whenever the gateway has emptied the ring. Size it to what the "
+                          "past the first MiB once the gateway has emptied the ring and no body has used it for a "
+                          "second. Size it to what the "
                           "worker streams at once (concurrency x send_window at most): a span that finds the ring "
                           "full goes inline. 0 = off. Not for attached workers."));
   keys.push_back(seconds_key("heartbeat_interval", &P::heartbeat_interval, true,

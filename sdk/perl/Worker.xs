@@ -370,24 +370,42 @@ ring_map(IV fd, UV size)
 
 MODULE = PAGI::Gateway::Worker    PACKAGE = PAGI::Gateway::Worker::XS::Ring
 
-void
+bool
 release(SV *self, UV through)
   PREINIT:
     pagi_ring *g;
   CODE:
     /* R only grows, and never past W: a `through` beyond what was written
-     * is not trusted to open the ring for overwriting spans in flight. */
+     * is not trusted to open the ring for overwriting spans in flight.
+     * True when this emptied a ring that holds memory past its first
+     * PAGI_RING_KEEP bytes: the worker then calls trim once the ring has
+     * stayed unused for a while (freeing at every emptying would make a busy
+     * ring fault its pages in again and again). */
     if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
     if ((U64)through > g->w) through = (UV)g->w;
     if ((U64)through > g->r) g->r = (U64)through;
-    /* Emptied: the gateway reads none of it, and the next span starts at
-     * the ring's beginning (pagi_ring_put), so the memory past the first
+    RETVAL = g->r == g->w && g->touched > PAGI_RING_KEEP && g->size > PAGI_RING_KEEP;
+  OUTPUT:
+    RETVAL
+
+bool
+trim(SV *self)
+  PREINIT:
+    pagi_ring *g;
+  CODE:
+    /* Empty: the gateway reads none of it, and the next span starts at the
+     * ring's beginning (pagi_ring_put), so the memory past the first
      * PAGI_RING_KEEP bytes can go back to the system (the file keeps its
-     * size; the pages come back as zeros when written again). */
-    if (g->r == g->w && g->touched > PAGI_RING_KEEP && g->size > PAGI_RING_KEEP) {
+     * size; the pages come back as zeros when written again). True when
+     * it gave memory back. */
+    if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
+    RETVAL = g->r == g->w && g->touched > PAGI_RING_KEEP && g->size > PAGI_RING_KEEP;
+    if (RETVAL) {
         madvise(g->base + PAGI_RING_KEEP, (size_t)(g->size - PAGI_RING_KEEP), MADV_REMOVE);
         g->touched = PAGI_RING_KEEP;
     }
+  OUTPUT:
+    RETVAL
 
 bool
 put(SV *self, SV *bufref, UV id, SV *body, SV *more)

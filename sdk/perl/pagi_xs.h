@@ -120,8 +120,9 @@ typedef struct {
 } pagi_ring;
 
 /* A ring the gateway emptied (R == W) keeps its first PAGI_RING_KEEP bytes
- * of memory and gives the rest back (MADV_REMOVE), once written past them:
- * a burst of streaming holds ring memory only while it lasts. */
+ * of memory and gives the rest back (Ring->trim, MADV_REMOVE) once it was
+ * written past them and then left unused for a second (Worker.pm): a burst
+ * of streaming holds ring memory only a little longer than it lasts. */
 #define PAGI_RING_KEEP (1024 * 1024)
 
 /* Bodies below this many bytes stay inline: for them the ~88-byte span

@@ -34,7 +34,7 @@ subtest 'ring_map' => sub {
     ok fcntl($fh, F_GETFD, 0) & FD_CLOEXEC, 'close-on-exec once taken';
 };
 
-subtest 'an emptied ring gives back what it held past its first MiB' => sub {
+subtest 'an emptied ring gives back what it held past its first MiB on trim' => sub {
     # tmpfs, like the gateway's memfd: MADV_REMOVE punches holes there.
     plan skip_all => 'no /dev/shm' unless -d '/dev/shm' && -w _;
     my $S = 4 << 20;
@@ -44,14 +44,19 @@ subtest 'an emptied ring gives back what it held past its first MiB' => sub {
     my $body = 'b' x 65536;
     ok $ring->put(\$buf, 1, $body, 1), "span at $_" for map { $_ * 65536 } 0 .. 23;   # to 1.5 MiB
     is ring_read($fh, (1 << 20) + 100, 4), 'bbbb', 'written past the first MiB';
-    $ring->release(23 * 65536);
+    ok !$ring->release(23 * 65536), 'a release that leaves a span held: nothing to trim';
+    ok !$ring->trim, 'trim while the gateway holds a span: nothing';
     is ring_read($fh, (1 << 20) + 100, 4), 'bbbb', 'kept while the gateway holds a span';
-    $ring->release(24 * 65536);
-    is ring_read($fh, (1 << 20) + 100, 4), "\0\0\0\0", 'emptied: the pages past the first MiB are gone';
+    ok $ring->release(24 * 65536), 'the release that empties it says there is memory to give back';
+    is ring_read($fh, (1 << 20) + 100, 4), 'bbbb', 'release alone gives nothing back';
+    ok $ring->trim, 'trim of the empty ring';
+    is ring_read($fh, (1 << 20) + 100, 4), "\0\0\0\0", 'the pages past the first MiB are gone';
     is ring_read($fh, 100, 4), 'bbbb', 'the first MiB is kept';
+    ok !$ring->trim, 'a second trim has nothing left to give';
     # And the next span starts the next turn of the ring, in the kept part.
     ok $ring->put(\$buf, 1, $body, 1), 'next span';
     is $ring->write_pos, $S + 65536, 'it started the next turn';
+    ok !$ring->release($S + 65536), 'emptied within the kept MiB: nothing to give back';
 };
 
 subtest 'Ring->put: spans' => sub {

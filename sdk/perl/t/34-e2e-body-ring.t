@@ -140,6 +140,34 @@ subtest 'spans count against the send window' => sub {
     finish($g, $id);
 };
 
+subtest 'an emptied ring gives its memory back after a quiet second' => sub {
+    skip_all 'no XS accelerator: the pure path never uses the ring' unless $XS;
+    # tmpfs, like the gateway's memfd: MADV_REMOVE punches holes there.
+    skip_all 'no /dev/shm' unless -d '/dev/shm' && -w _;
+    my $S = 4 << 20;
+    my $fh = ring_file($S, '/dev/shm');
+    my $g = start(fh => $fh, welcome => { bodyRingBytes => $S, sendWindow => $S });
+    my $id = open_bodies($g);
+    my @sizes = (65536) x 24;    # to 1.5 MiB
+    check_bodies($g, $fh, $S, ask($g, $id, @sizes), map { [ $_, 65536, $_ * 65536 ] } 0 .. 23);
+    my $past = (1 << 20) + 100;
+    my ($bytes, $kept) = (ring_read($fh, $past, 4), substr(body_bytes(0, 104), 100));
+    release($g, 24 * 65536);
+    is $g->settle, [], 'the release is taken';
+    is ring_read($fh, $past, 4), $bytes, 'emptied, the memory is not given back at once';
+    is ring_read($fh, 100, 4), $kept, 'nor the first MiB';
+    # No event says "given back": poll the file, bounded (the delay is 1 s).
+    my $deadline = time + 15;
+    select(undef, undef, undef, 0.05) until ring_read($fh, $past, 4) eq "\0\0\0\0" || time > $deadline;
+    is ring_read($fh, $past, 4), "\0\0\0\0", 'then the pages past the first MiB are gone';
+    is ring_read($fh, 100, 4), $kept, 'and the first MiB is kept';
+    # The ring works on: the next span starts the next turn.
+    check_bodies($g, $fh, $S, ask($g, $id, 65536), [ 24, 65536, $S ]);
+    finish($g, $id);
+    $g->send({ scope => 0, type => 'shutdown' });
+    is $g->wait_exit, 0, 'clean exit';
+};
+
 # Each: inline bodies; the variable is gone either way, and the descriptor
 # of a ring that was announced but not taken is closed (children would only
 # inherit it); without an announced ring it is not the worker's to close.

@@ -18,8 +18,10 @@ from .log import log
 ENV = 'PAGI_BODY_RING_FD'
 # Smaller bodies cost less inline than a copy plus a span frame.
 RING_MIN_BODY = 4096
-# An emptied ring keeps this much of its memory and gives back the rest.
+# An emptied ring keeps this much of its memory and gives back the rest,
+# once no span was written for RING_TRIM_DELAY seconds (worker.py).
 RING_KEEP = 1 << 20
+RING_TRIM_DELAY = 1.0
 
 _encode_body = codec.encode_body
 _encode_ring_body = codec.encode_ring_body
@@ -110,16 +112,25 @@ class BodyRing:
         return _encode_ring_body(sid, start, n, more)
 
     def release(self, through):
+        """Moves R; True when that emptied a ring holding memory past
+        RING_KEEP: the worker calls trim() once the ring stayed unused for
+        RING_TRIM_DELAY (giving it back at every emptying would make a busy
+        ring fault the same pages in again and again)."""
         # Only forward, and never past what was written: a position beyond
         # w would let a later span overwrite bytes the gateway still reads.
         if through > self.r:
             self.r = through if through < self.w else self.w
-            if self.r == self.w and self.touched > RING_KEEP and self.size > RING_KEEP:
-                # Emptied: the gateway reads none of it and the next span
-                # starts the next turn, so the memory past RING_KEEP can go
-                # back (the pages return as zeros when written again).
-                try:
-                    self.map.madvise(mmap.MADV_REMOVE, RING_KEEP, self.size - RING_KEEP)
-                except (AttributeError, OSError, ValueError):
-                    pass
-                self.touched = RING_KEEP
+        return self.r == self.w and self.touched > RING_KEEP and self.size > RING_KEEP
+
+    def trim(self):
+        """Empty, the gateway reads none of it and the next span starts the
+        next turn, so the memory past RING_KEEP can go back (the pages
+        return as zeros when written again). True when it gave some back."""
+        if not (self.r == self.w and self.touched > RING_KEEP and self.size > RING_KEEP):
+            return False
+        try:
+            self.map.madvise(mmap.MADV_REMOVE, RING_KEEP, self.size - RING_KEEP)
+        except (AttributeError, OSError, ValueError):
+            return False
+        self.touched = RING_KEEP
+        return True

@@ -89,6 +89,7 @@ class Worker(asyncio.Protocol):
         self.ring = None
         self.ring_min = sys.maxsize
         self._ring_taken = False
+        self._ring_trim = None          # the timer of _arm_ring_trim
         self.asgi_lifespan = {'version': '3.0', 'spec_version': '2.0'}
         self.done = loop.create_future()
         self._out = []
@@ -211,8 +212,8 @@ class Worker(asyncio.Protocol):
         elif tag == T_SHUTDOWN:
             self._on_shutdown()
         elif tag == T_RING_RELEASE:
-            if self.ring is not None:
-                self.ring.release(payload['through'])
+            if self.ring is not None and self.ring.release(payload['through']) and self._ring_trim is None:
+                self._arm_ring_trim()
         elif sid:
             pass    # events for a scope that already ended cross in flight
         else:
@@ -276,6 +277,20 @@ class Worker(asyncio.Protocol):
     def scope_done(self, sid):
         self.scopes.pop(sid, None)
 
+    def _arm_ring_trim(self):
+        # The emptied ring's memory goes back only once no span was written
+        # for RING_TRIM_DELAY (body_ring.BodyRing.release says why).
+        self._ring_trim = self.loop.call_later(body_ring.RING_TRIM_DELAY, self._ring_quiet, self.ring.w)
+
+    def _ring_quiet(self, w):
+        self._ring_trim = None
+        ring = self.ring
+        if ring.r != ring.w:
+            return              # holding spans again: the release that empties it re-arms
+        if ring.w != w:
+            return self._arm_ring_trim()    # used and emptied again: wait for a quiet delay
+        ring.trim()
+
     def _on_shutdown(self):
         lf = self.lifespan
         if lf is None or lf.unsupported or lf.task is None or lf.task.done() or 'shutdown' in lf.requested:
@@ -293,6 +308,8 @@ class Worker(asyncio.Protocol):
             return
         self._closing = True
         self._exit_code = code
+        if self._ring_trim is not None:
+            self._ring_trim.cancel()
         self._flush()
         if self.transport is not None:
             # Closes once the write buffer drained; connection_lost ends run().

@@ -5,6 +5,7 @@ import mmap
 import os
 import random
 import sys
+import time
 
 import pytest
 
@@ -49,7 +50,7 @@ def request(gw, query, path='/'):
     return sid
 
 
-def next_body(gw, sid, ring_fd):
+def next_body(gw, sid, ring_fd, size=S):
     """One httpResponseBody as (where, position, bytes): where is 'ring' or
     'inline'; a span's bytes are read from the ring file at once (a later
     span may reuse the place once released)."""
@@ -57,15 +58,15 @@ def next_body(gw, sid, ring_fd):
     if p['ringLength']:
         assert p['body'] == b'' and p['file'] == ''
         pos, n = p['ringPosition'], p['ringLength']
-        assert pos % S + n <= S, 'a span crosses the end of the ring'
-        return 'ring', pos, os.pread(ring_fd, n, pos % S), p['more']
+        assert pos % size + n <= size, 'a span crosses the end of the ring'
+        return 'ring', pos, os.pread(ring_fd, n, pos % size), p['more']
     assert p['ringPosition'] == 0
     return 'inline', None, p['body'], p['more']
 
 
-def response(gw, ring_fd, tag, sizes):
+def response(gw, ring_fd, tag, sizes, size=S):
     sid = request(gw, b'%s:%s' % (tag, b','.join(b'%d' % n for n in sizes)))
-    got = [next_body(gw, sid, ring_fd) for _ in sizes]
+    got = [next_body(gw, sid, ring_fd, size) for _ in sizes]
     assert [g[3] for g in got] == [True] * (len(sizes) - 1) + [False]
     assert gw.expect('scopeEnd', sid) == {'failed': False, 'message': ''}
     for i, (n, g) in enumerate(zip(sizes, got)):
@@ -217,11 +218,43 @@ def test_emptied_ring_starts_over_and_gives_back_its_memory():
 
     assert [where(65536) for _ in range(24)] == [i * 65536 for i in range(24)]   # to 1.5 MiB
     past = (1 << 20) + 100
-    ring.release(23 * 65536)
-    assert ring.map[past:past + 4] == b'bbbb'         # a span still held: all kept
+    assert not ring.release(23 * 65536)              # a span still held: nothing to give back
+    assert not ring.trim()
+    assert ring.map[past:past + 4] == b'bbbb'         # all kept
     assert where(4096) == 24 * 65536                  # and spans go on from w
-    ring.release(ring.w)                              # emptied
+    assert ring.release(ring.w)                       # emptied: memory to give back
+    assert ring.map[past:past + 4] == b'bbbb'         # but release alone keeps it
+    assert ring.trim()
     assert ring.map[past:past + 4] == b'\0\0\0\0'     # past the first MiB: given back
     assert ring.map[100:104] == b'bbbb'               # the first MiB kept
+    assert not ring.trim()                            # nothing left to give
     assert where(4096) == size                        # fits before w's offset: the next turn at once
     assert where(4096) == size + 4096                 # then on from there (something is held)
+
+
+@pytest.mark.skipif(not os.access('/dev/shm', os.W_OK), reason='no /dev/shm')
+def test_worker_gives_ring_memory_back_after_a_quiet_delay():
+    size = 4 << 20
+    fd = os.open('/dev/shm', os.O_RDWR | os.O_TMPFILE, 0o600)   # tmpfs, like the memfd
+    os.ftruncate(fd, size)
+    gw = FakeGateway('ring_app:app', env={'PAGI_BODY_RING_FD': str(fd)}, pass_fds=(fd,))
+    try:
+        gw.handshake(send_window=BIG_WINDOW, body_ring_bytes=size)
+        assert response(gw, fd, b'a', [65536] * 24, size) == [('ring', i * 65536) for i in range(24)]   # to 1.5 MiB
+        past = (1 << 20) + 100
+        before, kept = os.pread(fd, 4, past), os.pread(fd, 4, 100)
+        gw.send(0, 'bodyRingRelease', {'through': 24 * 65536})
+        gw.send(0, 'heartbeat', {'seq': 7})
+        assert gw.expect('heartbeat', 0)['seq'] == 7        # the release was taken
+        assert os.pread(fd, 4, past) == before              # emptied, but not given back at once
+        # No message says "given back": poll the file, bounded (the delay is 1 s).
+        deadline = time.monotonic() + 15
+        while os.pread(fd, 4, past) != b'\0\0\0\0' and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.pread(fd, 4, past) == b'\0\0\0\0'         # then past the first MiB: gone
+        assert os.pread(fd, 4, 100) == kept                 # the first MiB kept
+        assert response(gw, fd, b'b', [65536], size) == [('ring', size)]   # and the ring goes on
+        assert 'body ring not used' not in gw.shutdown()
+    finally:
+        gw.kill()
+        os.close(fd)

@@ -221,6 +221,7 @@ sub _stop {
     $self->{exit_code} = $code;
     $self->{wire}->close if $self->{wire};
     for my $sig (@{ delete $self->{signal_notifiers} || [] }) { $self->remove_child($sig) }
+    if (my $id = delete $self->{ring_trim}) { $self->loop->unwatch_time($id) if $self->loop }
     $self->{started}->fail("$SDK_NAME: stopped before the gateway's welcome\n")
         if $self->{started} && !$self->{started}->is_ready;
     $self->{finished}->done($code) if $self->{finished} && !$self->{finished}->is_ready;
@@ -238,8 +239,7 @@ my %CONTROL = (
     heartbeat => sub { $_[0]{send}->({ scope => 0, type => 'heartbeat', seq => $_[1]{seq} }) },
     drain     => \&_on_drain,
     shutdown  => \&_on_shutdown,
-    # Without a ring (or after the wire closed) there is nothing to release.
-    bodyRingRelease => sub { my $r = $_[0]{wire} && $_[0]{wire}{ring}; $r->release($_[1]{through}) if $r },
+    bodyRingRelease => \&_on_ring_release,
 );
 
 sub _on_message {
@@ -291,6 +291,37 @@ sub _take_body_ring {
     # Unused, the descriptor (the gateway's, as it announced a ring) is only
     # something for the app's child processes to inherit.
     POSIX::close($fd) if $size && $fd =~ /\A\d+\z/ && $fd > 2;
+}
+
+# A release that emptied the ring (XS Ring->release says so when the ring
+# holds memory past its first MiB) arms a timer: the memory goes back
+# (Ring->trim) only once no span was written for RING_TRIM_DELAY seconds.
+# Giving it back at every emptying made a busy ring fault the same pages in
+# again and again (docs/benchmarks.md, "Lazy ring trim").
+use constant RING_TRIM_DELAY => 1;
+
+sub _on_ring_release {
+    my ($self, $m) = @_;
+    # Without a ring (or after the wire closed) there is nothing to release.
+    my $ring = $self->{wire} && $self->{wire}{ring} or return;
+    _arm_ring_trim($self, $ring) if $ring->release($m->{through}) && !$self->{ring_trim};
+}
+
+sub _arm_ring_trim {
+    my ($self, $ring) = @_;
+    my $loop = $self->loop or return;
+    my $w = $ring->write_pos;
+    Scalar::Util::weaken(my $weak = $self);
+    $self->{ring_trim} = $loop->watch_time(after => RING_TRIM_DELAY, code => sub {
+        my $self = $weak or return;
+        delete $self->{ring_trim};
+        my $ring = $self->{wire} && $self->{wire}{ring} or return;
+        # Holding spans again: the release that empties it re-arms.
+        return if $ring->release_pos != $ring->write_pos;
+        # Used and emptied again within the delay: wait for a quiet one.
+        return _arm_ring_trim($self, $ring) if $ring->write_pos != $w;
+        $ring->trim;
+    });
 }
 
 my %SCOPE_CLASS = (
