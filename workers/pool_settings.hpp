@@ -65,14 +65,14 @@ struct PoolSettings {
   // Consecutive failed starts after which the pool is reported crash-looping.
   int crash_loop_threshold = 5;
   // Response bytes per scope a worker may have in flight (flow control).
-  std::uint32_t send_window = 256 * 1024;
+  std::uint32_t send_window = 512 * 1024;
   // Request body bytes per scope sent before the app asks for more.
   std::uint32_t receive_window = 256 * 1024;
   // Largest frame accepted from a worker.
   std::uint32_t max_message_bytes = 16 * 1024 * 1024;
   // Bytes of the shared memory ring a spawned worker may put response
   // bodies in (docs/protocol.md "3c"); 0 = bodies only through the socket.
-  std::uint32_t body_ring = 16 * 1024 * 1024;
+  std::uint32_t body_ring = 32 * 1024 * 1024;
   // Heartbeat ping interval; 0 disables.
   Seconds heartbeat_interval{5};
   // Unanswered heartbeats after which a worker counts as hung and is killed.
