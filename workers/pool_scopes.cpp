@@ -253,10 +253,13 @@ void PoolCore::on_worker_scope_message(Worker& worker, const protocol::Frame& fr
     worker.fail(fmt::format("message for scope {} that was never opened", id));
     return;
   }
-  if (!worker.holds_scope(id)) return;  // finished; may have crossed in flight
+  if (!worker.holds_scope(id)) {  // finished; may have crossed in flight
+    drop_ring_span(worker, id, message);
+    return;
+  }
   ScopeRecord* record = scopes_.find(id);
   if (record == nullptr) {
-    worker.remove_scope(id);
+    if (drop_ring_span(worker, id, message)) worker.remove_scope(id);
     return;
   }
   if (message.which() == wire::Envelope::SCOPE_END) {
@@ -264,6 +267,21 @@ void PoolCore::on_worker_scope_message(Worker& worker, const protocol::Frame& fr
     return;
   }
   on_scope_event(worker, id, *record, frame);
+}
+
+bool PoolCore::drop_ring_span(Worker& worker, std::uint64_t id, wire::Envelope::Reader message) {
+  if (message.which() != wire::Envelope::HTTP_RESPONSE_BODY) return true;
+  const auto body = message.getHttpResponseBody();
+  const std::uint32_t length = body.getRingLength();
+  if (length == 0) return true;
+  // Unaccounted, the span would stay ahead of the release position for
+  // good: a worker whose spans all went unread would find its ring full
+  // and never use it again.
+  protocol::SharedBytes span;
+  const char* why = nullptr;
+  if (worker.take_ring_span(body.getRingPosition(), length, span, why)) return true;
+  worker.fail(fmt::format("scope {}: {}", id, why));
+  return false;
 }
 
 void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end) {
@@ -288,10 +306,14 @@ void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Re
 
 void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame) {
   const wire::Envelope::Reader message = frame.root();
-  if (record.finished()) return;  // after responseDone/httpDisconnect only scopeEnd matters
+  if (record.finished()) {  // after responseDone/httpDisconnect only scopeEnd matters
+    drop_ring_span(worker, id, message);
+    return;
+  }
   std::shared_ptr<Downstream> ds = record.downstream.lock();
   if (!ds) {
     // The transport is gone without saying so: tell the app, ignore the rest.
+    if (!drop_ring_span(worker, id, message)) return;
     record.disconnected = true;
     append_disconnect(worker, id, record, DisconnectReason::server_error);
     worker.flush();

@@ -77,6 +77,28 @@ TEST_F(PoolBodyRingTest, CopyingTransportReleasesAtOnce) {
   ASSERT_TRUE(run_until([&] { return w.ring_released() == 4 * 8192; }));
 }
 
+TEST_F(PoolBodyRingTest, SpansNobodyReadsAreReleasedToo) {
+  // Spans that cross the client's disconnect (and any after the scope
+  // ended) go unread, yet count: unaccounted they would keep the release
+  // position behind them, and a worker whose ring filled with them would
+  // never use it again.
+  start_ok();
+  std::shared_ptr<FakeDownstream> ds;
+  const std::uint64_t id = started(ds);
+  FakeWorker& w = launcher->worker(0);
+  ds->upstream->disconnect(DisconnectReason::client_closed);
+  w.send_ring_body(id, 0, std::string(4096, 'a'), true);
+  w.send_ring_body(id, 4096, std::string(4096, 'b'), false);
+  ASSERT_TRUE(run_until([&] { return w.ring_released() == 8192; }));
+  EXPECT_TRUE(ds->body.empty());
+  w.send_scope_end(id);
+  // A span after the scope's end (it crossed in flight) is checked as well.
+  w.send_ring_body(id, 8192, std::string(4096, 'c'), false);
+  ASSERT_TRUE(run_until([&] { return w.ring_released() == 12288; }));
+  w.send_ring_body(id, 100, std::string(4096, 'd'), false);  // overlaps released bytes: still a violation
+  ASSERT_TRUE(run_until([&] { return w.exited(); }));
+}
+
 TEST_F(PoolBodyRingTest, OverlappingSpanCostsTheWorkerNotOthers) {
   settings.workers = 2;
   start_ok();
