@@ -136,12 +136,15 @@ class PoolCore final : public std::enable_shared_from_this<PoolCore>, public Wor
   void fail_scope(std::uint64_t id, UpstreamError error);
   void post_fail_scope(std::uint64_t id, UpstreamError error);
   void on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Reader end);
-  void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame);
-  // A message dropped unread (its scope finished or its client left) may
-  // still carry a body ring span: it is checked and released at once, so
-  // the ring's release position moves past it. False when the span broke
-  // the rules (the worker has failed).
-  bool drop_ring_span(Worker& worker, std::uint64_t id, wire::Envelope::Reader message);
+  // `span`: the message's body ring span (empty when it has none).
+  void on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame,
+                      const protocol::SharedBytes& span);
+  // The body ring span a message carries, if any, taken as it arrives:
+  // checked and accounted whether or not the message is delivered (its
+  // scope may have ended, its client left), so one dropped unread is
+  // released at once and the ring's release position moves past it.
+  // False when the span broke the rules (the worker has failed).
+  bool take_ring_span(Worker& worker, std::uint64_t id, wire::Envelope::Reader message, protocol::SharedBytes& span);
   void on_stream_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, wire::Envelope::Reader message);
   // httpDisconnect / sseDisconnect / websocketDisconnect {1006, reason}.
   void append_disconnect(Worker& worker, std::uint64_t id, const ScopeRecord& record, DisconnectReason reason);

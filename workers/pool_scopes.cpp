@@ -253,31 +253,27 @@ void PoolCore::on_worker_scope_message(Worker& worker, const protocol::Frame& fr
     worker.fail(fmt::format("message for scope {} that was never opened", id));
     return;
   }
-  if (!worker.holds_scope(id)) {  // finished; may have crossed in flight
-    drop_ring_span(worker, id, message);
-    return;
-  }
+  protocol::SharedBytes span;
+  if (!take_ring_span(worker, id, message, span)) return;
+  if (!worker.holds_scope(id)) return;  // finished; may have crossed in flight
   ScopeRecord* record = scopes_.find(id);
   if (record == nullptr) {
-    if (drop_ring_span(worker, id, message)) worker.remove_scope(id);
+    worker.remove_scope(id);
     return;
   }
   if (message.which() == wire::Envelope::SCOPE_END) {
     on_scope_end(worker, id, message.getScopeEnd());
     return;
   }
-  on_scope_event(worker, id, *record, frame);
+  on_scope_event(worker, id, *record, frame, span);
 }
 
-bool PoolCore::drop_ring_span(Worker& worker, std::uint64_t id, wire::Envelope::Reader message) {
+bool PoolCore::take_ring_span(Worker& worker, std::uint64_t id, wire::Envelope::Reader message,
+                              protocol::SharedBytes& span) {
   if (message.which() != wire::Envelope::HTTP_RESPONSE_BODY) return true;
   const auto body = message.getHttpResponseBody();
   const std::uint32_t length = body.getRingLength();
   if (length == 0) return true;
-  // Unaccounted, the span would stay ahead of the release position for
-  // good: a worker whose spans all went unread would find its ring full
-  // and never use it again.
-  protocol::SharedBytes span;
   const char* why = nullptr;
   if (worker.take_ring_span(body.getRingPosition(), length, span, why)) return true;
   worker.fail(fmt::format("scope {}: {}", id, why));
@@ -304,16 +300,13 @@ void PoolCore::on_scope_end(Worker& worker, std::uint64_t id, wire::ScopeEnd::Re
   dispatch_queued();
 }
 
-void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame) {
+void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& record, const protocol::Frame& frame,
+                              const protocol::SharedBytes& span) {
   const wire::Envelope::Reader message = frame.root();
-  if (record.finished()) {  // after responseDone/httpDisconnect only scopeEnd matters
-    drop_ring_span(worker, id, message);
-    return;
-  }
+  if (record.finished()) return;  // after responseDone/httpDisconnect only scopeEnd matters
   std::shared_ptr<Downstream> ds = record.downstream.lock();
   if (!ds) {
     // The transport is gone without saying so: tell the app, ignore the rest.
-    if (!drop_ring_span(worker, id, message)) return;
     record.disconnected = true;
     append_disconnect(worker, id, record, DisconnectReason::server_error);
     worker.flush();
@@ -338,13 +331,8 @@ void PoolCore::on_scope_event(Worker& worker, std::uint64_t id, ScopeRecord& rec
       const std::string_view file = view(body.getFile());
       const std::string_view bytes = view(body.getBody());
       if (const std::uint32_t ring_length = body.getRingLength(); ring_length > 0) {
-        // The body is in the worker's shared ring (docs/protocol.md "3c").
-        protocol::SharedBytes span;
-        const char* why = nullptr;
-        if (!worker.take_ring_span(body.getRingPosition(), ring_length, span, why)) {
-          worker.fail(fmt::format("scope {}: {}", id, why));
-          return;
-        }
+        // The body is in the worker's shared ring (docs/protocol.md "3c"),
+        // taken when the message came in.
         error = record.flow.on_body(ring_length, body.getMore(), false);
         if (error != ScopeEventError::ok) break;
         body_bytes_ring_ += ring_length;
