@@ -384,7 +384,7 @@ release(SV *self, UV through)
     if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
     if ((U64)through > g->w) through = (UV)g->w;
     if ((U64)through > g->r) g->r = (U64)through;
-    RETVAL = g->r == g->w && g->touched > PAGI_RING_KEEP && g->size > PAGI_RING_KEEP;
+    RETVAL = PAGI_RING_TRIMMABLE(g);
   OUTPUT:
     RETVAL
 
@@ -399,7 +399,7 @@ trim(SV *self)
      * size; the pages come back as zeros when written again). True when
      * it gave memory back. */
     if (!(g = pagi_ring_of(aTHX_ self))) croak("not a body ring");
-    RETVAL = g->r == g->w && g->touched > PAGI_RING_KEEP && g->size > PAGI_RING_KEEP;
+    RETVAL = PAGI_RING_TRIMMABLE(g);
     if (RETVAL) {
         madvise(g->base + PAGI_RING_KEEP, (size_t)(g->size - PAGI_RING_KEEP), MADV_REMOVE);
         g->touched = PAGI_RING_KEEP;

@@ -125,6 +125,10 @@ typedef struct {
  * of streaming holds ring memory only a little longer than it lasts. */
 #define PAGI_RING_KEEP (1024 * 1024)
 
+/* Empty (R == W) and holding memory past PAGI_RING_KEEP: Ring->trim would
+ * give some back. */
+#define PAGI_RING_TRIMMABLE(g) ((g)->r == (g)->w && (g)->touched > PAGI_RING_KEEP && (g)->size > PAGI_RING_KEEP)
+
 /* Bodies below this many bytes stay inline: for them the ~88-byte span
  * frame and the copy into the ring save nothing worth the ring space. */
 #define PAGI_RING_MIN 4096

@@ -120,13 +120,17 @@ class BodyRing:
         # w would let a later span overwrite bytes the gateway still reads.
         if through > self.r:
             self.r = through if through < self.w else self.w
+        return self._trimmable()
+
+    def _trimmable(self):
+        # Empty and holding memory past RING_KEEP: trim() would give some back.
         return self.r == self.w and self.touched > RING_KEEP and self.size > RING_KEEP
 
     def trim(self):
         """Empty, the gateway reads none of it and the next span starts the
         next turn, so the memory past RING_KEEP can go back (the pages
         return as zeros when written again). True when it gave some back."""
-        if not (self.r == self.w and self.touched > RING_KEEP and self.size > RING_KEEP):
+        if not self._trimmable():
             return False
         try:
             self.map.madvise(mmap.MADV_REMOVE, RING_KEEP, self.size - RING_KEEP)
