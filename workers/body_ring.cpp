@@ -58,7 +58,9 @@ bool BodyRing::take(std::uint64_t position, std::uint32_t length, protocol::Shar
   }
   // Written over bytes the gateway still holds? (released() + size_ cannot
   // overflow before position does: positions grow by at most 4 GiB a span.)
-  if (position > released() + size_ - length) {
+  // Holding nothing, it holds nothing the span could reach: a worker that
+  // learned so starts its next turn anywhere ahead (docs/protocol.md 3c).
+  if (!spans_.empty() && position > released() + size_ - length) {
     why = "body ring span over bytes not yet released";
     return false;
   }

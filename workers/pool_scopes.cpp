@@ -164,7 +164,7 @@ void PoolCore::flush_credits() {
     record->pending_credit = 0;
     Worker* worker = find_worker(record->worker_id);
     if (worker == nullptr || !worker->holds_scope(id)) continue;
-    messages::append_credit(worker->output(), id, credit);
+    worker->append_credit(id, credit);
     worker->flush();
   }
 }
@@ -182,7 +182,7 @@ void PoolCore::response_done(std::uint64_t id) {
   if (worker->skip_response_done()) return;
   // Withheld credit first, so the worker sees the window close cleanly.
   if (record->pending_credit > 0) {
-    messages::append_credit(worker->output(), id, record->pending_credit);
+    worker->append_credit(id, record->pending_credit);
     record->pending_credit = 0;
   }
   messages::append_response_done(worker->output(), id);

@@ -119,6 +119,11 @@ class Worker : public std::enable_shared_from_this<Worker>, private WorkerConnec
 
   // Scopes. The opening frame is appended by the caller to output().
   std::string& output();
+  // Appends credit for `scope`, after the ring's release position when one
+  // is due: the credit a client write returns must not reach the worker
+  // before the ring space that write freed, or the worker, finding its ring
+  // full, sends the bodies that credit allows inline (docs/protocol.md 3c).
+  void append_credit(std::uint64_t scope, std::uint64_t bytes);
   void flush();
   void add_scope(std::uint64_t scope, SlotKind kind = SlotKind::request);
   // Scopes ever opened on it (lifespan excluded): what max_requests counts.

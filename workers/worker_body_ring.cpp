@@ -42,6 +42,11 @@ void Worker::announce_ring_release() {
   if (body_ring_->held() == 0) arm_ring_trim();
 }
 
+void Worker::append_credit(std::uint64_t scope, std::uint64_t bytes) {
+  if (body_ring_) announce_ring_release();
+  messages::append_credit(output(), scope, bytes);
+}
+
 // An emptied ring that stays unused for kRingTrimDelay gives the gateway's
 // view of its pages back (BodyRing::trim_if_idle): an idle gateway's RSS
 // holds no ring pages, and a busy one does not refault them per response.

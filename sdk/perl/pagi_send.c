@@ -136,7 +136,7 @@ static void ring_frame(pTHX_ SV *out, U64 id, U16 tag, U64 pos, U32 n, int more)
 }
 
 int pagi_ring_put(pTHX_ pagi_ring *g, SV *out, U64 id, U16 tag, const char *src, STRLEN n, int more) {
-    U64 start, off;
+    U64 start, off, r;
     if (!g || n < PAGI_RING_MIN || (U64)n > g->size) return 0;
     /* A span never wraps: one that would cross the end starts at the next
      * turn of the ring; it must not reach bytes the gateway still holds.
@@ -145,7 +145,12 @@ int pagi_ring_put(pTHX_ pagi_ring *g, SV *out, U64 id, U16 tag, const char *src,
      * pages instead of touching all of it. */
     off = g->w % g->size;
     start = off + n <= g->size && !(g->r == g->w && n <= off) ? g->w : g->w - off + g->size;
-    if (start + n > g->r + g->size) return 0;
+    /* Emptied, nothing is held in the skipped bytes either: R moves along,
+     * or they would count as held until the gateway released a span past
+     * them (half the ring, on average). */
+    r = g->r == g->w ? start : g->r;
+    if (start + n > r + g->size) return 0;
+    g->r = r;
     memcpy(g->base + start % g->size, src, n);
     if (start % g->size + n > g->touched) g->touched = start % g->size + n;
     g->w = start + n;

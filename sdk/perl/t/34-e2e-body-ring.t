@@ -110,14 +110,15 @@ subtest 'spans: positions, bytes, fallback, release' => sub {
         [ 7, 16384, 40000 ], [ 8, 4096, 56384 ], [ 9, 4096, 'inline' ]);
     # A release past W (60480) counts as W: the ring does not open up for
     # bytes the worker never wrote. With nothing held, a body that fits
-    # before W's offset (20480) starts the next turn (80000) at once; then
-    # 96384 + 16384 and + 8192 pass R + S = 100480.
+    # before W's offset (20480) starts the next turn (80000) at once, and R
+    # moves there with it (nothing is held in the bytes skipped); then
+    # 96384 + 16384 fits R + S = 120000, and 8192 more would start at 120000.
     release($g, 2**62);
     check_bodies($g, $fh, $S, ask($g, $id, 16384, 16384, 8192),
-        [ 10, 16384, 80000 ], [ 11, 16384, 'inline' ], [ 12, 8192, 'inline' ]);
-    # An older release does not move R back: 96384 + 4096 = 60480 + S fits.
+        [ 10, 16384, 80000 ], [ 11, 16384, 96384 ], [ 12, 8192, 'inline' ]);
+    # An older release does not move R back: 112768 + 4096 <= 80000 + S fits.
     release($g, 100);
-    check_bodies($g, $fh, $S, ask($g, $id, 4096), [ 13, 4096, 96384 ]);
+    check_bodies($g, $fh, $S, ask($g, $id, 4096), [ 13, 4096, 112768 ]);
     finish($g, $id);
     is $g->settle, [], 'nothing else sent';
     $g->send({ scope => 0, type => 'shutdown' });

@@ -103,8 +103,12 @@ class BodyRing:
         if off + n > size or (self.r == start and n <= off):
             start += size - off
             off = 0
-        if start + n > self.r + size:
+        # Emptied, nothing is held in the skipped bytes either: R moves
+        # along, or they would count as held until released past.
+        r = start if self.r == self.w else self.r
+        if start + n > r + size:
             return _encode_body(sid, body, more)
+        self.r = r
         self.map[off:off + n] = body
         if off + n > self.touched:
             self.touched = off + n

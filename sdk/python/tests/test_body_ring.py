@@ -171,8 +171,8 @@ def test_body_ring_spans_pass_the_gateways_checks():
             assert p['ringLength'] == n and p['body'] == b''
             assert start >= end                             # no overlap with the last span
             assert start % size + n <= size                 # never wraps
-            oldest = held[0][0] if held else end
-            assert start + n <= oldest + size               # nothing held is overwritten
+            if held:                                        # nothing held is overwritten
+                assert start + n <= held[0][0] + size
             assert ring.map[start % size:start % size + n] == body
             held.append((start, n))
             end = start + n
@@ -206,6 +206,10 @@ def test_body_ring_boundaries():
     assert where(size - 100) == size + 100  # up to the end of the ring
     assert where(101) is None               # at 2S (no wrap) it would reach past R + S
     assert where(100) == 2 * size           # which 100 bytes do not
+    ring.release(ring.w)                    # emptied at offset 100 of a turn
+    assert where(100) == 3 * size           # fits before w's offset: the next turn at once
+    assert ring.r == 3 * size               # nothing held was skipped: R moved along
+    assert where(size - 100) == 3 * size + 100   # so the whole ring is room again
 
 
 def test_emptied_ring_starts_over_and_gives_back_its_memory():

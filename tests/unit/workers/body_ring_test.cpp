@@ -91,6 +91,20 @@ TEST_F(BodyRingTest, SpansBreakingTheRulesAreRefused) {
   EXPECT_EQ(held.view(), std::string(1000, 'a'));
 }
 
+TEST_F(BodyRingTest, EmptiedRingTakesASpanAnywhereAhead) {
+  // Nothing held: a worker that learned so starts its next turn at the
+  // ring's beginning and counts the whole ring as room from there.
+  put(1000, std::string(1000, 'a'));  // taken and released at once
+  EXPECT_EQ(ring->held(), 0u);
+  EXPECT_TRUE(refused(1500, 10, "before the end of the previous"));
+  const protocol::SharedBytes first = put(3 * std::uint64_t{kSize}, std::string(kSize / 2, 'b'));
+  // Held again: from here the bound is that span's start plus the ring.
+  EXPECT_TRUE(refused(4 * std::uint64_t{kSize}, 1, "not yet released"));
+  const protocol::SharedBytes last = put(3 * std::uint64_t{kSize} + kSize / 2, std::string(kSize / 2, 'c'));
+  EXPECT_EQ(first.view(), std::string(kSize / 2, 'b'));
+  EXPECT_EQ(last.view(), std::string(kSize / 2, 'c'));
+}
+
 TEST_F(BodyRingTest, ReleasePositionMovesInOrderOverDoneSpans) {
   std::vector<protocol::SharedBytes> spans;
   for (int i = 0; i < 4; ++i) spans.push_back(put(static_cast<std::uint64_t>(i) * 1000, std::string(1000, 'x')));
