@@ -1,10 +1,12 @@
 #include "workers/worker_connection.hpp"
 
+#include <chrono>
 #include <limits>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <kj/exception.h>
 #include <sys/socket.h>
@@ -26,9 +28,14 @@ namespace asio = boost::asio;
 // "Flow control").
 constexpr std::size_t read_chunk = 256 * 1024;
 // A written output buffer keeps its memory up to this size for the next
-// turn; a larger one (a burst of request bodies: 64 uploads of 64 KiB grew
-// it to 4 MiB) is released, so an idle gateway does not hold its peak.
+// turn. A larger one (a burst of request bodies: 64 uploads of 64 KiB grew
+// it to 4 MiB) is kept while turns keep needing it and released once a
+// quiet period of kOutputTrimDelay went by without one: freed at every
+// write, the next turn regrew it, copying at each doubling and faulting in
+// fresh pages (a third of the gateway's CPU per 64 KiB echo,
+// docs/benchmarks.md), yet an idle gateway does not hold its peak.
 constexpr std::size_t retained_output_capacity = 512 * 1024;
+constexpr std::chrono::seconds kOutputTrimDelay{1};
 
 // asio::async_write completion condition: no cap on one write_some (the
 // default cuts a write into 64 KiB syscalls, each waking the worker).
@@ -64,6 +71,7 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
 
   void close() override {
     listener_ = nullptr;
+    trim_timer_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
     out_.clear();
@@ -72,6 +80,8 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
   bool is_open() const override { return socket_.is_open() && listener_ != nullptr; }
 
   std::size_t pending_output() const override { return out_.size() + in_flight_.size(); }
+
+  std::size_t output_capacity() const override { return out_.capacity() + in_flight_.capacity(); }
 
  private:
   void read() {
@@ -124,6 +134,7 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
     writing_ = true;
     in_flight_.swap(out_);
     out_.clear();
+    if (in_flight_.size() > retained_output_capacity) big_turn_ = true;
     asio::async_write(
         socket_, asio::buffer(in_flight_), write_all,
         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
@@ -132,13 +143,31 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
   void on_written(const boost::system::error_code& ec) {
     writing_ = false;
     in_flight_.clear();
-    if (in_flight_.capacity() > retained_output_capacity) std::string().swap(in_flight_);
+    if (in_flight_.capacity() > retained_output_capacity) arm_output_trim();
     if (listener_ == nullptr) return;
     if (ec) {
       fail("write to worker failed", std::error_code(ec));
       return;
     }
     write();
+  }
+
+  // Releases the large buffers after a quiet period without a large turn.
+  void arm_output_trim() {
+    if (trim_armed_) return;
+    trim_armed_ = true;
+    big_turn_ = false;
+    trim_timer_.expires_after(kOutputTrimDelay);
+    trim_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      self->trim_armed_ = false;
+      if (ec || self->listener_ == nullptr) return;
+      if (self->big_turn_) return self->arm_output_trim();
+      // in_flight_ is empty unless a write is under way; out_ holds only
+      // this turn's frames.
+      if (!self->writing_ && self->in_flight_.capacity() > retained_output_capacity)
+        std::string().swap(self->in_flight_);
+      if (self->out_.empty() && self->out_.capacity() > retained_output_capacity) std::string().swap(self->out_);
+    });
   }
 
   void fail(std::string_view what, std::error_code ec) {
@@ -156,6 +185,9 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
   std::string in_flight_;  // the buffer async_write is sending
   bool writing_ = false;
   bool flush_posted_ = false;
+  asio::steady_timer trim_timer_{io_};
+  bool trim_armed_ = false;
+  bool big_turn_ = false;  // a write larger than retained_output_capacity since the timer was armed
 };
 
 }  // namespace

@@ -48,6 +48,10 @@ class WorkerConnection {
   virtual bool is_open() const = 0;
   // Bytes queued and being written (for metrics and tests).
   virtual std::size_t pending_output() const = 0;
+  // Memory the output buffers hold, written or not (for tests): a buffer
+  // grown past 512 KiB keeps its memory while writes that large go on, and
+  // gives it back after a second without one.
+  virtual std::size_t output_capacity() const = 0;
 };
 
 // Asks for a 2 MiB send buffer on the gateway's end of a worker socket
