@@ -134,7 +134,7 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
     writing_ = true;
     in_flight_.swap(out_);
     out_.clear();
-    if (in_flight_.size() > retained_output_capacity) big_turn_ = true;
+    if (in_flight_.size() > retained_output_capacity) last_large_write_ = std::chrono::steady_clock::now();
     asio::async_write(
         socket_, asio::buffer(in_flight_), write_all,
         [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
@@ -143,7 +143,7 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
   void on_written(const boost::system::error_code& ec) {
     writing_ = false;
     in_flight_.clear();
-    if (in_flight_.capacity() > retained_output_capacity) arm_output_trim();
+    if (in_flight_.capacity() > retained_output_capacity) arm_output_trim(last_large_write_ + kOutputTrimDelay);
     if (listener_ == nullptr) return;
     if (ec) {
       fail("write to worker failed", std::error_code(ec));
@@ -152,16 +152,16 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
     write();
   }
 
-  // Releases the large buffers after a quiet period without a large turn.
-  void arm_output_trim() {
+  // Releases the large buffers kOutputTrimDelay after the last large write.
+  void arm_output_trim(std::chrono::steady_clock::time_point at) {
     if (trim_armed_) return;
     trim_armed_ = true;
-    big_turn_ = false;
-    trim_timer_.expires_after(kOutputTrimDelay);
+    trim_timer_.expires_at(at);
     trim_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       self->trim_armed_ = false;
       if (ec || self->listener_ == nullptr) return;
-      if (self->big_turn_) return self->arm_output_trim();
+      const auto due = self->last_large_write_ + kOutputTrimDelay;
+      if (due > std::chrono::steady_clock::now()) return self->arm_output_trim(due);
       // in_flight_ is empty unless a write is under way; out_ holds only
       // this turn's frames.
       if (!self->writing_ && self->in_flight_.capacity() > retained_output_capacity)
@@ -187,7 +187,7 @@ class AsioWorkerConnection final : public WorkerConnection, public std::enable_s
   bool flush_posted_ = false;
   asio::steady_timer trim_timer_{io_};
   bool trim_armed_ = false;
-  bool big_turn_ = false;  // a write larger than retained_output_capacity since the timer was armed
+  std::chrono::steady_clock::time_point last_large_write_{};  // of more than retained_output_capacity
 };
 
 }  // namespace
