@@ -43,7 +43,7 @@ void Worker::announce_ring_release() {
 }
 
 void Worker::append_credit(std::uint64_t scope, std::uint64_t bytes) {
-  if (body_ring_) announce_ring_release();
+  announce_ring_release();  // does nothing without a ring
   messages::append_credit(output(), scope, bytes);
 }
 
